@@ -1,0 +1,116 @@
+"""Tables. Relationships are `lazy="raise"`: a missing eager load fails loudly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, also on SQLite, which stores naive text."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError("UTCDateTime needs an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    # Lower-cased username: uniqueness without regard to case.
+    username_key: Mapped[str] = mapped_column(String(32), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Chat(Base):
+    """One per pair of users, ever; the pair is stored in numeric order."""
+
+    __tablename__ = "chat"
+    __table_args__ = (
+        UniqueConstraint("user_low_id", "user_high_id"),
+        CheckConstraint("user_low_id < user_high_id", name="ordered_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_low_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    user_high_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # The seq of the newest message; bumped under the row lock to number the next.
+    last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user_low: Mapped[User] = relationship(foreign_keys=[user_low_id], lazy="raise")
+    user_high: Mapped[User] = relationship(foreign_keys=[user_high_id], lazy="raise")
+
+
+class Message(Base):
+    """A message with its sentiment, scored once when it was written."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "seq"),
+        UniqueConstraint("sender_id", "client_id"),
+        CheckConstraint("seq > 0", name="seq_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chat.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    polarity: Mapped[float] = mapped_column(Float)
+    subjectivity: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

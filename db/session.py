@@ -1,0 +1,61 @@
+"""Engine and session factory for PostgreSQL (asyncpg) and SQLite (aiosqlite)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def create_engine(
+    url: str,
+    *,
+    command_timeout: float = 10.0,
+    connect_timeout: float = 5.0,
+    pool_size: int = 10,
+) -> AsyncEngine:
+    """An engine with bounded waits: no request hangs on a dead database."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": command_timeout})
+        _serialise_sqlite_writes(engine)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=connect_timeout,
+        pool_pre_ping=True,
+        connect_args={"command_timeout": command_timeout, "timeout": connect_timeout},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _serialise_sqlite_writes(engine: AsyncEngine) -> None:
+    """Make SQLite transactions take the write lock up front.
+
+    With pysqlite's deferred BEGIN, two transactions that read and then write
+    deadlock into "database is locked"; BEGIN IMMEDIATE queues them instead,
+    which is what gives seq numbers in commit order on the embedded default.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,1 @@
+"""Sentichat: one-to-one realtime chat with message sentiment, over GraphQL."""

@@ -1,0 +1,98 @@
+"""Error codes and masking: what a client may learn when something fails.
+
+- a refusal (`SentichatError`) keeps its message and `extensions.code`;
+- an invalid request (syntax, validation, variable coercion) is
+  BAD_USER_INPUT with graphql-core's description of the request;
+- anything else is a fault: logged with its traceback, and masked as
+  INTERNAL_SERVER_ERROR, so no exception or driver text reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.schema import Schema
+from strawberry.types import ExecutionContext
+
+from graph.errors import SentichatError
+
+logger = logging.getLogger("graph.errors")
+
+INTERNAL = "INTERNAL_SERVER_ERROR"
+INTERNAL_MESSAGE = "Internal server error."
+
+
+def is_request_error(error: GraphQLError) -> bool:
+    """An error in the request itself, found before any resolver ran."""
+    if error.path is not None:
+        return False
+    return error.original_error is None or bool(error.locations)
+
+
+def is_fault(error: GraphQLError) -> bool:
+    if isinstance(error.original_error, SentichatError):
+        return False
+    if (error.extensions or {}).get("code") == INTERNAL:
+        return False  # masked already
+    return not is_request_error(error)
+
+
+def public_error(error: GraphQLError) -> GraphQLError:
+    extensions = error.extensions or {}
+    if isinstance(error.original_error, SentichatError) or "code" in extensions:
+        return error
+    if is_fault(error):
+        return GraphQLError(
+            INTERNAL_MESSAGE,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": INTERNAL},
+        )
+    error.extensions = {**extensions, "code": "BAD_USER_INPUT"}
+    return error
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error a code and masks faults, for results and stream events."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        self._process(self.execution_context.result)
+
+    def on_stream_result(self, result: object) -> Iterator[None]:
+        self._process(result)
+        yield
+
+    @staticmethod
+    def _process(result: object) -> None:
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [public_error(error) for error in errors]  # type: ignore[attr-defined]
+
+
+class SentichatSchema(Schema):
+    """Logs faults with their traceback and refusals as one quiet line."""
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        for error in errors:
+            if is_fault(error):
+                logger.error(
+                    "unexpected error in %s",
+                    _operation_name(execution_context),
+                    exc_info=error.original_error or error,
+                )
+            else:
+                logger.info("refused: %s", error.message)
+
+
+def _operation_name(execution_context: ExecutionContext | None) -> str:
+    if execution_context is None:
+        return "an operation"
+    return execution_context.operation_name or "an anonymous operation"

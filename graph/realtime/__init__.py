@@ -1,0 +1,16 @@
+"""Fan-out: channel names, typed events, and broadcaster with our Redis backend."""
+
+from graph.realtime.bus import EventBus, create_event_bus
+from graph.realtime.channels import (
+    chat_channel,
+    notification_channel,
+    parse_chat_channel,
+)
+
+__all__ = [
+    "EventBus",
+    "chat_channel",
+    "create_event_bus",
+    "notification_channel",
+    "parse_chat_channel",
+]

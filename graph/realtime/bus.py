@@ -1,0 +1,105 @@
+"""The event bus services publish to and subscribe through.
+
+Publishing is best effort by design: it happens after the commit, and a
+failure is logged, never raised, because the database already holds the
+truth and subscribers catch up from it by `seq`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from broadcaster._backends.base import BroadcastBackend
+from broadcaster._backends.memory import MemoryBackend
+from broadcaster._base import Subscriber, Unsubscribed
+
+from graph.realtime import events
+from graph.realtime.channels import notification_channel
+from graph.realtime.hub import Hub
+from graph.realtime.redis_backend import RedisBackend
+from graph.records import ChatRecord, MessageRecord
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def create_backend(url: str, *, timeout: float = 5.0) -> BroadcastBackend:
+    """`memory://` for one process, `redis://` (or `rediss://`) for several."""
+    scheme = url.split(":", 1)[0]
+    if scheme == "memory":
+        return MemoryBackend(url)
+    if scheme in ("redis", "rediss"):
+        return RedisBackend(url, timeout=timeout)
+    raise ValueError(f"unsupported BROADCAST_URL scheme {scheme!r}")
+
+
+def create_event_bus(url: str, *, timeout: float = 5.0) -> EventBus:
+    return EventBus(Hub(create_backend(url, timeout=timeout)))
+
+
+class EventBus:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def connect(self) -> None:
+        await self.hub.connect()
+
+    async def disconnect(self) -> None:
+        await self.hub.disconnect()
+
+    async def ping(self) -> bool:
+        backend = self.hub.backend
+        if isinstance(backend, RedisBackend):
+            return await backend.ping()
+        return True
+
+    async def publish_message(self, message: MessageRecord) -> bool:
+        return await self._publish(message.channel, events.encode_message(message))
+
+    async def publish_chat(self, chat: ChatRecord) -> bool:
+        channel = notification_channel(chat.to_user.id)
+        return await self._publish(channel, events.encode_chat(chat))
+
+    async def _publish(self, channel: str, payload: str) -> bool:
+        try:
+            await self.hub.publish(channel, payload)
+        except Exception:
+            logger.warning(
+                "publish to %s failed; readers catch up", channel, exc_info=True
+            )
+            return False
+        return True
+
+    @asynccontextmanager
+    async def message_feed(
+        self, channel: str
+    ) -> AsyncIterator[AsyncIterator[MessageRecord]]:
+        """Live messages of a chat channel, subscribed when the block starts."""
+        async with self.hub.subscribe(channel) as subscriber:
+            yield _decoded(subscriber, events.decode_message)
+
+    @asynccontextmanager
+    async def chat_feed(self, user_id: int) -> AsyncIterator[AsyncIterator[ChatRecord]]:
+        """Chats others open with the user, subscribed when the block starts."""
+        async with self.hub.subscribe(notification_channel(user_id)) as subscriber:
+            yield _decoded(subscriber, events.decode_chat)
+
+
+async def _decoded(
+    subscriber: Subscriber, decode: Callable[[str], T]
+) -> AsyncIterator[T]:
+    while True:
+        try:
+            event = await subscriber.get()
+        except Unsubscribed:
+            return
+        try:
+            item = decode(event.message)
+        except (ValueError, KeyError, TypeError):
+            logger.warning("dropped an unreadable event on %s", event.channel)
+            continue
+        yield item

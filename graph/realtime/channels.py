@@ -1,0 +1,36 @@
+"""Channel names, shared with Pusher and the original tutorial's clients."""
+
+from __future__ import annotations
+
+import re
+
+CHAT_PREFIX = "private-chat_"
+NOTIFICATION_PREFIX = "private-notification_user_"
+MAX_ID = 2**63 - 1
+
+_CHAT = re.compile(r"private-chat_([1-9][0-9]{0,18})_([1-9][0-9]{0,18})")
+
+
+def chat_channel(user_a: int, user_b: int) -> str:
+    """The pair's channel: ids in numeric order, so both sides name it alike."""
+    low, high = sorted((user_a, user_b))
+    return f"{CHAT_PREFIX}{low}_{high}"
+
+
+def notification_channel(user_id: int) -> str:
+    return f"{NOTIFICATION_PREFIX}{user_id}"
+
+
+def parse_chat_channel(name: str) -> tuple[int, int] | None:
+    """The (lower, higher) ids of a well-formed chat channel name, else None.
+
+    Only the canonical spelling parses: ids in increasing order, no leading
+    zeros, within a 64-bit id, so one pair has exactly one name.
+    """
+    match = _CHAT.fullmatch(name)
+    if match is None:
+        return None
+    low, high = int(match[1]), int(match[2])
+    if not low < high <= MAX_ID:
+        return None
+    return low, high

@@ -1,0 +1,91 @@
+"""Typed events and their JSON form on the wire between processes.
+
+An event carries the whole committed record, so live delivery needs no
+database read; the database stays the source of truth for catch-up.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from graph.records import ChatRecord, MessageRecord, UserRecord
+
+EVENT_VERSION = 1
+
+
+def _user(user: UserRecord) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username}
+
+
+def _user_from(data: dict[str, Any]) -> UserRecord:
+    return UserRecord(id=int(data["id"]), username=str(data["username"]))
+
+
+def encode_message(message: MessageRecord) -> str:
+    payload = {
+        "v": EVENT_VERSION,
+        "type": "new_message",
+        "id": message.id,
+        "seq": message.seq,
+        "channel": message.channel,
+        "from_user": _user(message.from_user),
+        "to_user": _user(message.to_user),
+        "message": message.message,
+        "client_id": message.client_id,
+        "created_at": message.created_at.isoformat(),
+        "polarity": message.polarity,
+        "subjectivity": message.subjectivity,
+    }
+    return orjson.dumps(payload).decode()
+
+
+def decode_message(raw: str | bytes) -> MessageRecord:
+    data = _load(raw, "new_message")
+    return MessageRecord(
+        id=int(data["id"]),
+        seq=int(data["seq"]),
+        channel=str(data["channel"]),
+        from_user=_user_from(data["from_user"]),
+        to_user=_user_from(data["to_user"]),
+        message=str(data["message"]),
+        client_id=data["client_id"],
+        created_at=datetime.fromisoformat(data["created_at"]),
+        polarity=float(data["polarity"]),
+        subjectivity=float(data["subjectivity"]),
+    )
+
+
+def encode_chat(chat: ChatRecord) -> str:
+    payload = {
+        "v": EVENT_VERSION,
+        "type": "new_chat",
+        "channel_name": chat.channel_name,
+        "from_user": _user(chat.from_user),
+        "to_user": _user(chat.to_user),
+    }
+    return orjson.dumps(payload).decode()
+
+
+def decode_chat(raw: str | bytes) -> ChatRecord:
+    data = _load(raw, "new_chat")
+    return ChatRecord(
+        channel_name=str(data["channel_name"]),
+        from_user=_user_from(data["from_user"]),
+        to_user=_user_from(data["to_user"]),
+    )
+
+
+class EventDecodeError(ValueError):
+    """An event on the wire that this version cannot read."""
+
+
+def _load(raw: str | bytes, expected_type: str) -> dict[str, Any]:
+    data = orjson.loads(raw)
+    if not isinstance(data, dict) or data.get("type") != expected_type:
+        raise EventDecodeError(f"not a {expected_type} event")
+    if data.get("v") != EVENT_VERSION:
+        raise EventDecodeError(f"unsupported event version {data.get('v')!r}")
+    return data

@@ -1,0 +1,159 @@
+"""Sentichat's Redis pub/sub backend for broadcaster.
+
+The stock backend starts its listener before any SUBSCRIBE is registered;
+with redis-py 8 that listener exits at once, so a fresh process's first
+subscription hears nothing, and it never recovers from a lost connection
+(encode/broadcaster#144). This one owns a single subscriber connection read by
+one task for the life of the backend:
+
+- `subscribe()` returns only after Redis has confirmed the SUBSCRIBE, so an
+  event published after it returns is delivered;
+- an idle connection is probed with PING, and a dead or silent one is
+  replaced with backoff, every channel subscribed again.
+
+Redis pub/sub is fire-and-forget: what was published while the connection
+was down is gone. Subscribers recover it from the database by `seq`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from broadcaster import Event
+from broadcaster._backends.base import BroadcastBackend
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+
+class RedisBackendUnavailable(Exception):
+    """Redis did not confirm a subscription in time."""
+
+
+class RedisBackend(BroadcastBackend):
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 5.0,
+        health_interval: float = 5.0,
+        max_backoff: float = 2.0,
+    ) -> None:
+        self._pool = ConnectionPool.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        self._publisher = Redis(connection_pool=self._pool)
+        self._timeout = timeout
+        self._health_interval = health_interval
+        self._max_backoff = max_backoff
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._channels: set[str] = set()
+        self._confirmations: dict[str, asyncio.Future[None]] = {}
+        self._conn: AbstractConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self.reconnects = 0
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None
+
+    async def connect(self) -> None:
+        self._reader = asyncio.create_task(self._run(), name="redis-backend-reader")
+
+    async def disconnect(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        await self._publisher.aclose()
+        await self._pool.disconnect()
+
+    async def subscribe(self, channel: str) -> None:
+        self._channels.add(channel)
+        conn = self._conn
+        if conn is None:
+            return  # subscribed when the reader reconnects
+        confirmed = asyncio.get_running_loop().create_future()
+        self._confirmations[channel] = confirmed
+        try:
+            await conn.send_command("SUBSCRIBE", channel)
+            await asyncio.wait_for(confirmed, self._timeout)
+        except (TimeoutError, RedisError, OSError) as exc:
+            self._confirmations.pop(channel, None)
+            raise RedisBackendUnavailable(f"SUBSCRIBE {channel} failed") from exc
+
+    async def unsubscribe(self, channel: str) -> None:
+        self._channels.discard(channel)
+        conn = self._conn
+        if conn is not None:
+            await conn.send_command("UNSUBSCRIBE", channel)
+
+    async def publish(self, channel: str, message: Any) -> None:
+        await self._publisher.publish(channel, message)
+
+    async def next_published(self) -> Event:
+        return await self._events.get()
+
+    async def ping(self) -> bool:
+        """Whether both the publishing and the subscriber connection are up."""
+        return bool(await self._publisher.ping()) and self.connected
+
+    async def _run(self) -> None:
+        delay = 0.05
+        while True:
+            conn = self._pool.connection_class(**self._pool.connection_kwargs)
+            try:
+                await conn.connect()  # type: ignore[no-untyped-call]
+                # Published before the resubscription, so a concurrent
+                # subscribe() sends its own SUBSCRIBE rather than be missed.
+                self._conn = conn
+                if self._channels:
+                    await conn.send_command("SUBSCRIBE", *sorted(self._channels))
+                delay = 0.05
+                await self._read(conn)
+            except (RedisError, OSError) as exc:
+                logger.warning("Redis subscriber connection lost: %s", exc)
+            finally:
+                self._conn = None
+                self._fail_confirmations()
+                await conn.disconnect(nowait=True)
+            self.reconnects += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._max_backoff)
+
+    async def _read(self, conn: AbstractConnection) -> None:
+        awaiting_pong = False
+        while True:
+            response = await conn.read_response(timeout=self._health_interval)
+            if response is None:
+                if awaiting_pong:
+                    raise ConnectionError("Redis did not answer PING")
+                await conn.send_command("PING")
+                awaiting_pong = True
+                continue
+            awaiting_pong = False
+            self._handle(response)
+
+    def _handle(self, response: Any) -> None:
+        if not isinstance(response, list) or len(response) < 3:
+            return  # PONG outside subscribed mode
+        kind, channel, data = response[0], _text(response[1]), response[2]
+        if kind == b"message":
+            self._events.put_nowait(Event(channel=channel, message=_text(data)))
+        elif kind == b"subscribe":
+            confirmed = self._confirmations.pop(channel, None)
+            if confirmed is not None and not confirmed.done():
+                confirmed.set_result(None)
+
+    def _fail_confirmations(self) -> None:
+        for confirmed in self._confirmations.values():
+            if not confirmed.done():
+                confirmed.set_exception(ConnectionError("Redis connection lost"))
+        self._confirmations.clear()
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

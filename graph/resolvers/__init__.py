@@ -1,0 +1,1 @@
+"""Thin resolvers: unpack arguments, make one service call, map the result."""

@@ -1,0 +1,26 @@
+"""Argument unpacking shared by resolvers."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import strawberry
+from strawberry.types.unset import UnsetType
+
+from graph.errors import BadUserInput
+
+T = TypeVar("T")
+MAX_ID_DIGITS = 19
+
+
+def parse_id(value: strawberry.ID, field: str) -> int:
+    """A decimal id sent as a string."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_ID_DIGITS:
+        raise BadUserInput(f"`{field}` is a decimal id.", field=field)
+    return int(text)
+
+
+def optional(value: T | UnsetType | None) -> T | None:
+    """An argument the client may omit or send as null."""
+    return None if isinstance(value, UnsetType) else value

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+
+from graph.context import Info
+from graph.resolvers.arguments import parse_id
+from graph.types import Chat
+
+ToUser = Annotated[
+    strawberry.ID, strawberry.argument(description="The other user's id.")
+]
+
+
+async def request_chat(info: Info, to_user: ToUser) -> Chat:
+    user_id = info.context.viewer_id()
+    other_id = parse_id(to_user, "toUser")
+    chat = await info.context.services.chats.request_chat(user_id, other_id)
+    return Chat.from_record(chat)
+
+
+async def new_chat(info: Info) -> AsyncGenerator[Chat, None]:
+    user_id = info.context.viewer_id()
+    async for chat in info.context.services.chats.new_chats(user_id):
+        yield Chat.from_record(chat)

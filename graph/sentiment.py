@@ -1,0 +1,51 @@
+"""Message sentiment: TextBlob's polarity and subjectivity, and their labels.
+
+The only importer of textblob. Scores are computed once, when a message is
+written, and stored; everything downstream classifies the stored numbers.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from textblob import TextBlob
+
+
+class SentimentLabel(enum.Enum):
+    POSITIVE = "POSITIVE"
+    NEUTRAL = "NEUTRAL"
+    NEGATIVE = "NEGATIVE"
+
+
+EMOJI: dict[SentimentLabel, str] = {
+    SentimentLabel.POSITIVE: "\U0001f600",  # grinning face
+    SentimentLabel.NEUTRAL: "\U0001f610",  # neutral face
+    SentimentLabel.NEGATIVE: "\U0001f61f",  # worried face
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    polarity: float  # -1 .. 1
+    subjectivity: float  # 0 .. 1
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    positive_above: float = 0.5
+    negative_below: float = 0.0
+
+
+def analyze(text: str) -> Scores:
+    """Score a text with TextBlob's pattern analyser (no corpus download)."""
+    polarity, subjectivity = TextBlob(text).sentiment
+    return Scores(polarity=float(polarity), subjectivity=float(subjectivity))
+
+
+def classify(polarity: float, thresholds: Thresholds) -> SentimentLabel:
+    if polarity > thresholds.positive_above:
+        return SentimentLabel.POSITIVE
+    if polarity < thresholds.negative_below:
+        return SentimentLabel.NEGATIVE
+    return SentimentLabel.NEUTRAL

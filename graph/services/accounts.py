@@ -1,0 +1,91 @@
+"""Accounts: registration, login, and looking users up."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import queries
+from db.models import User
+from graph.errors import BadUserInput, Unauthenticated
+from graph.records import AuthRecord, UserRecord
+from graph.services.security import Passwords, Tokens
+
+USERNAME = re.compile(r"[A-Za-z0-9_.-]{3,32}")
+PASSWORD_MIN, PASSWORD_MAX = 8, 256
+WRONG_LOGIN = "Wrong username or password."
+
+
+def user_record(user: User) -> UserRecord:
+    return UserRecord(id=user.id, username=user.username)
+
+
+class AccountService:
+    """Creates users and signs them in; passwords never leave this class."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        passwords: Passwords,
+        tokens: Tokens,
+    ) -> None:
+        self._sessions = sessions
+        self._passwords = passwords
+        self._tokens = tokens
+
+    async def register(self, username: str, password: str) -> AuthRecord:
+        _check_username(username)
+        _check_password(password)
+        password_hash = await self._passwords.hash(password)
+        async with self._sessions.begin() as session:
+            user = await queries.insert_user(
+                session, username=username, password_hash=password_hash
+            )
+        if user is None:
+            raise BadUserInput("That username is taken.", field="username")
+        return self._signed_in(user)
+
+    async def login(self, username: str, password: str) -> AuthRecord:
+        """The same refusal, at the same cost, whether or not the user exists."""
+        if not USERNAME.fullmatch(username) or len(password) > PASSWORD_MAX:
+            raise Unauthenticated(WRONG_LOGIN)
+        async with self._sessions() as session:
+            user = await queries.get_user_by_username(session, username)
+        password_hash = user.password_hash if user is not None else None
+        verified = await self._passwords.verify(password_hash, password)
+        if user is None or not verified:
+            raise Unauthenticated(WRONG_LOGIN)
+        return self._signed_in(user)
+
+    async def get_user(self, user_id: int) -> UserRecord:
+        async with self._sessions() as session:
+            user = await queries.get_user(session, user_id)
+        if user is None:
+            raise Unauthenticated("This account no longer exists.")
+        return user_record(user)
+
+    async def list_others(self, user_id: int) -> list[UserRecord]:
+        """Every user but the caller, ordered by username."""
+        async with self._sessions() as session:
+            users = await queries.list_users_except(session, user_id)
+        return [user_record(user) for user in users]
+
+    def _signed_in(self, user: User) -> AuthRecord:
+        return AuthRecord(token=self._tokens.issue(user.id), user=user_record(user))
+
+
+def _check_username(username: str) -> None:
+    if not USERNAME.fullmatch(username):
+        raise BadUserInput(
+            "A username is 3 to 32 letters, digits, '_', '.' or '-'.",
+            field="username",
+        )
+
+
+def _check_password(password: str) -> None:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise BadUserInput(
+            f"A password is {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
+            field="password",
+        )

@@ -1,0 +1,27 @@
+"""Who may use a chat channel: its two members, named in the channel itself."""
+
+from __future__ import annotations
+
+from graph.errors import BadUserInput, Forbidden
+from graph.realtime import parse_chat_channel
+
+MAX_CHANNEL_CHARS = 64
+
+
+def member_pair(user_id: int, channel: str) -> tuple[int, int]:
+    """The channel's (lower, higher) member ids, if `user_id` is one of them.
+
+    Decided from the name alone, so a non-member learns nothing about
+    whether the chat exists.
+    """
+    pair = None
+    if len(channel) <= MAX_CHANNEL_CHARS:
+        pair = parse_chat_channel(channel)
+    if pair is None:
+        raise BadUserInput(
+            "Not a chat channel name: expected private-chat_<lower id>_<higher id>.",
+            field="channel",
+        )
+    if user_id not in pair:
+        raise Forbidden("You are not a member of this chat.")
+    return pair

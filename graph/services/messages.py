@@ -1,0 +1,250 @@
+"""Messages: sending with sentiment, history, and the live feed with catch-up."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import queries
+from db.models import Chat, Message, utcnow
+from graph.errors import BadUserInput, NotFound
+from graph.realtime import EventBus, chat_channel
+from graph.records import MessageRecord, UserRecord
+from graph.sentiment import Scores, analyze
+from graph.services.accounts import user_record
+from graph.services.membership import member_pair
+from graph.settings import Settings
+
+CLIENT_ID = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
+
+
+@dataclass(frozen=True, slots=True)
+class _ChatView:
+    id: int
+    channel: str
+    users: dict[int, UserRecord]
+
+    @classmethod
+    def of(cls, chat: Chat) -> _ChatView:
+        users = {user.id: user_record(user) for user in (chat.user_low, chat.user_high)}
+        return cls(chat.id, chat_channel(chat.user_low_id, chat.user_high_id), users)
+
+    def record(self, message: Message) -> MessageRecord:
+        return MessageRecord(
+            id=message.id,
+            seq=message.seq,
+            channel=self.channel,
+            from_user=self.users[message.sender_id],
+            to_user=self.users[message.recipient_id],
+            message=message.body,
+            client_id=message.client_id,
+            created_at=message.created_at,
+            polarity=message.polarity,
+            subjectivity=message.subjectivity,
+        )
+
+
+class _AlreadySent(Exception):
+    """Rolls back a send whose clientId turned out to be used already."""
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+
+
+class MessageService:
+    """Writes messages (sentiment scored once, here) and reads them back.
+
+    A message is committed with its `seq` and scores before it is published;
+    a failed publish never fails the send.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        settings: Settings,
+    ) -> None:
+        self._sessions = sessions
+        self._bus = bus
+        self._settings = settings
+
+    async def send(
+        self, sender_id: int, channel: str, text: str, client_id: str | None = None
+    ) -> MessageRecord:
+        pair = member_pair(sender_id, channel)
+        self._check_text(text)
+        if client_id is not None:
+            _check_client_id(client_id)
+            sent = await self._find_sent(sender_id, client_id, channel, text)
+            if sent is not None:
+                return sent
+        scores = await self._score(text)
+        try:
+            record = await self._store(sender_id, pair, text, client_id, scores)
+        except IntegrityError:
+            # The same clientId, committed concurrently in another chat.
+            if client_id is None:
+                raise
+            sent = await self._find_sent(sender_id, client_id, channel, text)
+            if sent is None:
+                raise
+            return sent
+        except _AlreadySent as already:
+            return await self._replay(already.message, channel, text)
+        await self._bus.publish_message(record)
+        return record
+
+    async def history(
+        self,
+        viewer_id: int,
+        channel: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        last: int = 50,
+    ) -> list[MessageRecord]:
+        """The newest `last` messages between the exclusive seq bounds, oldest first."""
+        pair = member_pair(viewer_id, channel)
+        limit = self._settings.history_max_last
+        if not 1 <= last <= limit:
+            raise BadUserInput(f"`last` is 1 to {limit}.", field="last")
+        for name, bound in (("after", after), ("before", before)):
+            if bound is not None and bound < 0:
+                raise BadUserInput(f"`{name}` is a seq, 0 or more.", field=name)
+        async with self._sessions() as session:
+            chat = await self._chat(session, pair)
+            rows = await queries.latest_messages(
+                session, chat.id, after=after, before=before, limit=last
+            )
+        return [chat.record(row) for row in rows]
+
+    async def stream(
+        self, viewer_id: int, channel: str, after_seq: int | None = None
+    ) -> AsyncIterator[MessageRecord]:
+        """Stored messages with seq > after_seq, then live ones, each seq once.
+
+        The live feed is attached before the database is read, so nothing
+        committed in between is missed; a live event that skips ahead is
+        preceded by the stored messages it skipped. Without `after_seq` the
+        feed is live only.
+        """
+        pair = member_pair(viewer_id, channel)
+        if after_seq is not None and after_seq < 0:
+            raise BadUserInput("`afterSeq` is a seq, 0 or more.", field="afterSeq")
+        async with self._bus.message_feed(channel) as feed:
+            async with self._sessions() as session:
+                chat = await self._chat(session, pair)
+            last = after_seq
+            if last is not None:
+                async for stored in self._stored_after(chat, last):
+                    yield stored
+                    last = stored.seq
+            async for live in feed:
+                if last is not None and live.seq > last + 1:
+                    async for stored in self._stored_after(chat, last):
+                        yield stored
+                        last = stored.seq
+                if last is None or live.seq > last:
+                    yield live
+                    last = live.seq
+
+    async def _stored_after(
+        self, chat: _ChatView, after: int
+    ) -> AsyncIterator[MessageRecord]:
+        page_size = self._settings.catch_up_page_size
+        while True:
+            async with self._sessions() as session:
+                rows = await queries.messages_after(
+                    session, chat.id, after=after, limit=page_size
+                )
+            for row in rows:
+                yield chat.record(row)
+                after = row.seq
+            if len(rows) < page_size:
+                return
+
+    async def _store(
+        self,
+        sender_id: int,
+        pair: tuple[int, int],
+        text: str,
+        client_id: str | None,
+        scores: Scores,
+    ) -> MessageRecord:
+        async with self._sessions.begin() as session:
+            chat = await self._chat(session, pair)
+            seq = await queries.claim_next_seq(session, chat.id)
+            if client_id is not None:
+                # Under the chat's row lock: a concurrent twin has committed.
+                earlier = await queries.find_message_by_client_id(
+                    session, sender_id, client_id
+                )
+                if earlier is not None:
+                    raise _AlreadySent(earlier)
+            (recipient_id,) = set(pair) - {sender_id}
+            message = Message(
+                chat_id=chat.id,
+                seq=seq,
+                sender_id=sender_id,
+                recipient_id=recipient_id,
+                body=text,
+                client_id=client_id,
+                polarity=scores.polarity,
+                subjectivity=scores.subjectivity,
+                created_at=utcnow(),
+            )
+            await queries.add_message(session, message)
+            return chat.record(message)
+
+    async def _find_sent(
+        self, sender_id: int, client_id: str, channel: str, text: str
+    ) -> MessageRecord | None:
+        async with self._sessions() as session:
+            sent = await queries.find_message_by_client_id(
+                session, sender_id, client_id
+            )
+        if sent is None:
+            return None
+        return await self._replay(sent, channel, text)
+
+    async def _replay(self, sent: Message, channel: str, text: str) -> MessageRecord:
+        """The original message of a repeated clientId, if the repeat matches it."""
+        async with self._sessions() as session:
+            chat = await self._chat(session, member_pair(sent.sender_id, channel))
+        if sent.chat_id != chat.id or sent.body != text:
+            raise BadUserInput(
+                "This clientId was already used for another message.", field="clientId"
+            )
+        return chat.record(sent)
+
+    async def _chat(self, session: AsyncSession, pair: tuple[int, int]) -> _ChatView:
+        chat = await queries.get_chat(session, *pair)
+        if chat is None:
+            raise NotFound("This chat does not exist yet: request it first.")
+        return _ChatView.of(chat)
+
+    async def _score(self, text: str) -> Scores:
+        if len(text) <= self._settings.sentiment_inline_max_chars:
+            return analyze(text)
+        return await asyncio.to_thread(analyze, text)
+
+    def _check_text(self, text: str) -> None:
+        limit = self._settings.message_max_chars
+        if not text.strip():
+            raise BadUserInput("A message cannot be empty.", field="message")
+        if len(text) > limit:
+            raise BadUserInput(
+                f"A message is at most {limit} characters.", field="message"
+            )
+
+
+def _check_client_id(client_id: str) -> None:
+    if not CLIENT_ID.fullmatch(client_id):
+        raise BadUserInput(
+            "A clientId is 1 to 64 printable ASCII characters.", field="clientId"
+        )

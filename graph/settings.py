@@ -1,0 +1,84 @@
+"""Configuration, read from the environment once and passed explicitly."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import lru_cache
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+logger = logging.getLogger(__name__)
+
+
+class Settings(BaseSettings):
+    """Everything Sentichat can be told; see README.md for the table."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, frozen=True)
+
+    database_url: str = "sqlite+aiosqlite:///./sentichat.db"
+    broadcast_url: str = "memory://"
+    jwt_secret: str = Field(default="", repr=False)
+    jwt_issuer: str = "sentichat"
+    jwt_audience: str = "sentichat"
+    token_ttl_seconds: int = Field(default=12 * 3600, gt=0)
+
+    # argon2id; OWASP's minimum profile (19 MiB, 2 passes, 1 lane).
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=8)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    password_hash_concurrency: int = Field(default=4, ge=1)
+
+    sentiment_positive_above: float = 0.5
+    sentiment_negative_below: float = 0.0
+    # Texts longer than this are scored in a worker thread, off the event loop.
+    sentiment_inline_max_chars: int = Field(default=280, ge=0)
+
+    message_max_chars: int = Field(default=4000, ge=1)
+    history_max_last: int = Field(default=200, ge=1)
+    catch_up_page_size: int = Field(default=200, ge=1)
+
+    apply_migrations: bool | None = None
+    db_command_timeout_seconds: float = Field(default=10.0, gt=0)
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    broadcast_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    pusher_app_id: str | None = None
+    pusher_key: str | None = None
+    pusher_secret: str | None = Field(default=None, repr=False)
+    pusher_cluster: str | None = None
+    pusher_host: str | None = None
+    pusher_port: int | None = None
+    pusher_ssl: bool = True
+
+    @model_validator(mode="after")
+    def _check_thresholds(self) -> Settings:
+        if self.sentiment_negative_below > self.sentiment_positive_above:
+            msg = "SENTIMENT_NEGATIVE_BELOW must not exceed SENTIMENT_POSITIVE_ABOVE"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def migrate_on_start(self) -> bool:
+        """Apply migrations at start-up: by default only on the embedded SQLite."""
+        return (
+            self.is_sqlite if self.apply_migrations is None else self.apply_migrations
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment; a missing JWT_SECRET gets a random one."""
+    settings = Settings()
+    if settings.jwt_secret:
+        return settings
+    logger.warning(
+        "JWT_SECRET is not set: using a random secret for this process. Tokens "
+        "will not survive a restart nor work across processes; set JWT_SECRET."
+    )
+    return settings.model_copy(update={"jwt_secret": secrets.token_urlsafe(48)})

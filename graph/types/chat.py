@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import strawberry
+
+from graph.realtime import notification_channel
+from graph.records import ChatRecord
+from graph.types.user import User
+
+
+@strawberry.type(description="The one private channel of a pair of users.")
+class Chat:
+    channel_name: str = strawberry.field(
+        description='"private-chat_<lower id>_<higher id>": one per pair, ever.'
+    )
+    from_user: User = strawberry.field(description="Who asked for the chat.")
+    to_user: User
+    from_user_notification_channel: str
+    to_user_notification_channel: str
+
+    @classmethod
+    def from_record(cls, chat: ChatRecord) -> Chat:
+        return cls(
+            channel_name=chat.channel_name,
+            from_user=User.from_record(chat.from_user),
+            to_user=User.from_record(chat.to_user),
+            from_user_notification_channel=notification_channel(chat.from_user.id),
+            to_user_notification_channel=notification_channel(chat.to_user.id),
+        )

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from graph import sentiment
+from graph.records import MessageRecord
+from graph.types.user import User
+
+strawberry.enum(
+    sentiment.SentimentLabel,
+    description="POSITIVE above the positive threshold, NEGATIVE below the "
+    "negative one, NEUTRAL between.",
+)
+SentimentLabel = sentiment.SentimentLabel
+
+
+@strawberry.type(description="A message's mood, scored once when it was sent.")
+class Sentiment:
+    polarity: float = strawberry.field(description="-1 (negative) to 1 (positive).")
+    subjectivity: float = strawberry.field(description="0 (objective) to 1.")
+    label: SentimentLabel
+    emoji: str = strawberry.field(description="U+1F600, U+1F610 or U+1F61F.")
+
+    @classmethod
+    def from_scores(
+        cls, polarity: float, subjectivity: float, thresholds: sentiment.Thresholds
+    ) -> Sentiment:
+        label = sentiment.classify(polarity, thresholds)
+        return cls(
+            polarity=polarity,
+            subjectivity=subjectivity,
+            label=label,
+            emoji=sentiment.EMOJI[label],
+        )
+
+
+@strawberry.type(description="A message in a chat.")
+class Message:
+    id: strawberry.ID
+    seq: int = strawberry.field(
+        description="1, 2, 3 ... within its channel, no gaps, in commit order."
+    )
+    channel: str
+    from_user: User
+    to_user: User
+    message: str
+    client_id: str | None = strawberry.field(
+        description="The sender's idempotency key, if it gave one."
+    )
+    created_at: datetime
+    sentiment: Sentiment = strawberry.field(
+        description="Read from the stored scores; never recomputed."
+    )
+
+    @classmethod
+    def from_record(
+        cls, message: MessageRecord, thresholds: sentiment.Thresholds
+    ) -> Message:
+        return cls(
+            id=strawberry.ID(str(message.id)),
+            seq=message.seq,
+            channel=message.channel,
+            from_user=User.from_record(message.from_user),
+            to_user=User.from_record(message.to_user),
+            message=message.message,
+            client_id=message.client_id,
+            created_at=message.created_at,
+            sentiment=Sentiment.from_scores(
+                message.polarity, message.subjectivity, thresholds
+            ),
+        )
