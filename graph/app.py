@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,13 +15,10 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from db.migrations import upgrade_to_head
-from db.session import create_engine, create_sessionmaker
 from graph.context import Context, get_context
 from graph.errors import Unauthenticated
-from graph.realtime import create_event_bus
 from graph.schema import schema
-from graph.services import Services, build_services
+from graph.services import Services, open_services
 from graph.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -80,24 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _lifespan(settings: Settings) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.migrate_on_start:
-            await asyncio.to_thread(upgrade_to_head, settings.database_url)
-        engine = create_engine(
-            settings.database_url,
-            command_timeout=settings.db_command_timeout_seconds,
-            connect_timeout=settings.db_connect_timeout_seconds,
-        )
-        bus = create_event_bus(
-            settings.broadcast_url, timeout=settings.broadcast_timeout_seconds
-        )
-        await bus.connect()
-        app.state.settings = settings
-        app.state.services = build_services(create_sessionmaker(engine), bus, settings)
-        try:
+        async with open_services(settings) as services:
+            app.state.settings = settings
+            app.state.services = services
             yield
-        finally:
-            await bus.disconnect()
-            await engine.dispose()
 
     return lifespan
 

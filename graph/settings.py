@@ -19,6 +19,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./sentichat.db"
     broadcast_url: str = "memory://"
+    # Prepended to Redis channel names, for deployments sharing one Redis.
+    broadcast_prefix: str = Field(default="", max_length=64)
     jwt_secret: str = Field(default="", repr=False)
     jwt_issuer: str = "sentichat"
     jwt_audience: str = "sentichat"

@@ -27,18 +27,20 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def create_backend(url: str, *, timeout: float = 5.0) -> BroadcastBackend:
+def create_backend(
+    url: str, *, prefix: str = "", timeout: float = 5.0
+) -> BroadcastBackend:
     """`memory://` for one process, `redis://` (or `rediss://`) for several."""
     scheme = url.split(":", 1)[0]
     if scheme == "memory":
         return MemoryBackend(url)
     if scheme in ("redis", "rediss"):
-        return RedisBackend(url, timeout=timeout)
+        return RedisBackend(url, prefix=prefix, timeout=timeout)
     raise ValueError(f"unsupported BROADCAST_URL scheme {scheme!r}")
 
 
-def create_event_bus(url: str, *, timeout: float = 5.0) -> EventBus:
-    return EventBus(Hub(create_backend(url, timeout=timeout)))
+def create_event_bus(url: str, *, prefix: str = "", timeout: float = 5.0) -> EventBus:
+    return EventBus(Hub(create_backend(url, prefix=prefix, timeout=timeout)))
 
 
 class EventBus:

@@ -39,6 +39,7 @@ class RedisBackend(BroadcastBackend):
         self,
         url: str,
         *,
+        prefix: str = "",
         timeout: float = 5.0,
         health_interval: float = 5.0,
         max_backoff: float = 2.0,
@@ -47,6 +48,7 @@ class RedisBackend(BroadcastBackend):
             url, socket_timeout=timeout, socket_connect_timeout=timeout
         )
         self._publisher = Redis(connection_pool=self._pool)
+        self._prefix = prefix
         self._timeout = timeout
         self._health_interval = health_interval
         self._max_backoff = max_backoff
@@ -79,7 +81,7 @@ class RedisBackend(BroadcastBackend):
         confirmed = asyncio.get_running_loop().create_future()
         self._confirmations[channel] = confirmed
         try:
-            await conn.send_command("SUBSCRIBE", channel)
+            await conn.send_command("SUBSCRIBE", self._prefix + channel)
             await asyncio.wait_for(confirmed, self._timeout)
         except (TimeoutError, RedisError, OSError) as exc:
             self._confirmations.pop(channel, None)
@@ -89,10 +91,10 @@ class RedisBackend(BroadcastBackend):
         self._channels.discard(channel)
         conn = self._conn
         if conn is not None:
-            await conn.send_command("UNSUBSCRIBE", channel)
+            await conn.send_command("UNSUBSCRIBE", self._prefix + channel)
 
     async def publish(self, channel: str, message: Any) -> None:
-        await self._publisher.publish(channel, message)
+        await self._publisher.publish(self._prefix + channel, message)
 
     async def next_published(self) -> Event:
         return await self._events.get()
@@ -111,7 +113,8 @@ class RedisBackend(BroadcastBackend):
                 # subscribe() sends its own SUBSCRIBE rather than be missed.
                 self._conn = conn
                 if self._channels:
-                    await conn.send_command("SUBSCRIBE", *sorted(self._channels))
+                    wire = sorted(self._prefix + name for name in self._channels)
+                    await conn.send_command("SUBSCRIBE", *wire)
                 delay = 0.05
                 await self._read(conn)
             except (RedisError, OSError) as exc:
@@ -140,7 +143,8 @@ class RedisBackend(BroadcastBackend):
     def _handle(self, response: Any) -> None:
         if not isinstance(response, list) or len(response) < 3:
             return  # PONG outside subscribed mode
-        kind, channel, data = response[0], _text(response[1]), response[2]
+        kind, data = response[0], response[2]
+        channel = _text(response[1]).removeprefix(self._prefix)
         if kind == b"message":
             self._events.put_nowait(Event(channel=channel, message=_text(data)))
         elif kind == b"subscribe":

@@ -4,16 +4,16 @@ from datetime import datetime
 
 import strawberry
 
-from graph import sentiment
+from graph import sentiment as scoring
 from graph.records import MessageRecord
 from graph.types.user import User
 
 strawberry.enum(
-    sentiment.SentimentLabel,
+    scoring.SentimentLabel,
     description="POSITIVE above the positive threshold, NEGATIVE below the "
     "negative one, NEUTRAL between.",
 )
-SentimentLabel = sentiment.SentimentLabel
+SentimentLabel = scoring.SentimentLabel
 
 
 @strawberry.type(description="A message's mood, scored once when it was sent.")
@@ -25,14 +25,14 @@ class Sentiment:
 
     @classmethod
     def from_scores(
-        cls, polarity: float, subjectivity: float, thresholds: sentiment.Thresholds
+        cls, polarity: float, subjectivity: float, thresholds: scoring.Thresholds
     ) -> Sentiment:
-        label = sentiment.classify(polarity, thresholds)
+        label = scoring.classify(polarity, thresholds)
         return cls(
             polarity=polarity,
             subjectivity=subjectivity,
             label=label,
-            emoji=sentiment.EMOJI[label],
+            emoji=scoring.EMOJI[label],
         )
 
 
@@ -56,7 +56,7 @@ class Message:
 
     @classmethod
     def from_record(
-        cls, message: MessageRecord, thresholds: sentiment.Thresholds
+        cls, message: MessageRecord, thresholds: scoring.Thresholds
     ) -> Message:
         return cls(
             id=strawberry.ID(str(message.id)),
