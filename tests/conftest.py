@@ -1,0 +1,68 @@
+"""Fixtures: every graph test runs on PostgreSQL + Redis and on SQLite + memory."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from graph.services import Services, open_services
+from graph.settings import Settings
+from tests.support.api import Api
+from tests.support.services import (
+    empty_tables,
+    fresh_postgres_database,
+    migrated_sqlite,
+    require_redis,
+)
+
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    async with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def redis_url() -> str:
+    return await require_redis()
+
+
+@pytest.fixture(scope="session")
+async def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return await migrated_sqlite(str(tmp_path_factory.mktemp("sqlite") / "test.db"))
+
+
+def make_settings(database_url: str, broadcast_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        broadcast_url=broadcast_url,
+        broadcast_prefix=f"test-{uuid.uuid4().hex[:8]}:",
+        jwt_secret=TEST_SECRET,
+        apply_migrations=False,
+    )
+
+
+@pytest.fixture(params=["postgres+redis", "sqlite+memory"], scope="session")
+def settings(request: pytest.FixtureRequest) -> Settings:
+    if request.param == "postgres+redis":
+        return make_settings(
+            request.getfixturevalue("postgres_url"),
+            request.getfixturevalue("redis_url"),
+        )
+    return make_settings(request.getfixturevalue("sqlite_url"), "memory://")
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    await empty_tables(settings.database_url)
+    async with open_services(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+def api(services: Services, settings: Settings) -> Api:
+    return Api(services, settings)
