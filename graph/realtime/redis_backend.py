@@ -44,8 +44,10 @@ class RedisBackend(BroadcastBackend):
         health_interval: float = 5.0,
         max_backoff: float = 2.0,
     ) -> None:
+        # RESP2: under RESP3 (redis-py 8's default) pub/sub messages are push
+        # frames diverted to a handler instead of returned by read_response().
         self._pool = ConnectionPool.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, protocol=2
         )
         self._publisher = Redis(connection_pool=self._pool)
         self._prefix = prefix
