@@ -52,8 +52,17 @@ class _ChatView:
 class _AlreadySent(Exception):
     """Rolls back a send whose clientId turned out to be used already."""
 
-    def __init__(self, message: Message) -> None:
-        self.message = message
+    def __init__(self, original: MessageRecord) -> None:
+        self.original = original
+
+
+def _replayed(chat: _ChatView, sent: Message, text: str) -> MessageRecord:
+    """The original message of a repeated clientId, if the repeat matches it."""
+    if sent.chat_id != chat.id or sent.body != text:
+        raise BadUserInput(
+            "This clientId was already used for another message.", field="clientId"
+        )
+    return chat.record(sent)
 
 
 class MessageService:
@@ -80,7 +89,7 @@ class MessageService:
         self._check_text(text)
         if client_id is not None:
             _check_client_id(client_id)
-            sent = await self._find_sent(sender_id, client_id, channel, text)
+            sent = await self._find_sent(sender_id, client_id, pair, text)
             if sent is not None:
                 return sent
         scores = await self._score(text)
@@ -90,12 +99,12 @@ class MessageService:
             # The same clientId, committed concurrently in another chat.
             if client_id is None:
                 raise
-            sent = await self._find_sent(sender_id, client_id, channel, text)
+            sent = await self._find_sent(sender_id, client_id, pair, text)
             if sent is None:
                 raise
             return sent
         except _AlreadySent as already:
-            return await self._replay(already.message, channel, text)
+            return already.original
         await self._bus.publish_message(record)
         return record
 
@@ -185,7 +194,7 @@ class MessageService:
                     session, sender_id, client_id
                 )
                 if earlier is not None:
-                    raise _AlreadySent(earlier)
+                    raise _AlreadySent(_replayed(chat, earlier, text))
             (recipient_id,) = set(pair) - {sender_id}
             message = Message(
                 chat_id=chat.id,
@@ -202,25 +211,15 @@ class MessageService:
             return chat.record(message)
 
     async def _find_sent(
-        self, sender_id: int, client_id: str, channel: str, text: str
+        self, sender_id: int, client_id: str, pair: tuple[int, int], text: str
     ) -> MessageRecord | None:
         async with self._sessions() as session:
             sent = await queries.find_message_by_client_id(
                 session, sender_id, client_id
             )
-        if sent is None:
-            return None
-        return await self._replay(sent, channel, text)
-
-    async def _replay(self, sent: Message, channel: str, text: str) -> MessageRecord:
-        """The original message of a repeated clientId, if the repeat matches it."""
-        async with self._sessions() as session:
-            chat = await self._chat(session, member_pair(sent.sender_id, channel))
-        if sent.chat_id != chat.id or sent.body != text:
-            raise BadUserInput(
-                "This clientId was already used for another message.", field="clientId"
-            )
-        return chat.record(sent)
+            if sent is None:
+                return None
+            return _replayed(await self._chat(session, pair), sent, text)
 
     async def _chat(self, session: AsyncSession, pair: tuple[int, int]) -> _ChatView:
         chat = await queries.get_chat(session, *pair)
