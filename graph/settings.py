@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 logger = logging.getLogger(__name__)
 
+MIN_SECRET_BYTES = 32
+
 
 class Settings(BaseSettings):
     """Everything Sentichat can be told; see README.md for the table."""
@@ -53,6 +55,13 @@ class Settings(BaseSettings):
     pusher_host: str | None = None
     pusher_port: int | None = None
     pusher_ssl: bool = True
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        if self.jwt_secret and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+            msg = f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes (HS256)"
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _check_thresholds(self) -> Settings:

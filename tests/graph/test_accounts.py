@@ -91,9 +91,13 @@ async def test_login_says_the_same_for_a_wrong_password_and_an_unknown_user(
         LOGIN, {"username": "mallory", "password": PASSWORD}
     )
 
-    assert wrong_password == unknown_user == (
-        "UNAUTHENTICATED",
-        "Wrong username or password.",
+    assert (
+        wrong_password
+        == unknown_user
+        == (
+            "UNAUTHENTICATED",
+            "Wrong username or password.",
+        )
     )
 
 

@@ -23,7 +23,9 @@ async def pair(api: Api) -> tuple[Account, Account, str]:
     return alice, bob, await api.open_chat(alice, bob)
 
 
-async def test_a_sent_message_comes_back_with_seq_members_and_sentiment(api: Api) -> None:
+async def test_a_sent_message_comes_back_with_seq_members_and_sentiment(
+    api: Api,
+) -> None:
     alice, bob, channel = await pair(api)
 
     sent = await api.send(alice, channel, HAPPY, client_id="c-1")
@@ -66,7 +68,10 @@ async def test_the_sender_is_the_token_user_whichever_member_sends(api: Api) -> 
     from_alice = await api.send(alice, channel, "hi bob")
     from_bob = await api.send(bob, channel, "hi alice")
 
-    assert (from_alice["fromUser"]["id"], from_alice["toUser"]["id"]) == (alice.id, bob.id)
+    assert (from_alice["fromUser"]["id"], from_alice["toUser"]["id"]) == (
+        alice.id,
+        bob.id,
+    )
     assert (from_bob["fromUser"]["id"], from_bob["toUser"]["id"]) == (bob.id, alice.id)
 
 
@@ -90,15 +95,25 @@ async def test_a_member_of_a_chat_not_yet_requested_gets_not_found(api: Api) -> 
     alice, bob = await api.register("alice"), await api.register("bob")
     channel = f"private-chat_{alice.id}_{bob.id}"
 
-    code, _ = await api.refusal(SEND, {"channel": channel, "message": "hi"}, alice.token)
+    code, _ = await api.refusal(
+        SEND, {"channel": channel, "message": "hi"}, alice.token
+    )
 
     assert code == "NOT_FOUND"
 
 
 @pytest.mark.parametrize(
     "channel",
-    ["", "general", "private-chat_2_1", "private-chat_01_2", "private-chat_1_1",
-     "private-chat_1_2_3", "private-chat_1_" + "9" * 30, "presence-chat_1_2"],
+    [
+        "",
+        "general",
+        "private-chat_2_1",
+        "private-chat_01_2",
+        "private-chat_1_1",
+        "private-chat_1_2_3",
+        "private-chat_1_" + "9" * 30,
+        "presence-chat_1_2",
+    ],
 )
 async def test_a_malformed_channel_is_bad_input(api: Api, channel: str) -> None:
     alice, _, _ = await pair(api)
@@ -115,7 +130,9 @@ async def test_an_empty_or_too_long_message_is_refused_and_not_stored(
 ) -> None:
     alice, _, channel = await pair(api)
 
-    code, _ = await api.refusal(SEND, {"channel": channel, "message": text}, alice.token)
+    code, _ = await api.refusal(
+        SEND, {"channel": channel, "message": text}, alice.token
+    )
 
     assert code == "BAD_USER_INPUT"
     assert await message_count(api) == 0
@@ -123,7 +140,12 @@ async def test_an_empty_or_too_long_message_is_refused_and_not_stored(
 
 async def test_text_is_stored_exactly_as_sent(api: Api) -> None:
     alice, bob, channel = await pair(api)
-    texts = ["x" * 4000, "  padded  ", "emoji \U0001f600 and \u00e9\u0301", "<b>&amp;</b>"]
+    texts = [
+        "x" * 4000,
+        "  padded  ",
+        "emoji \U0001f600 and \u00e9\u0301",
+        "<b>&amp;</b>",
+    ]
 
     for text in texts:
         await api.send(alice, channel, text)

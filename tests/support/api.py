@@ -74,14 +74,20 @@ class Api:
         return Context(self.services, self.settings, header)
 
     async def execute(
-        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
     ) -> ExecutionResult:
         return await schema.execute(
             query, variable_values=variables, context_value=self.context(token)
         )
 
     async def data(
-        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
     ) -> dict[str, Any]:
         result = await self.execute(query, variables, token)
         assert result.errors is None, result.errors
@@ -89,7 +95,10 @@ class Api:
         return result.data
 
     async def refusal(
-        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
     ) -> tuple[str, str]:
         """The (code, message) of an operation that must be refused."""
         result = await self.execute(query, variables, token)
@@ -100,7 +109,9 @@ class Api:
     async def register(self, username: str, password: str = PASSWORD) -> Account:
         variables = {"username": username, "password": password}
         payload = (await self.data(REGISTER, variables))["register"]
-        return Account(payload["user"]["id"], payload["user"]["username"], payload["token"])
+        return Account(
+            payload["user"]["id"], payload["user"]["username"], payload["token"]
+        )
 
     async def open_chat(self, caller: Account, other: Account) -> str:
         data = await self.data(REQUEST_CHAT, {"toUser": other.id}, caller.token)

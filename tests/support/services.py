@@ -46,7 +46,9 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
         unavailable("PostgreSQL", exc)
     name = f"sentichat_test_{uuid.uuid4().hex[:12]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name)
+    url = make_url(POSTGRES_ADMIN_URL).set(
+        drivername="postgresql+asyncpg", database=name
+    )
     rendered = url.render_as_string(hide_password=False)
     try:
         await asyncio.to_thread(upgrade_to_head, rendered)

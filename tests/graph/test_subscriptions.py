@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import asyncio
+
+from tests.support.api import NEW_MESSAGE, Account, Api
+
+HAPPY = "What a wonderful day, I love it!"
+
+
+async def pair(api: Api) -> tuple[Account, Account, str]:
+    alice, bob = await api.register("alice"), await api.register("bob")
+    return alice, bob, await api.open_chat(alice, bob)
+
+
+async def test_a_member_receives_a_live_message_with_its_sentiment(api: Api) -> None:
+    alice, bob, channel = await pair(api)
+
+    async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
+        sent = await api.send(alice, channel, HAPPY)
+        received = await feed.message()
+
+    assert received == sent
+    assert received["sentiment"]["label"] == "POSITIVE"
+
+
+async def test_both_members_receive_each_message_once(api: Api) -> None:
+    alice, bob, channel = await pair(api)
+    variables = {"channel": channel}
+
+    async with (
+        api.subscribe(NEW_MESSAGE, variables, alice.token) as alices,
+        api.subscribe(NEW_MESSAGE, variables, bob.token) as bobs,
+    ):
+        await api.send(alice, channel, "one")
+        await api.send(bob, channel, "two")
+        for feed in (alices, bobs):
+            assert [m["message"] for m in await feed.messages(2)] == ["one", "two"]
+            assert feed.pending() == 0
+
+
+async def test_without_after_seq_the_feed_is_live_only(api: Api) -> None:
+    alice, bob, channel = await pair(api)
+    await api.send(alice, channel, "before")
+
+    async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
+        await api.send(alice, channel, "after")
+        received = await feed.message()
+
+    assert (received["seq"], received["message"]) == (2, "after")
+
+
+async def test_after_seq_zero_replays_the_whole_channel_then_goes_live(
+    api: Api,
+) -> None:
+    alice, bob, channel = await pair(api)
+    for n in range(1, 4):
+        await api.send(alice, channel, f"stored {n}")
+
+    variables = {"channel": channel, "afterSeq": 0}
+    async with api.subscribe(NEW_MESSAGE, variables, bob.token) as feed:
+        replayed = await feed.messages(3)
+        await api.send(bob, channel, "live")
+        live = await feed.message()
+
+    assert [m["seq"] for m in replayed] == [1, 2, 3]
+    assert (live["seq"], live["message"]) == (4, "live")
+
+
+async def test_after_seq_replays_only_what_came_after_it(api: Api) -> None:
+    alice, bob, channel = await pair(api)
+    for n in range(1, 6):
+        await api.send(alice, channel, f"m{n}")
+
+    variables = {"channel": channel, "afterSeq": 3}
+    async with api.subscribe(NEW_MESSAGE, variables, bob.token) as feed:
+        replayed = await feed.messages(2)
+
+    assert [m["seq"] for m in replayed] == [4, 5]
+
+
+async def test_messages_sent_during_catch_up_arrive_once_in_order(api: Api) -> None:
+    alice, bob, channel = await pair(api)
+    for n in range(1, 11):
+        await api.send(alice, channel, f"early {n}")
+
+    variables = {"channel": channel, "afterSeq": 0}
+    sending = asyncio.gather(
+        *(api.send(alice, channel, f"late {n}") for n in range(30))
+    )
+    async with api.subscribe(NEW_MESSAGE, variables, bob.token) as feed:
+        await sending
+        received = await feed.messages(40, timeout=20)
+        await api.send(alice, channel, "last")
+        tail = await feed.message()
+
+    assert [m["seq"] for m in received] == list(range(1, 41))
+    assert tail["seq"] == 41
+
+
+async def test_a_live_event_that_skips_ahead_is_preceded_by_the_gap(api: Api) -> None:
+    alice, bob, channel = await pair(api)
+    messages = api.services.messages
+
+    async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
+        await api.send(alice, channel, "first")
+        assert (await feed.message())["seq"] == 1
+        # Committed but never published, as when a publish fails.
+        pair_ids = tuple(sorted((int(alice.id), int(bob.id))))
+        scores = await messages._score("unannounced")
+        await messages._store(int(alice.id), pair_ids, "unannounced", None, scores)  # type: ignore[arg-type]
+        await api.send(alice, channel, "third")
+        rest = await feed.messages(2)
+
+    assert [(m["seq"], m["message"]) for m in rest] == [
+        (2, "unannounced"),
+        (3, "third"),
+    ]
+
+
+async def test_a_non_member_cannot_subscribe(api: Api) -> None:
+    _, _, channel = await pair(api)
+    mallory = await api.register("mallory")
+
+    async with api.subscribe(NEW_MESSAGE, {"channel": channel}, mallory.token) as feed:
+        result = await feed.next()
+
+    assert result.errors is not None
+    assert (result.errors[0].extensions or {})["code"] == "FORBIDDEN"
+    assert api.services.bus.hub.subscriber_count() == 0
+
+
+async def test_a_subscription_without_a_token_is_unauthenticated(api: Api) -> None:
+    _, _, channel = await pair(api)
+
+    async with api.subscribe(NEW_MESSAGE, {"channel": channel}, "not-a-token") as feed:
+        result = await feed.next()
+
+    assert result.errors is not None
+    assert (result.errors[0].extensions or {})["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_finished_subscription_leaves_no_subscriber_behind(api: Api) -> None:
+    alice, bob, channel = await pair(api)
+    hub = api.services.bus.hub
+
+    async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
+        await api.send(alice, channel, "hello")
+        await feed.message()
+        assert hub.subscriber_count() == 1
+
+    assert (hub.subscriber_count(), hub.channel_count()) == (0, 0)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+
+from graph.errors import Unauthenticated
+from graph.services.security import Tokens
+from graph.settings import Settings
+
+SECRET = "unit-test-secret-" + "s" * 60
+SETTINGS = Settings(jwt_secret=SECRET, token_ttl_seconds=60)
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    base: dict[str, Any] = {
+        "sub": "42",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        "iss": "sentichat",
+        "aud": "sentichat",
+    }
+    base.update(overrides)
+    return {key: value for key, value in base.items() if value is not None}
+
+
+def test_an_issued_token_verifies_to_its_user() -> None:
+    tokens = Tokens(SETTINGS)
+
+    assert tokens.verify(tokens.issue(42)) == 42
+
+
+def test_a_bearer_header_verifies() -> None:
+    tokens = Tokens(SETTINGS)
+
+    assert tokens.verify_header(f"Bearer {tokens.issue(7)}") == 7
+
+
+def test_an_expired_token_is_refused() -> None:
+    tokens = Tokens(SETTINGS)
+    token = tokens.issue(42, now=datetime.now(UTC) - timedelta(minutes=2))
+
+    with pytest.raises(Unauthenticated):
+        tokens.verify(token)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        jwt.encode(claims(), "another secret entirely, " + "k" * 40, algorithm="HS256"),
+        jwt.encode(claims(aud="someone-else"), SECRET, algorithm="HS256"),
+        jwt.encode(claims(iss="someone-else"), SECRET, algorithm="HS256"),
+        jwt.encode(claims(exp=None), SECRET, algorithm="HS256"),
+        jwt.encode(claims(iat=None), SECRET, algorithm="HS256"),
+        jwt.encode(claims(sub=None), SECRET, algorithm="HS256"),
+        jwt.encode(claims(sub="not-a-number"), SECRET, algorithm="HS256"),
+        jwt.encode(claims(sub="\u0664\u0662"), SECRET, algorithm="HS256"),
+        jwt.encode(claims(), SECRET, algorithm="HS512"),
+        jwt.encode(claims(), None, algorithm="none"),
+    ],
+    ids=[
+        "other-key",
+        "aud",
+        "iss",
+        "no-exp",
+        "no-iat",
+        "no-sub",
+        "sub-text",
+        "sub-arabic-digits",
+        "other-alg",
+        "alg-none",
+    ],
+)
+def test_a_token_that_breaks_a_rule_is_refused(token: str) -> None:
+    with pytest.raises(Unauthenticated):
+        Tokens(SETTINGS).verify(token)
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["", "Basic abc", "Bearer", "Bearer    ", "token-only", "Bearer " + "a" * 5000],
+)
+def test_a_malformed_authorization_header_is_refused(header: str) -> None:
+    with pytest.raises(Unauthenticated):
+        Tokens(SETTINGS).verify_header(header)
