@@ -69,9 +69,11 @@ class EventBus:
     async def _publish(self, channel: str, payload: str) -> bool:
         try:
             await self.hub.publish(channel, payload)
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 -- publishing must never fail a send
             logger.warning(
-                "publish to %s failed; readers catch up", channel, exc_info=True
+                "publish to %s failed (%s); subscribers catch up from the database",
+                channel,
+                _describe(exc),
             )
             return False
         return True
@@ -89,6 +91,10 @@ class EventBus:
         """Chats others open with the user, subscribed when the block starts."""
         async with self.hub.subscribe(notification_channel(user_id)) as subscriber:
             yield _decoded(subscriber, events.decode_chat)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 async def _decoded(

@@ -95,5 +95,5 @@ class Hub(Broadcast):
     async def _unsubscribe_backend(self, channel: str) -> None:
         try:
             await self._backend.unsubscribe(channel)
-        except Exception:  # a broken broker must not break the caller's cleanup
-            logger.warning("could not unsubscribe %s", channel, exc_info=True)
+        except Exception as exc:  # noqa: BLE001 -- a broken broker must not break cleanup
+            logger.warning("could not unsubscribe %s: %r", channel, exc)

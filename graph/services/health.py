@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -47,9 +48,9 @@ class HealthService:
             await queries.ping(session)
         return True
 
-    async def _within(self, check: asyncio.Future[bool] | object, name: str) -> bool:
+    async def _within(self, check: Awaitable[bool], name: str) -> bool:
         try:
-            return bool(await asyncio.wait_for(check, self._timeout))  # type: ignore[arg-type]
-        except Exception:
-            logger.warning("readiness: %s unreachable", name, exc_info=True)
+            return bool(await asyncio.wait_for(check, self._timeout))
+        except Exception as exc:  # noqa: BLE001 -- any failure means "not ready"
+            logger.warning("readiness: %s unreachable: %r", name, exc)
             return False

@@ -1,0 +1,103 @@
+"""The embedded default over real HTTP and graphql-transport-ws."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import graphql, register, unique
+from tests.support.api import NEW_MESSAGE, REQUEST_CHAT, SEND
+from tests.support.server import Server
+from tests.support.wsclient import GraphQLWebSocket
+
+
+async def test_graphiql_is_served_on_get(embedded_server: Server) -> None:
+    async with httpx.AsyncClient(base_url=embedded_server.http_url) as client:
+        response = await client.get("/graphql", headers={"Accept": "text/html"})
+
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_health_and_readiness(embedded_server: Server) -> None:
+    async with httpx.AsyncClient(base_url=embedded_server.http_url) as client:
+        alive = await client.get("/healthz")
+        ready = await client.get("/readyz")
+
+    assert alive.status_code == 200
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "database": "ok", "broadcast": "ok"}
+
+
+async def test_a_chat_works_over_http_and_websocket(embedded_server: Server) -> None:
+    alice = await register(embedded_server, unique("alice"))
+    bob = await register(embedded_server, unique("bob"))
+    opened = await graphql(
+        embedded_server, REQUEST_CHAT, {"toUser": bob.id}, alice.token
+    )
+    channel = opened["data"]["requestChat"]["channelName"]
+
+    async with GraphQLWebSocket(embedded_server.ws_url) as ws:
+        await ws.init(bob.token)
+        await ws.subscribe("1", NEW_MESSAGE, {"channel": channel, "afterSeq": 0})
+        variables = {"channel": channel, "message": "I am so happy to see you!"}
+        await graphql(embedded_server, SEND, variables, alice.token)
+        received = (await ws.next_data("1"))["newMessage"]
+
+    assert received["message"] == "I am so happy to see you!"
+    assert received["sentiment"]["emoji"] == "\U0001f600"
+
+
+@pytest.mark.parametrize(
+    "payload", [{}, {"authorization": "Bearer nope"}, {"authorization": 7}]
+)
+async def test_a_socket_without_a_valid_token_is_closed_with_4403(
+    embedded_server: Server, payload: dict[str, object]
+) -> None:
+    async with GraphQLWebSocket(embedded_server.ws_url) as ws:
+        await ws.send({"type": "connection_init", "payload": payload})
+
+        assert await ws.closed_with() == 4403
+
+
+async def test_a_non_member_subscription_is_forbidden_and_the_socket_lives_on(
+    embedded_server: Server,
+) -> None:
+    alice = await register(embedded_server, unique("alice"))
+    bob = await register(embedded_server, unique("bob"))
+    mallory = await register(embedded_server, unique("mallory"))
+    opened = await graphql(
+        embedded_server, REQUEST_CHAT, {"toUser": bob.id}, alice.token
+    )
+    channel = opened["data"]["requestChat"]["channelName"]
+    own = await graphql(
+        embedded_server, REQUEST_CHAT, {"toUser": alice.id}, mallory.token
+    )
+    own_channel = own["data"]["requestChat"]["channelName"]
+
+    async with GraphQLWebSocket(embedded_server.ws_url) as ws:
+        await ws.init(mallory.token)
+        await ws.subscribe("spy", NEW_MESSAGE, {"channel": channel})
+        refusal = await ws.receive()
+        completion = await ws.receive()
+        await ws.subscribe("mine", NEW_MESSAGE, {"channel": own_channel, "afterSeq": 0})
+        variables = {"channel": own_channel, "message": "still here"}
+        await graphql(embedded_server, SEND, variables, alice.token)
+        mine = (await ws.next_data("mine"))["newMessage"]
+
+    assert (refusal["id"], refusal["type"]) == ("spy", "next")
+    assert completion == {"id": "spy", "type": "complete"}
+    codes = [error["extensions"]["code"] for error in refusal["payload"]["errors"]]
+    assert codes == ["FORBIDDEN"]
+    assert mine["message"] == "still here"
+
+
+async def test_the_legacy_graphql_ws_protocol_is_refused(
+    embedded_server: Server,
+) -> None:
+    async with GraphQLWebSocket(embedded_server.ws_url, subprotocol="graphql-ws") as ws:
+        assert await ws.closed_with() == 4406
+
+
+async def test_no_traceback_was_logged(embedded_server: Server) -> None:
+    assert "Traceback" not in embedded_server.log()

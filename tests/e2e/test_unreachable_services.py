@@ -1,0 +1,96 @@
+"""A dependency that cannot be reached: a clear refusal, never driver text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from graph.services.security import Tokens
+from graph.settings import Settings
+from tests.conftest import TEST_SECRET
+from tests.e2e.conftest import embedded_env, graphql, register, unique
+from tests.support.api import REQUEST_CHAT, SEND
+from tests.support.server import Server, free_port
+
+
+@pytest.fixture(scope="module")
+def no_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    closed = free_port()  # nothing listens there
+    env = {
+        "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{closed}/none",
+        "JWT_SECRET": TEST_SECRET,
+    }
+    log = tmp_path_factory.mktemp("no-database") / "server.log"
+    with Server(env, log) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def no_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("no-redis")
+    env = {**embedded_env(tmp), "BROADCAST_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    with Server(env, tmp / "server.log") as server:
+        yield server
+
+
+async def readiness(server: Server) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as client:
+        return await client.get("/readyz")
+
+
+async def test_readiness_reports_the_database_down(no_database: Server) -> None:
+    response = await readiness(no_database)
+
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+async def test_a_query_without_a_database_is_an_opaque_internal_error(
+    no_database: Server,
+) -> None:
+    token = Tokens(Settings(jwt_secret=TEST_SECRET)).issue(1)
+
+    body = await graphql(no_database, "{ users { id } }", token=token)
+
+    assert body["errors"][0]["message"] == "Internal server error."
+    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+    text = str(body).lower()
+    for leak in ("asyncpg", "connect", "refused", "errno", "traceback", "127.0.0.1"):
+        assert leak not in text
+
+
+async def test_readiness_reports_redis_down(no_redis: Server) -> None:
+    response = await readiness(no_redis)
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "ok",
+        "broadcast": "unreachable",
+    }
+
+
+async def test_sending_works_while_redis_is_down(no_redis: Server) -> None:
+    alice, bob = (
+        await register(no_redis, unique("alice")),
+        await register(no_redis, unique("bob")),
+    )
+    opened = await graphql(no_redis, REQUEST_CHAT, {"toUser": bob.id}, alice.token)
+    channel = opened["data"]["requestChat"]["channelName"]
+
+    body = await graphql(
+        no_redis, SEND, {"channel": channel, "message": "hi"}, alice.token
+    )
+
+    assert "errors" not in body, body
+    assert body["data"]["sendMessage"]["seq"] == 1
+
+
+def test_the_unreachable_redis_is_logged_without_a_traceback(no_redis: Server) -> None:
+    log = no_redis.log()
+
+    assert "failed (ConnectionError" in log
+    assert "subscribers catch up from the database" in log
+    assert "Traceback" not in log
