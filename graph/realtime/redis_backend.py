@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from broadcaster import Event
@@ -28,6 +29,9 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+INITIAL_BACKOFF = 0.05
+OUTAGE_REMINDER_SECONDS = 30.0
 
 
 class RedisBackendUnavailable(Exception):
@@ -106,7 +110,8 @@ class RedisBackend(BroadcastBackend):
         return bool(await self._publisher.ping()) and self.connected
 
     async def _run(self) -> None:
-        delay = 0.05
+        outage = _Outage()
+        delay = INITIAL_BACKOFF
         while True:
             conn = self._pool.connection_class(**self._pool.connection_kwargs)
             try:
@@ -117,15 +122,16 @@ class RedisBackend(BroadcastBackend):
                 if self._channels:
                     wire = sorted(self._prefix + name for name in self._channels)
                     await conn.send_command("SUBSCRIBE", *wire)
-                delay = 0.05
+                if outage.recovered():
+                    self.reconnects += 1
+                delay = INITIAL_BACKOFF
                 await self._read(conn)
             except (RedisError, OSError) as exc:
-                logger.warning("Redis subscriber connection lost: %s", exc)
+                outage.failed(exc)
             finally:
                 self._conn = None
                 self._fail_confirmations()
                 await conn.disconnect(nowait=True)
-            self.reconnects += 1
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._max_backoff)
 
@@ -159,6 +165,41 @@ class RedisBackend(BroadcastBackend):
             if not confirmed.done():
                 confirmed.set_exception(ConnectionError("Redis connection lost"))
         self._confirmations.clear()
+
+
+class _Outage:
+    """Logs a lost connection once, a reminder while it lasts, and its end."""
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+        self._reminded = 0.0
+        self._attempts = 0
+
+    def failed(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        self._attempts += 1
+        if self._since is None:
+            self._since = self._reminded = now
+            logger.warning("Redis subscriber connection lost (%s); reconnecting", exc)
+        elif now - self._reminded >= OUTAGE_REMINDER_SECONDS:
+            self._reminded = now
+            logger.warning(
+                "Redis still unreachable after %.0f s, %d attempts (%s)",
+                now - self._since,
+                self._attempts,
+                exc,
+            )
+
+    def recovered(self) -> bool:
+        """Whether a connection came back after an outage (and log it)."""
+        if self._since is None:
+            return False
+        logger.warning(
+            "Redis subscriber connection restored after %.1f s",
+            time.monotonic() - self._since,
+        )
+        self._since, self._attempts = None, 0
+        return True
 
 
 def _text(value: Any) -> str:

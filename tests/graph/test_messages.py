@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from db.models import Message
-from tests.support.api import HISTORY, SEND, Account, Api
+from tests.support.api import HISTORY, SEND, Api
 
 HAPPY = "I love this, it is wonderful!"
 NEUTRAL = "The meeting is at noon."
@@ -18,15 +18,10 @@ async def message_count(api: Api) -> int:
         return int(await session.scalar(select(func.count()).select_from(Message)) or 0)
 
 
-async def pair(api: Api) -> tuple[Account, Account, str]:
-    alice, bob = await api.register("alice"), await api.register("bob")
-    return alice, bob, await api.open_chat(alice, bob)
-
-
 async def test_a_sent_message_comes_back_with_seq_members_and_sentiment(
     api: Api,
 ) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
 
     sent = await api.send(alice, channel, HAPPY, client_id="c-1")
 
@@ -55,7 +50,7 @@ async def test_a_sent_message_comes_back_with_seq_members_and_sentiment(
 async def test_each_mood_gets_its_label_and_emoji(
     api: Api, text: str, label: str, emoji: str
 ) -> None:
-    alice, _, channel = await pair(api)
+    alice, _, channel = await api.pair()
 
     sentiment = (await api.send(alice, channel, text))["sentiment"]
 
@@ -63,7 +58,7 @@ async def test_each_mood_gets_its_label_and_emoji(
 
 
 async def test_the_sender_is_the_token_user_whichever_member_sends(api: Api) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
 
     from_alice = await api.send(alice, channel, "hi bob")
     from_bob = await api.send(bob, channel, "hi alice")
@@ -76,7 +71,7 @@ async def test_the_sender_is_the_token_user_whichever_member_sends(api: Api) -> 
 
 
 async def test_a_non_member_cannot_send_read_or_learn_of_a_chat(api: Api) -> None:
-    _, _, channel = await pair(api)
+    _, _, channel = await api.pair()
     mallory = await api.register("mallory")
     missing = "private-chat_1_2000"  # mallory is not in it, and it does not exist
 
@@ -116,7 +111,7 @@ async def test_a_member_of_a_chat_not_yet_requested_gets_not_found(api: Api) -> 
     ],
 )
 async def test_a_malformed_channel_is_bad_input(api: Api, channel: str) -> None:
-    alice, _, _ = await pair(api)
+    alice, _, _ = await api.pair()
 
     send = await api.refusal(SEND, {"channel": channel, "message": "hi"}, alice.token)
     read = await api.refusal(HISTORY, {"channel": channel}, alice.token)
@@ -128,7 +123,7 @@ async def test_a_malformed_channel_is_bad_input(api: Api, channel: str) -> None:
 async def test_an_empty_or_too_long_message_is_refused_and_not_stored(
     api: Api, text: str
 ) -> None:
-    alice, _, channel = await pair(api)
+    alice, _, channel = await api.pair()
 
     code, _ = await api.refusal(
         SEND, {"channel": channel, "message": text}, alice.token
@@ -139,7 +134,7 @@ async def test_an_empty_or_too_long_message_is_refused_and_not_stored(
 
 
 async def test_text_is_stored_exactly_as_sent(api: Api) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
     texts = [
         "x" * 4000,
         "  padded  ",
@@ -155,7 +150,7 @@ async def test_text_is_stored_exactly_as_sent(api: Api) -> None:
 
 @pytest.mark.parametrize("client_id", ["", "x" * 65, "has space", "caf\u00e9"])
 async def test_a_malformed_client_id_is_refused(api: Api, client_id: str) -> None:
-    alice, _, channel = await pair(api)
+    alice, _, channel = await api.pair()
     variables = {"channel": channel, "message": "hi", "clientId": client_id}
 
     code, _ = await api.refusal(SEND, variables, alice.token)
@@ -165,7 +160,7 @@ async def test_a_malformed_client_id_is_refused(api: Api, client_id: str) -> Non
 
 
 async def test_a_repeated_client_id_returns_the_original_message(api: Api) -> None:
-    alice, _, channel = await pair(api)
+    alice, _, channel = await api.pair()
 
     first = await api.send(alice, channel, "once", client_id="retry-me")
     again = await api.send(alice, channel, "once", client_id="retry-me")
@@ -175,7 +170,7 @@ async def test_a_repeated_client_id_returns_the_original_message(api: Api) -> No
 
 
 async def test_concurrent_repeats_of_a_client_id_make_one_message(api: Api) -> None:
-    alice, _, channel = await pair(api)
+    alice, _, channel = await api.pair()
 
     sent = await asyncio.gather(
         *(api.send(alice, channel, "once", client_id="burst") for _ in range(10))
@@ -186,7 +181,7 @@ async def test_concurrent_repeats_of_a_client_id_make_one_message(api: Api) -> N
 
 
 async def test_a_client_id_reused_for_other_text_is_refused(api: Api) -> None:
-    alice, _, channel = await pair(api)
+    alice, _, channel = await api.pair()
     await api.send(alice, channel, "first", client_id="k")
 
     code, message = await api.refusal(
@@ -199,7 +194,7 @@ async def test_a_client_id_reused_for_other_text_is_refused(api: Api) -> None:
 
 
 async def test_client_ids_belong_to_their_sender(api: Api) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
 
     mine = await api.send(alice, channel, "same words", client_id="shared")
     theirs = await api.send(bob, channel, "same words", client_id="shared")
@@ -209,7 +204,7 @@ async def test_client_ids_belong_to_their_sender(api: Api) -> None:
 
 
 async def test_twenty_concurrent_senders_get_seq_one_to_twenty(api: Api) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
     senders = [alice, bob] * 10
 
     sent = await asyncio.gather(
@@ -224,7 +219,7 @@ async def test_twenty_concurrent_senders_get_seq_one_to_twenty(api: Api) -> None
 async def test_history_takes_the_newest_inside_exclusive_bounds_oldest_first(
     api: Api,
 ) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
     for n in range(1, 11):
         await api.send(alice, channel, f"m{n}")
 
@@ -246,7 +241,7 @@ async def test_history_takes_the_newest_inside_exclusive_bounds_oldest_first(
 async def test_history_refuses_bounds_out_of_range(
     api: Api, bounds: dict[str, int]
 ) -> None:
-    alice, _, channel = await pair(api)
+    alice, _, channel = await api.pair()
 
     code, _ = await api.refusal(HISTORY, {"channel": channel, **bounds}, alice.token)
 
@@ -254,7 +249,7 @@ async def test_history_refuses_bounds_out_of_range(
 
 
 async def test_sentiment_is_read_from_storage_not_recomputed(api: Api) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
     await api.send(alice, channel, SAD)
     async with api.services.accounts._sessions.begin() as session:
         await session.execute(update(Message).values(polarity=0.9, subjectivity=0.1))
@@ -270,7 +265,7 @@ async def test_sentiment_is_read_from_storage_not_recomputed(api: Api) -> None:
 
 
 async def test_sending_needs_a_token(api: Api) -> None:
-    _, _, channel = await pair(api)
+    _, _, channel = await api.pair()
 
     code, _ = await api.refusal(SEND, {"channel": channel, "message": "hi"})
 

@@ -2,18 +2,13 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.support.api import NEW_MESSAGE, Account, Api
+from tests.support.api import NEW_MESSAGE, Api
 
 HAPPY = "What a wonderful day, I love it!"
 
 
-async def pair(api: Api) -> tuple[Account, Account, str]:
-    alice, bob = await api.register("alice"), await api.register("bob")
-    return alice, bob, await api.open_chat(alice, bob)
-
-
 async def test_a_member_receives_a_live_message_with_its_sentiment(api: Api) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
 
     async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
         sent = await api.send(alice, channel, HAPPY)
@@ -24,7 +19,7 @@ async def test_a_member_receives_a_live_message_with_its_sentiment(api: Api) -> 
 
 
 async def test_both_members_receive_each_message_once(api: Api) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
     variables = {"channel": channel}
 
     async with (
@@ -39,7 +34,7 @@ async def test_both_members_receive_each_message_once(api: Api) -> None:
 
 
 async def test_without_after_seq_the_feed_is_live_only(api: Api) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
     await api.send(alice, channel, "before")
 
     async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
@@ -52,7 +47,7 @@ async def test_without_after_seq_the_feed_is_live_only(api: Api) -> None:
 async def test_after_seq_zero_replays_the_whole_channel_then_goes_live(
     api: Api,
 ) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
     for n in range(1, 4):
         await api.send(alice, channel, f"stored {n}")
 
@@ -67,7 +62,7 @@ async def test_after_seq_zero_replays_the_whole_channel_then_goes_live(
 
 
 async def test_after_seq_replays_only_what_came_after_it(api: Api) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
     for n in range(1, 6):
         await api.send(alice, channel, f"m{n}")
 
@@ -79,7 +74,7 @@ async def test_after_seq_replays_only_what_came_after_it(api: Api) -> None:
 
 
 async def test_messages_sent_during_catch_up_arrive_once_in_order(api: Api) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
     for n in range(1, 11):
         await api.send(alice, channel, f"early {n}")
 
@@ -98,7 +93,7 @@ async def test_messages_sent_during_catch_up_arrive_once_in_order(api: Api) -> N
 
 
 async def test_a_live_event_that_skips_ahead_is_preceded_by_the_gap(api: Api) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
     messages = api.services.messages
 
     async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
@@ -118,7 +113,7 @@ async def test_a_live_event_that_skips_ahead_is_preceded_by_the_gap(api: Api) ->
 
 
 async def test_a_non_member_cannot_subscribe(api: Api) -> None:
-    _, _, channel = await pair(api)
+    _, _, channel = await api.pair()
     mallory = await api.register("mallory")
 
     async with api.subscribe(NEW_MESSAGE, {"channel": channel}, mallory.token) as feed:
@@ -130,7 +125,7 @@ async def test_a_non_member_cannot_subscribe(api: Api) -> None:
 
 
 async def test_a_subscription_without_a_token_is_unauthenticated(api: Api) -> None:
-    _, _, channel = await pair(api)
+    _, _, channel = await api.pair()
 
     async with api.subscribe(NEW_MESSAGE, {"channel": channel}, "not-a-token") as feed:
         result = await feed.next()
@@ -140,7 +135,7 @@ async def test_a_subscription_without_a_token_is_unauthenticated(api: Api) -> No
 
 
 async def test_a_finished_subscription_leaves_no_subscriber_behind(api: Api) -> None:
-    alice, bob, channel = await pair(api)
+    alice, bob, channel = await api.pair()
     hub = api.services.bus.hub
 
     async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:

@@ -113,6 +113,11 @@ class Api:
             payload["user"]["id"], payload["user"]["username"], payload["token"]
         )
 
+    async def pair(self) -> tuple[Account, Account, str]:
+        """Alice and Bob, with their chat opened."""
+        alice, bob = await self.register("alice"), await self.register("bob")
+        return alice, bob, await self.open_chat(alice, bob)
+
     async def open_chat(self, caller: Account, other: Account) -> str:
         data = await self.data(REQUEST_CHAT, {"toUser": other.id}, caller.token)
         channel: str = data["requestChat"]["channelName"]

@@ -1,0 +1,101 @@
+"""Sentichat's Redis backend for broadcaster, against real redis-server processes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from broadcaster import Event
+from redis.asyncio import Redis
+
+from graph.realtime.redis_backend import RedisBackend
+from tests.support.redis_server import RedisServer
+from tests.support.waiting import wait_until
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def backend(redis_server: RedisServer) -> AsyncIterator[RedisBackend]:
+    backend = RedisBackend(redis_server.url, timeout=1.0, health_interval=0.5)
+    await backend.connect()
+    await wait_until(lambda: backend.connected)
+    yield backend
+    await backend.disconnect()
+
+
+async def next_event(backend: RedisBackend) -> Event:
+    return await asyncio.wait_for(backend.next_published(), 5)
+
+
+async def test_the_first_subscription_hears_the_first_publish(
+    backend: RedisBackend,
+) -> None:
+    await backend.subscribe("chan")
+    await backend.publish("chan", "first")
+
+    assert await next_event(backend) == Event("chan", "first")
+
+
+async def test_only_subscribed_channels_are_heard(backend: RedisBackend) -> None:
+    await backend.subscribe("mine")
+    await backend.publish("theirs", "not for me")
+    await backend.publish("mine", "for me")
+
+    assert await next_event(backend) == Event("mine", "for me")
+
+
+async def test_an_unsubscribed_channel_falls_silent(backend: RedisBackend) -> None:
+    await backend.subscribe("a")
+    await backend.subscribe("b")
+    await backend.unsubscribe("a")
+    await backend.publish("a", "gone")
+    await backend.publish("b", "here")
+
+    assert await next_event(backend) == Event("b", "here")
+
+
+async def test_channels_are_subscribed_again_after_redis_restarts(
+    backend: RedisBackend, redis_server: RedisServer
+) -> None:
+    await backend.subscribe("chan")
+    redis_server.stop()
+    await wait_until(lambda: not backend.connected, timeout=10)
+
+    redis_server.start()
+    await wait_until(lambda: backend.connected, timeout=10)
+    # The resubscription is in flight; a publish answered by one subscriber
+    # means it landed.
+    publisher = Redis.from_url(redis_server.url)
+    async with asyncio.timeout(10):
+        while await publisher.publish("chan", "after the restart") == 0:
+            await asyncio.sleep(0.05)
+    await publisher.aclose()
+
+    assert await next_event(backend) == Event("chan", "after the restart")
+    assert backend.reconnects == 1
+
+
+async def test_a_prefix_keeps_deployments_apart(redis_server: RedisServer) -> None:
+    ours = RedisBackend(redis_server.url, prefix="ours:")
+    theirs = RedisBackend(redis_server.url, prefix="theirs:")
+    await ours.connect()
+    await theirs.connect()
+    try:
+        await wait_until(lambda: ours.connected and theirs.connected)
+        await ours.subscribe("chan")
+        await theirs.publish("chan", "wrong deployment")
+        await ours.publish("chan", "right deployment")
+
+        assert await next_event(ours) == Event("chan", "right deployment")
+    finally:
+        await ours.disconnect()
+        await theirs.disconnect()
