@@ -18,7 +18,7 @@ from broadcaster._base import Subscriber, Unsubscribed
 
 from graph.realtime import events
 from graph.realtime.channels import notification_channel
-from graph.realtime.hub import Hub
+from graph.realtime.hub import Hub, raise_if_cancelled
 from graph.realtime.redis_backend import RedisBackend
 from graph.records import ChatRecord, MessageRecord
 
@@ -101,6 +101,7 @@ async def _decoded(
     subscriber: Subscriber, decode: Callable[[str], T]
 ) -> AsyncIterator[T]:
     while True:
+        raise_if_cancelled()
         try:
             event = await subscriber.get()
         except Unsubscribed:

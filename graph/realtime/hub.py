@@ -22,6 +22,19 @@ from broadcaster._base import Subscriber
 logger = logging.getLogger(__name__)
 
 
+def raise_if_cancelled() -> None:
+    """Re-raise a cancellation that a library swallowed.
+
+    On Python 3.11, `asyncio.wait_for` (used inside redis-py and database
+    drivers) can drop a cancel that lands as the awaited call completes; the
+    task then goes on with `cancelling()` set, holding a subscription that its
+    client has already closed.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 @dataclass
 class _Topic:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -72,11 +85,19 @@ class Hub(Broadcast):
         try:
             async with topic.lock:
                 if not topic.queues:
-                    await self._backend.subscribe(channel)
+                    await self._subscribe_backend(channel)
                 topic.queues.add(queue)
             yield Subscriber(queue)
         finally:
             await self._leave(channel, topic, queue)
+
+    async def _subscribe_backend(self, channel: str) -> None:
+        try:
+            await self._backend.subscribe(channel)
+            raise_if_cancelled()
+        except BaseException:
+            await self._unsubscribe_backend(channel)
+            raise
 
     async def _leave(
         self, channel: str, topic: _Topic, queue: asyncio.Queue[Event | None]

@@ -87,17 +87,26 @@ class RedisBackend(BroadcastBackend):
         confirmed = asyncio.get_running_loop().create_future()
         self._confirmations[channel] = confirmed
         try:
-            await conn.send_command("SUBSCRIBE", self._prefix + channel)
-            await asyncio.wait_for(confirmed, self._timeout)
+            async with asyncio.timeout(self._timeout):
+                await conn.send_command("SUBSCRIBE", self._prefix + channel)
+                await confirmed
         except (TimeoutError, RedisError, OSError) as exc:
-            self._confirmations.pop(channel, None)
             raise RedisBackendUnavailable(f"SUBSCRIBE {channel} failed") from exc
+        finally:
+            if self._confirmations.get(channel) is confirmed:
+                del self._confirmations[channel]
 
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
         conn = self._conn
-        if conn is not None:
+        if conn is None:
+            return  # not resubscribed when the reader reconnects
+        try:
             await conn.send_command("UNSUBSCRIBE", self._prefix + channel)
+        except (RedisError, OSError, AttributeError):
+            # Lost meanwhile (redis-py raises AttributeError on a connection
+            # closed under it); the next connection will not subscribe it.
+            logger.info("UNSUBSCRIBE %s not sent: connection lost", channel)
 
     async def publish(self, channel: str, message: Any) -> None:
         await self._publisher.publish(self._prefix + channel, message)

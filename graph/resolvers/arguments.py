@@ -10,15 +10,18 @@ from strawberry.types.unset import UnsetType
 from graph.errors import BadUserInput
 
 T = TypeVar("T")
-MAX_ID_DIGITS = 19
+MAX_ID = 2**63 - 1
 
 
 def parse_id(value: strawberry.ID, field: str) -> int:
-    """A decimal id sent as a string."""
+    """A decimal id sent as a string, within a 64-bit id."""
     text = str(value)
-    if not (text.isascii() and text.isdigit()) or len(text) > MAX_ID_DIGITS:
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
         raise BadUserInput(f"`{field}` is a decimal id.", field=field)
-    return int(text)
+    number = int(text)
+    if not 0 < number <= MAX_ID:
+        raise BadUserInput(f"`{field}` is a decimal id.", field=field)
+    return number
 
 
 def optional(value: T | UnsetType | None) -> T | None:

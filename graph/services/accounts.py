@@ -11,6 +11,7 @@ from db.models import User
 from graph.errors import BadUserInput, Unauthenticated
 from graph.records import AuthRecord, UserRecord
 from graph.services.security import Passwords, Tokens
+from graph.services.text import is_storable
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]{3,32}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
@@ -50,6 +51,8 @@ class AccountService:
         """The same refusal, at the same cost, whether or not the user exists."""
         if not USERNAME.fullmatch(username) or len(password) > PASSWORD_MAX:
             raise Unauthenticated(WRONG_LOGIN)
+        if not is_storable(password):
+            raise Unauthenticated(WRONG_LOGIN)
         async with self._sessions() as session:
             user = await queries.get_user_by_username(session, username)
         password_hash = user.password_hash if user is not None else None
@@ -84,8 +87,9 @@ def _check_username(username: str) -> None:
 
 
 def _check_password(password: str) -> None:
-    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX or not is_storable(password):
         raise BadUserInput(
-            f"A password is {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
+            f"A password is {PASSWORD_MIN} to {PASSWORD_MAX} characters, "
+            "with no NUL and no invalid Unicode.",
             field="password",
         )

@@ -18,6 +18,7 @@ from graph.records import MessageRecord, UserRecord
 from graph.sentiment import Scores, analyze
 from graph.services.accounts import user_record
 from graph.services.membership import member_pair
+from graph.services.text import is_storable
 from graph.settings import Settings
 
 CLIENT_ID = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
@@ -28,11 +29,13 @@ class _ChatView:
     id: int
     channel: str
     users: dict[int, UserRecord]
+    head: int  # seq of the newest committed message when it was read
 
     @classmethod
     def of(cls, chat: Chat) -> _ChatView:
         users = {user.id: user_record(user) for user in (chat.user_low, chat.user_high)}
-        return cls(chat.id, chat_channel(chat.user_low_id, chat.user_high_id), users)
+        channel = chat_channel(chat.user_low_id, chat.user_high_id)
+        return cls(chat.id, channel, users, chat.last_seq)
 
     def record(self, message: Message) -> MessageRecord:
         return MessageRecord(
@@ -140,7 +143,8 @@ class MessageService:
         The live feed is attached before the database is read, so nothing
         committed in between is missed; a live event that skips ahead is
         preceded by the stored messages it skipped. Without `after_seq` the
-        feed is live only.
+        feed starts after the chat's newest message at the time it attached,
+        so events published out of order still arrive, in seq order.
         """
         pair = member_pair(viewer_id, channel)
         if after_seq is not None and after_seq < 0:
@@ -148,17 +152,21 @@ class MessageService:
         async with self._bus.message_feed(channel) as feed:
             async with self._sessions() as session:
                 chat = await self._chat(session, pair)
-            last = after_seq
-            if last is not None:
-                async for stored in self._stored_after(chat, last):
-                    yield stored
-                    last = stored.seq
+            if after_seq is not None and after_seq > chat.head:
+                raise BadUserInput(
+                    f"afterSeq {after_seq} is past the newest message ({chat.head}).",
+                    field="afterSeq",
+                )
+            last = chat.head if after_seq is None else after_seq
+            async for stored in self._stored_after(chat, last):
+                yield stored
+                last = stored.seq
             async for live in feed:
-                if last is not None and live.seq > last + 1:
+                if live.seq > last + 1:  # skipped ahead: fill the gap first
                     async for stored in self._stored_after(chat, last):
                         yield stored
                         last = stored.seq
-                if last is None or live.seq > last:
+                if live.seq > last:
                     yield live
                     last = live.seq
 
@@ -234,6 +242,11 @@ class MessageService:
 
     def _check_text(self, text: str) -> None:
         limit = self._settings.message_max_chars
+        if not is_storable(text):
+            raise BadUserInput(
+                "A message cannot contain NUL characters or invalid Unicode.",
+                field="message",
+            )
         if not text.strip():
             raise BadUserInput("A message cannot be empty.", field="message")
         if len(text) > limit:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+from redis.asyncio import Redis
 
 from tests.e2e.conftest import graphql, register, unique
 from tests.support.api import NEW_CHAT, NEW_MESSAGE, REQUEST_CHAT, SEND, Account
@@ -118,3 +119,27 @@ async def test_a_chat_opened_through_one_process_is_announced_on_the_other(
 def test_no_process_logged_a_traceback(cluster: tuple[Server, Server]) -> None:
     for server in cluster:
         assert "Traceback" not in server.log()
+
+
+async def test_subscriptions_completed_or_dropped_leave_no_redis_channel(
+    cluster: tuple[Server, Server], cluster_env: dict[str, str]
+) -> None:
+    a, _ = cluster
+    alice, bob = await register(a, unique("alice")), await register(a, unique("bob"))
+    channel = await open_chat(a, alice, bob)
+    redis = Redis.from_url(cluster_env["BROADCAST_URL"])
+    wire_channel = cluster_env["BROADCAST_PREFIX"] + channel
+
+    for round_ in range(40):
+        async with GraphQLWebSocket(a.ws_url) as ws:
+            await ws.init(bob.token)
+            await ws.subscribe("1", NEW_MESSAGE, {"channel": channel})
+            if round_ % 2:  # complete it, else just drop the socket
+                await ws.send({"id": "1", "type": "complete"})
+
+    async with asyncio.timeout(10):
+        while (await redis.pubsub_numsub(wire_channel))[0][1]:
+            await asyncio.sleep(0.02)
+    await redis.aclose()
+    await send(a, alice, channel, "after every subscriber left")
+    assert "Traceback" not in a.log()

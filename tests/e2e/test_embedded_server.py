@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -97,6 +99,46 @@ async def test_the_legacy_graphql_ws_protocol_is_refused(
 ) -> None:
     async with GraphQLWebSocket(embedded_server.ws_url, subprotocol="graphql-ws") as ws:
         assert await ws.closed_with() == 4406
+
+
+async def test_a_subscription_over_plain_http_is_refused(
+    embedded_server: Server,
+) -> None:
+    async with httpx.AsyncClient(base_url=embedded_server.http_url) as client:
+        response = await client.post(
+            "/graphql", json={"query": "subscription { newChat { channelName } }"}
+        )
+
+    assert response.status_code == 400
+    assert "Traceback" not in response.text
+
+
+async def test_a_lone_surrogate_in_json_is_bad_input(embedded_server: Server) -> None:
+    alice = await register(embedded_server, unique("alice"))
+    bob = await register(embedded_server, unique("bob"))
+    opened = await graphql(
+        embedded_server, REQUEST_CHAT, {"toUser": bob.id}, alice.token
+    )
+    channel = opened["data"]["requestChat"]["channelName"]
+    query = (
+        "mutation($c: String!, $m: String!) "
+        "{ sendMessage(channel: $c, message: $m) { seq } }"
+    )
+    # json.dumps writes the lone surrogate as the JSON escape \ud800.
+    body = json.dumps({"query": query, "variables": {"c": channel, "m": "a\ud800b"}})
+
+    async with httpx.AsyncClient(base_url=embedded_server.http_url) as client:
+        response = await client.post(
+            "/graphql",
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {alice.token}",
+            },
+        )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_no_traceback_was_logged(embedded_server: Server) -> None:

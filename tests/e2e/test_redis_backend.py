@@ -10,6 +10,7 @@ import pytest
 from broadcaster import Event
 from redis.asyncio import Redis
 
+from graph.realtime.hub import Hub
 from graph.realtime.redis_backend import RedisBackend
 from tests.support.redis_server import RedisServer
 from tests.support.waiting import wait_until
@@ -99,3 +100,42 @@ async def test_a_prefix_keeps_deployments_apart(redis_server: RedisServer) -> No
     finally:
         await ours.disconnect()
         await theirs.disconnect()
+
+
+async def test_subscriptions_cancelled_at_any_point_leave_nothing_behind(
+    redis_server: RedisServer,
+) -> None:
+    hub = Hub(RedisBackend(redis_server.url, timeout=2.0))
+    await hub.connect()
+    backend = hub.backend
+    assert isinstance(backend, RedisBackend)
+    await wait_until(lambda: backend.connected)
+    held = asyncio.Event()
+
+    async def subscriber(channel: str) -> None:
+        async with hub.subscribe(channel):
+            held.set()
+            await asyncio.Event().wait()
+
+    try:
+        # Cancel after 0..7 loop turns: before, during and after SUBSCRIBE.
+        for attempt in range(80):
+            task = asyncio.create_task(subscriber(f"chan-{attempt % 5}"))
+            for _ in range(attempt % 8):
+                await asyncio.sleep(0)
+            task.cancel()
+            async with asyncio.timeout(5):  # a swallowed cancel would hang here
+                await asyncio.gather(task, return_exceptions=True)
+
+        client = Redis.from_url(redis_server.url)
+        channels = [f"chan-{n}" for n in range(5)]
+        await wait_until(lambda: not backend._channels)
+        async with asyncio.timeout(5):
+            while any(count for _, count in await client.pubsub_numsub(*channels)):
+                await asyncio.sleep(0.01)
+        await client.aclose()
+    finally:
+        await hub.disconnect()
+
+    assert held.is_set(), "some subscriptions got through before their cancel"
+    assert (hub.subscriber_count(), hub.channel_count()) == (0, 0)

@@ -40,7 +40,10 @@ async def test_register_refuses_a_bad_username_and_writes_nothing(
     assert await user_count(api) == 0
 
 
-@pytest.mark.parametrize("password", ["short", "x" * 7, "x" * 257])
+@pytest.mark.parametrize(
+    "password",
+    ["short", "x" * 7, "x" * 257, "lone \ud800 surrogate", "nul \x00 inside"],
+)
 async def test_register_refuses_a_bad_password(api: Api, password: str) -> None:
     code, message = await api.refusal(
         REGISTER, {"username": "alice", "password": password}
@@ -126,3 +129,11 @@ async def test_a_bad_token_is_unauthenticated(api: Api, token: str) -> None:
     code, _ = await api.refusal(ME, token=token)
 
     assert code == "UNAUTHENTICATED"
+
+
+async def test_login_with_an_unencodable_password_is_a_wrong_login(api: Api) -> None:
+    await api.register("alice")
+
+    refusal = await api.refusal(LOGIN, {"username": "alice", "password": "x\udfff" * 4})
+
+    assert refusal == ("UNAUTHENTICATED", "Wrong username or password.")

@@ -71,7 +71,9 @@ async def test_a_chat_with_an_unknown_user_is_not_found(api: Api) -> None:
     assert await chat_count(api) == 0
 
 
-@pytest.mark.parametrize("to_user", ["abc", "-1", "1.5", "", "1" * 20, "\u0661"])
+@pytest.mark.parametrize(
+    "to_user", ["abc", "-1", "0", "1.5", "", "1" * 20, "9223372036854775808", "\u0661"]
+)
 async def test_a_malformed_user_id_is_bad_input(api: Api, to_user: str) -> None:
     alice = await api.register("alice")
 

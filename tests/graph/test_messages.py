@@ -119,7 +119,9 @@ async def test_a_malformed_channel_is_bad_input(api: Api, channel: str) -> None:
     assert send[0] == read[0] == "BAD_USER_INPUT"
 
 
-@pytest.mark.parametrize("text", ["", " ", "\n\t  ", "\u3000", "x" * 4001])
+@pytest.mark.parametrize(
+    "text", ["", " ", "\n\t  ", "\u3000", "x" * 4001, "nul \x00 inside", "lone \ud800"]
+)
 async def test_an_empty_or_too_long_message_is_refused_and_not_stored(
     api: Api, text: str
 ) -> None:

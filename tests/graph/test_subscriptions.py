@@ -144,3 +144,46 @@ async def test_a_finished_subscription_leaves_no_subscriber_behind(api: Api) -> 
         assert hub.subscriber_count() == 1
 
     assert (hub.subscriber_count(), hub.channel_count()) == (0, 0)
+
+
+async def test_live_events_published_out_of_order_arrive_in_seq_order(api: Api) -> None:
+    alice, bob, channel = await api.pair()
+    messages, bus = api.services.messages, api.services.bus
+    pair_ids = (int(alice.id), int(bob.id))
+
+    async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
+        scores = await messages._score("x")
+        first = await messages._store(int(alice.id), pair_ids, "one", None, scores)
+        second = await messages._store(int(alice.id), pair_ids, "two", None, scores)
+        await bus.publish_message(second)  # the later publish lands first
+        await bus.publish_message(first)
+        await api.send(alice, channel, "three")
+        received = await feed.messages(3)
+
+    assert [m["seq"] for m in received] == [1, 2, 3]
+    assert feed.pending() == 0
+
+
+async def test_after_seq_past_the_newest_message_is_bad_input(api: Api) -> None:
+    alice, bob, channel = await api.pair()
+    await api.send(alice, channel, "only one")
+
+    variables = {"channel": channel, "afterSeq": 5}
+    async with api.subscribe(NEW_MESSAGE, variables, bob.token) as feed:
+        result = await feed.next()
+
+    assert result.errors is not None
+    assert (result.errors[0].extensions or {})["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_repeated_client_id_publishes_no_second_event(api: Api) -> None:
+    alice, bob, channel = await api.pair()
+
+    async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
+        await api.send(alice, channel, "once", client_id="k1")
+        await api.send(alice, channel, "once", client_id="k1")
+        await api.send(alice, channel, "next")
+        received = await feed.messages(2)
+
+    assert [(m["seq"], m["message"]) for m in received] == [(1, "once"), (2, "next")]
+    assert feed.pending() == 0
