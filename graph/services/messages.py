@@ -140,24 +140,26 @@ class MessageService:
     ) -> AsyncIterator[MessageRecord]:
         """Stored messages with seq > after_seq, then live ones, each seq once.
 
-        The live feed is attached before the database is read, so nothing
-        committed in between is missed; a live event that skips ahead is
+        The live feed is attached before the stored messages are read, so
+        nothing committed in between is missed; a live event that skips ahead is
         preceded by the stored messages it skipped. Without `after_seq` the
-        feed starts after the chat's newest message at the time it attached,
+        feed starts after the chat's newest message when it was requested,
         so events published out of order still arrive, in seq order.
         """
         pair = member_pair(viewer_id, channel)
         if after_seq is not None and after_seq < 0:
             raise BadUserInput("`afterSeq` is a seq, 0 or more.", field="afterSeq")
+        async with self._sessions() as session:
+            chat = await self._chat(session, pair)
+        if after_seq is not None and after_seq > chat.head:
+            raise BadUserInput(
+                f"afterSeq {after_seq} is past the newest message ({chat.head}).",
+                field="afterSeq",
+            )
+        last = chat.head if after_seq is None else after_seq
         async with self._bus.message_feed(channel) as feed:
-            async with self._sessions() as session:
-                chat = await self._chat(session, pair)
-            if after_seq is not None and after_seq > chat.head:
-                raise BadUserInput(
-                    f"afterSeq {after_seq} is past the newest message ({chat.head}).",
-                    field="afterSeq",
-                )
-            last = chat.head if after_seq is None else after_seq
+            # Attached: replay from `last`, which also covers whatever was
+            # committed between reading the head and attaching.
             async for stored in self._stored_after(chat, last):
                 yield stored
                 last = stored.seq

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
 
 from tests.support.api import NEW_MESSAGE, Api
 
@@ -187,3 +192,23 @@ async def test_a_repeated_client_id_publishes_no_second_event(api: Api) -> None:
 
     assert [(m["seq"], m["message"]) for m in received] == [(1, "once"), (2, "next")]
     assert feed.pending() == 0
+
+
+async def test_a_message_committed_while_a_live_feed_attaches_is_delivered(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob, channel = await api.pair()
+    bus = api.services.bus
+    attach = bus.message_feed
+
+    @asynccontextmanager
+    async def attach_after_a_send(name: str) -> AsyncIterator[Any]:
+        await api.send(alice, channel, "sent while attaching")
+        async with attach(name) as feed:
+            yield feed
+
+    monkeypatch.setattr(bus, "message_feed", attach_after_a_send)
+    async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
+        received = await feed.message()
+
+    assert (received["seq"], received["message"]) == (1, "sent while attaching")
