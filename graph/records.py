@@ -8,6 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+MAX_ID = 2**63 - 1  # ids are 64-bit integers
+
+
+def parse_id(text: str) -> int | None:
+    """The id written as `text` in canonical decimal, if it is one."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    if not 0 < number <= MAX_ID or text != str(number):
+        return None
+    return number
+
 
 @dataclass(frozen=True, slots=True)
 class UserRecord:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from graph.records import MAX_ID
+
 CHAT_PREFIX = "private-chat_"
 NOTIFICATION_PREFIX = "private-notification_user_"
-MAX_ID = 2**63 - 1
 
 _CHAT = re.compile(r"private-chat_([1-9][0-9]{0,18})_([1-9][0-9]{0,18})")
 

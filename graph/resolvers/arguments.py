@@ -7,19 +7,16 @@ from typing import TypeVar
 import strawberry
 from strawberry.types.unset import UnsetType
 
+from graph import records
 from graph.errors import BadUserInput
 
 T = TypeVar("T")
-MAX_ID = 2**63 - 1
 
 
 def parse_id(value: strawberry.ID, field: str) -> int:
     """A decimal id sent as a string, within a 64-bit id."""
-    text = str(value)
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
-        raise BadUserInput(f"`{field}` is a decimal id.", field=field)
-    number = int(text)
-    if not 0 < number <= MAX_ID:
+    number = records.parse_id(str(value))
+    if number is None:
         raise BadUserInput(f"`{field}` is a decimal id.", field=field)
     return number
 

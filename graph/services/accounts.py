@@ -49,9 +49,8 @@ class AccountService:
 
     async def login(self, username: str, password: str) -> AuthRecord:
         """The same refusal, at the same cost, whether or not the user exists."""
-        if not USERNAME.fullmatch(username) or len(password) > PASSWORD_MAX:
-            raise Unauthenticated(WRONG_LOGIN)
-        if not is_storable(password):
+        plausible = len(password) <= PASSWORD_MAX and is_storable(password)
+        if not USERNAME.fullmatch(username) or not plausible:
             raise Unauthenticated(WRONG_LOGIN)
         async with self._sessions() as session:
             user = await queries.get_user_by_username(session, username)

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from graph.errors import Unauthenticated
+from graph.records import parse_id
 from graph.settings import Settings
 
 ALGORITHM = "HS256"
@@ -101,8 +102,7 @@ class Tokens:
 
 
 def _user_id(subject: object) -> int:
-    if not isinstance(subject, str) or not subject.isascii() or len(subject) > 19:
+    user_id = parse_id(subject) if isinstance(subject, str) else None
+    if user_id is None:
         raise Unauthenticated("Invalid or expired token.")
-    if not subject.isdigit():
-        raise Unauthenticated("Invalid or expired token.")
-    return int(subject)
+    return user_id
