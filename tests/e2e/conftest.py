@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_SECRET
-from tests.support.api import REGISTER, Account
+from tests.support.api import REGISTER, REQUEST_CHAT, SEND, Account
 from tests.support.server import Server
 from tests.support.services import fresh_postgres_database, require_redis
 
@@ -65,6 +65,19 @@ async def register(server: Server, username: str) -> Account:
     assert "errors" not in body, body
     payload = body["data"]["register"]
     return Account(payload["user"]["id"], payload["user"]["username"], payload["token"])
+
+
+async def open_chat(server: Server, caller: Account, other: Account) -> str:
+    body = await graphql(server, REQUEST_CHAT, {"toUser": other.id}, caller.token)
+    channel: str = body["data"]["requestChat"]["channelName"]
+    return channel
+
+
+async def send(server: Server, sender: Account, channel: str, text: str) -> None:
+    body = await graphql(
+        server, SEND, {"channel": channel, "message": text}, sender.token
+    )
+    assert "errors" not in body, body
 
 
 def unique(name: str) -> str:

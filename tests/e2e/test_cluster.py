@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from redis.asyncio import Redis
 
-from tests.e2e.conftest import graphql, register, unique
-from tests.support.api import NEW_CHAT, NEW_MESSAGE, REQUEST_CHAT, SEND, Account
+from tests.e2e.conftest import open_chat, register, send, unique
+from tests.support.api import NEW_CHAT, NEW_MESSAGE
 from tests.support.server import Server
 from tests.support.wsclient import GraphQLWebSocket
 
@@ -24,19 +24,6 @@ def cluster(
         Server(cluster_env, logs / "b.log") as b,
     ):
         yield a, b
-
-
-async def open_chat(server: Server, caller: Account, other: Account) -> str:
-    body = await graphql(server, REQUEST_CHAT, {"toUser": other.id}, caller.token)
-    channel: str = body["data"]["requestChat"]["channelName"]
-    return channel
-
-
-async def send(server: Server, sender: Account, channel: str, text: str) -> None:
-    body = await graphql(
-        server, SEND, {"channel": channel, "message": text}, sender.token
-    )
-    assert "errors" not in body, body
 
 
 async def attach(ws: GraphQLWebSocket, channel: str) -> None:

@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from tests.e2e.conftest import graphql, register, unique
-from tests.support.api import NEW_MESSAGE, REQUEST_CHAT, SEND
+from tests.e2e.conftest import open_chat, register, send, unique
+from tests.support.api import NEW_MESSAGE
 from tests.support.server import Server
 from tests.support.wsclient import GraphQLWebSocket
 
@@ -34,16 +34,12 @@ async def test_health_and_readiness(embedded_server: Server) -> None:
 async def test_a_chat_works_over_http_and_websocket(embedded_server: Server) -> None:
     alice = await register(embedded_server, unique("alice"))
     bob = await register(embedded_server, unique("bob"))
-    opened = await graphql(
-        embedded_server, REQUEST_CHAT, {"toUser": bob.id}, alice.token
-    )
-    channel = opened["data"]["requestChat"]["channelName"]
+    channel = await open_chat(embedded_server, alice, bob)
 
     async with GraphQLWebSocket(embedded_server.ws_url) as ws:
         await ws.init(bob.token)
         await ws.subscribe("1", NEW_MESSAGE, {"channel": channel, "afterSeq": 0})
-        variables = {"channel": channel, "message": "I am so happy to see you!"}
-        await graphql(embedded_server, SEND, variables, alice.token)
+        await send(embedded_server, alice, channel, "I am so happy to see you!")
         received = (await ws.next_data("1"))["newMessage"]
 
     assert received["message"] == "I am so happy to see you!"
@@ -68,14 +64,8 @@ async def test_a_non_member_subscription_is_forbidden_and_the_socket_lives_on(
     alice = await register(embedded_server, unique("alice"))
     bob = await register(embedded_server, unique("bob"))
     mallory = await register(embedded_server, unique("mallory"))
-    opened = await graphql(
-        embedded_server, REQUEST_CHAT, {"toUser": bob.id}, alice.token
-    )
-    channel = opened["data"]["requestChat"]["channelName"]
-    own = await graphql(
-        embedded_server, REQUEST_CHAT, {"toUser": alice.id}, mallory.token
-    )
-    own_channel = own["data"]["requestChat"]["channelName"]
+    channel = await open_chat(embedded_server, alice, bob)
+    own_channel = await open_chat(embedded_server, mallory, alice)
 
     async with GraphQLWebSocket(embedded_server.ws_url) as ws:
         await ws.init(mallory.token)
@@ -83,8 +73,7 @@ async def test_a_non_member_subscription_is_forbidden_and_the_socket_lives_on(
         refusal = await ws.receive()
         completion = await ws.receive()
         await ws.subscribe("mine", NEW_MESSAGE, {"channel": own_channel, "afterSeq": 0})
-        variables = {"channel": own_channel, "message": "still here"}
-        await graphql(embedded_server, SEND, variables, alice.token)
+        await send(embedded_server, alice, own_channel, "still here")
         mine = (await ws.next_data("mine"))["newMessage"]
 
     assert (refusal["id"], refusal["type"]) == ("spy", "next")
@@ -116,10 +105,7 @@ async def test_a_subscription_over_plain_http_is_refused(
 async def test_a_lone_surrogate_in_json_is_bad_input(embedded_server: Server) -> None:
     alice = await register(embedded_server, unique("alice"))
     bob = await register(embedded_server, unique("bob"))
-    opened = await graphql(
-        embedded_server, REQUEST_CHAT, {"toUser": bob.id}, alice.token
-    )
-    channel = opened["data"]["requestChat"]["channelName"]
+    channel = await open_chat(embedded_server, alice, bob)
     query = (
         "mutation($c: String!, $m: String!) "
         "{ sendMessage(channel: $c, message: $m) { seq } }"

@@ -10,8 +10,8 @@ import pytest
 from graph.services.security import Tokens
 from graph.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import embedded_env, graphql, register, unique
-from tests.support.api import REQUEST_CHAT, SEND
+from tests.e2e.conftest import embedded_env, graphql, open_chat, register, unique
+from tests.support.api import SEND
 from tests.support.server import Server, free_port
 
 
@@ -77,8 +77,7 @@ async def test_sending_works_while_redis_is_down(no_redis: Server) -> None:
         await register(no_redis, unique("alice")),
         await register(no_redis, unique("bob")),
     )
-    opened = await graphql(no_redis, REQUEST_CHAT, {"toUser": bob.id}, alice.token)
-    channel = opened["data"]["requestChat"]["channelName"]
+    channel = await open_chat(no_redis, alice, bob)
 
     body = await graphql(
         no_redis, SEND, {"channel": channel, "message": "hi"}, alice.token

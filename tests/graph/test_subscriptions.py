@@ -99,15 +99,11 @@ async def test_messages_sent_during_catch_up_arrive_once_in_order(api: Api) -> N
 
 async def test_a_live_event_that_skips_ahead_is_preceded_by_the_gap(api: Api) -> None:
     alice, bob, channel = await api.pair()
-    messages = api.services.messages
 
     async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
         await api.send(alice, channel, "first")
         assert (await feed.message())["seq"] == 1
-        # Committed but never published, as when a publish fails.
-        pair_ids = tuple(sorted((int(alice.id), int(bob.id))))
-        scores = await messages._score("unannounced")
-        await messages._store(int(alice.id), pair_ids, "unannounced", None, scores)  # type: ignore[arg-type]
+        await api.store_unpublished(alice, bob, "unannounced")
         await api.send(alice, channel, "third")
         rest = await feed.messages(2)
 
@@ -153,13 +149,11 @@ async def test_a_finished_subscription_leaves_no_subscriber_behind(api: Api) -> 
 
 async def test_live_events_published_out_of_order_arrive_in_seq_order(api: Api) -> None:
     alice, bob, channel = await api.pair()
-    messages, bus = api.services.messages, api.services.bus
-    pair_ids = (int(alice.id), int(bob.id))
+    bus = api.services.bus
 
     async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
-        scores = await messages._score("x")
-        first = await messages._store(int(alice.id), pair_ids, "one", None, scores)
-        second = await messages._store(int(alice.id), pair_ids, "two", None, scores)
+        first = await api.store_unpublished(alice, bob, "one")
+        second = await api.store_unpublished(alice, bob, "two")
         await bus.publish_message(second)  # the later publish lands first
         await bus.publish_message(first)
         await api.send(alice, channel, "three")

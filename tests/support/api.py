@@ -11,6 +11,7 @@ from typing import Any
 from strawberry.types import ExecutionResult
 
 from graph.context import Context
+from graph.records import MessageRecord
 from graph.schema import schema
 from graph.services import Services
 from graph.settings import Settings
@@ -131,6 +132,15 @@ class Api:
             "sendMessage"
         ]
         return message
+
+    async def store_unpublished(
+        self, sender: Account, other: Account, text: str
+    ) -> MessageRecord:
+        """Commit a message without publishing it, as when a publish fails."""
+        messages = self.services.messages
+        low, high = sorted((int(sender.id), int(other.id)))
+        scores = await messages._score(text)
+        return await messages._store(int(sender.id), (low, high), text, None, scores)
 
     async def history(
         self, reader: Account, channel: str, **bounds: int | None
