@@ -85,6 +85,13 @@ async def get_chat(session: AsyncSession, low_id: int, high_id: int) -> Chat | N
     return await session.scalar(statement)
 
 
+async def chat_head(session: AsyncSession, chat_id: int) -> int:
+    """The seq of the chat's newest committed message (0 when it has none)."""
+    statement = select(Chat.last_seq).where(Chat.id == chat_id)
+    head: int = (await session.execute(statement)).scalar_one()
+    return head
+
+
 async def claim_next_seq(session: AsyncSession, chat_id: int) -> int:
     """Number the chat's next message, holding its row lock until commit.
 

@@ -43,5 +43,25 @@ class RateLimited(SentichatError):
         super().__init__(message, retryAfter=retry_after)
 
 
-class ServiceUnavailable(Exception):
-    """A dependency (database, broker) is unreachable: an unexpected fault."""
+class SubscriptionLagged(SentichatError):
+    """A subscriber fell too far behind; it resubscribes with `afterSeq`."""
+
+    code = "SUBSCRIPTION_LAGGED"
+
+    def __init__(self, after_seq: int, behind: int) -> None:
+        super().__init__(
+            f"This subscription fell {behind} messages behind and was ended; "
+            f"subscribe again with afterSeq: {after_seq} to continue.",
+            afterSeq=after_seq,
+        )
+
+
+class ServiceUnavailable(SentichatError):
+    """The database could not be reached or answer in time; retry later."""
+
+    code = "SERVICE_UNAVAILABLE"
+    MESSAGE = "The service is temporarily unavailable; try again shortly."
+    RETRY_AFTER_SECONDS = 2
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE, retryAfter=self.RETRY_AFTER_SECONDS)

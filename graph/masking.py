@@ -3,6 +3,8 @@
 - a refusal (`SentichatError`) keeps its message and `extensions.code`;
 - an invalid request (syntax, validation, variable coercion) is
   BAD_USER_INPUT with graphql-core's description of the request;
+- an unreachable database is SERVICE_UNAVAILABLE with `retryAfter`, logged
+  as one warning line (an outage is not a bug);
 - anything else is a fault: logged with its traceback, and masked as
   INTERNAL_SERVER_ERROR, so no exception or driver text reaches a client.
 """
@@ -20,7 +22,8 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from graph.errors import SentichatError
+from db.errors import is_unavailable
+from graph.errors import SentichatError, ServiceUnavailable
 
 logger = logging.getLogger("graph.errors")
 
@@ -35,8 +38,14 @@ def is_request_error(error: GraphQLError) -> bool:
     return error.original_error is None or bool(error.locations)
 
 
+def is_outage(error: GraphQLError) -> bool:
+    return not isinstance(error.original_error, SentichatError) and is_unavailable(
+        error.original_error
+    )
+
+
 def is_fault(error: GraphQLError) -> bool:
-    if isinstance(error.original_error, SentichatError):
+    if isinstance(error.original_error, SentichatError) or is_outage(error):
         return False
     if (error.extensions or {}).get("code") == INTERNAL:
         return False  # masked already
@@ -47,6 +56,14 @@ def public_error(error: GraphQLError) -> GraphQLError:
     extensions = error.extensions or {}
     if isinstance(error.original_error, SentichatError) or "code" in extensions:
         return error
+    if is_outage(error):
+        outage = ServiceUnavailable()
+        return GraphQLError(
+            outage.message,
+            nodes=error.nodes,
+            path=error.path,
+            extensions=outage.extensions,
+        )
     if is_fault(error):
         return GraphQLError(
             INTERNAL_MESSAGE,
@@ -117,6 +134,12 @@ class SentichatSchema(Schema):
                     _operation_name(execution_context),
                     exc_info=error.original_error or error,
                 )
+            elif is_outage(error):
+                logger.warning(
+                    "database unavailable in %s: %s",
+                    _operation_name(execution_context),
+                    _describe(error.original_error),
+                )
             else:
                 logger.info("refused: %s", error.message)
 
@@ -125,3 +148,11 @@ def _operation_name(execution_context: ExecutionContext | None) -> str:
     if execution_context is None:
         return "an operation"
     return execution_context.operation_name or "an anonymous operation"
+
+
+def _describe(exc: BaseException | None) -> str:
+    if exc is None:
+        return "unknown"
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).splitlines()[0] if str(cause) else ""
+    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__

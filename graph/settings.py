@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     message_max_chars: int = Field(default=4000, ge=1)
     history_max_last: int = Field(default=200, ge=1)
     catch_up_page_size: int = Field(default=200, ge=1)
+    # Events buffered per subscription; a fuller buffer is dropped and the
+    # subscriber catches up from the database.
+    subscription_buffer: int = Field(default=2048, ge=1)
+    # A subscriber further behind than this when it catches up is ended with
+    # SUBSCRIPTION_LAGGED, to resubscribe with afterSeq.
+    subscription_max_lag: int = Field(default=20_000, ge=1)
 
     apply_migrations: bool | None = None
     db_command_timeout_seconds: float = Field(default=10.0, gt=0)

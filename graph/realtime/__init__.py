@@ -6,9 +6,14 @@ from graph.realtime.channels import (
     notification_channel,
     parse_chat_channel,
 )
+from graph.realtime.hub import GAP, Gap
+from graph.realtime.stats import DeliveryStats
 
 __all__ = [
+    "GAP",
+    "DeliveryStats",
     "EventBus",
+    "Gap",
     "chat_channel",
     "create_event_bus",
     "notification_channel",

@@ -2,7 +2,8 @@
 
 Publishing is best effort by design: it happens after the commit, and a
 failure is logged, never raised, because the database already holds the
-truth and subscribers catch up from it by `seq`.
+truth and subscribers catch up from it by `seq`. A feed yields decoded
+records, and `GAP` where events may be missing.
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ from typing import TypeVar
 
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
-from broadcaster._base import Subscriber, Unsubscribed
 
 from graph.realtime import events
 from graph.realtime.channels import notification_channel
-from graph.realtime.hub import Hub, raise_if_cancelled
+from graph.realtime.hub import (
+    DEFAULT_INBOX_CAPACITY,
+    Closed,
+    Gap,
+    Hub,
+    Inbox,
+    raise_if_cancelled,
+)
 from graph.realtime.redis_backend import RedisBackend
+from graph.realtime.stats import DeliveryStats
 from graph.records import ChatRecord, MessageRecord
 
 logger = logging.getLogger(__name__)
@@ -39,13 +47,29 @@ def create_backend(
     raise ValueError(f"unsupported BROADCAST_URL scheme {scheme!r}")
 
 
-def create_event_bus(url: str, *, prefix: str = "", timeout: float = 5.0) -> EventBus:
-    return EventBus(Hub(create_backend(url, prefix=prefix, timeout=timeout)))
+def create_event_bus(
+    url: str,
+    *,
+    prefix: str = "",
+    timeout: float = 5.0,
+    inbox_capacity: int = DEFAULT_INBOX_CAPACITY,
+) -> EventBus:
+    backend = create_backend(url, prefix=prefix, timeout=timeout)
+    return EventBus(Hub(backend, inbox_capacity=inbox_capacity))
 
 
 class EventBus:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+
+    @property
+    def stats(self) -> DeliveryStats:
+        return self.hub.stats
+
+    @property
+    def redis(self) -> RedisBackend | None:
+        backend = self.hub.backend
+        return backend if isinstance(backend, RedisBackend) else None
 
     async def connect(self) -> None:
         await self.hub.connect()
@@ -54,10 +78,10 @@ class EventBus:
         await self.hub.disconnect()
 
     async def ping(self) -> bool:
-        backend = self.hub.backend
-        if isinstance(backend, RedisBackend):
-            return await backend.ping()
-        return True
+        redis = self.redis
+        if redis is None:
+            return True
+        return redis.listening and await redis.ping()
 
     async def publish_message(self, message: MessageRecord) -> bool:
         return await self._publish(message.channel, events.encode_message(message))
@@ -70,42 +94,47 @@ class EventBus:
         try:
             await self.hub.publish(channel, payload)
         except Exception as exc:  # noqa: BLE001 -- publishing must never fail a send
+            self.stats.publish_failures += 1
             logger.warning(
                 "publish to %s failed (%s); subscribers catch up from the database",
                 channel,
                 _describe(exc),
             )
             return False
+        self.stats.published += 1
         return True
 
     @asynccontextmanager
     async def message_feed(
         self, channel: str
-    ) -> AsyncIterator[AsyncIterator[MessageRecord]]:
+    ) -> AsyncIterator[AsyncIterator[MessageRecord | Gap]]:
         """Live messages of a chat channel, subscribed when the block starts."""
-        async with self.hub.subscribe(channel) as subscriber:
-            yield _decoded(subscriber, events.decode_message)
+        async with self.hub.subscribe(channel) as inbox:
+            yield _decoded(inbox, events.decode_message)
 
     @asynccontextmanager
-    async def chat_feed(self, user_id: int) -> AsyncIterator[AsyncIterator[ChatRecord]]:
+    async def chat_feed(
+        self, user_id: int
+    ) -> AsyncIterator[AsyncIterator[ChatRecord | Gap]]:
         """Chats others open with the user, subscribed when the block starts."""
-        async with self.hub.subscribe(notification_channel(user_id)) as subscriber:
-            yield _decoded(subscriber, events.decode_chat)
+        async with self.hub.subscribe(notification_channel(user_id)) as inbox:
+            yield _decoded(inbox, events.decode_chat)
 
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-async def _decoded(
-    subscriber: Subscriber, decode: Callable[[str], T]
-) -> AsyncIterator[T]:
+async def _decoded(inbox: Inbox, decode: Callable[[str], T]) -> AsyncIterator[T | Gap]:
     while True:
         raise_if_cancelled()
         try:
-            event = await subscriber.get()
-        except Unsubscribed:
+            event = await inbox.get()
+        except Closed:
             return
+        if isinstance(event, Gap):
+            yield event
+            continue
         try:
             item = decode(event.message)
         except (ValueError, KeyError, TypeError):

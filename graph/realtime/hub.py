@@ -1,25 +1,53 @@
-"""broadcaster's Broadcast, with subscribe made safe under concurrency.
+"""broadcaster's Broadcast, with bounded subscriber buffers and gap markers.
 
 Stock `Broadcast.subscribe` loses a subscriber when two tasks subscribe to a
-new channel at once (the second overwrites the first's queue set), and lets a
-second subscriber go on before the backend has confirmed the channel. Here a
-per-channel lock orders backend subscribe/unsubscribe, every subscriber waits
-for the confirmation, and the listener survives a failing backend.
+new channel at once (the second overwrites the first's queue set), lets a
+second subscriber go on before the backend has confirmed the channel, and
+gives every subscriber an unbounded queue. Here a per-channel lock orders
+backend subscribe/unsubscribe, every subscriber waits for the confirmation,
+the listener survives a failing backend, and each subscriber has an `Inbox`
+of bounded size.
+
+Events may be lost in two ways: a subscriber's inbox overflows (it is
+dropped), or the backend lost its connection (it publishes `GAP` on each
+channel it has subscribed again). Either way the subscriber reads one `GAP`
+marker where events are missing, and catches up from the database by `seq`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Final
 
 from broadcaster import Broadcast, Event
 from broadcaster._backends.base import BroadcastBackend
-from broadcaster._base import Subscriber
+
+from graph.realtime.stats import DeliveryStats
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_INBOX_CAPACITY = 2048
+
+
+class Gap:
+    """Events of this channel may have been lost: catch up from the database."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "GAP"
+
+
+GAP: Final = Gap()
+
+
+class Closed(Exception):
+    """The hub shut down under a subscriber."""
 
 
 def raise_if_cancelled() -> None:
@@ -35,27 +63,113 @@ def raise_if_cancelled() -> None:
         raise asyncio.CancelledError
 
 
+class Inbox:
+    """One subscriber's buffer: at most `capacity` events, or a gap.
+
+    A full inbox is emptied and marked with a gap instead of growing, so a
+    subscriber that stops reading costs bounded memory however busy its
+    channel is; when it reads again it gets `GAP`, then what arrived since.
+    """
+
+    __slots__ = ("_capacity", "_closed", "_events", "_gap", "_stats", "_waiter")
+
+    def __init__(self, capacity: int, stats: DeliveryStats) -> None:
+        self._capacity = capacity
+        self._stats = stats
+        self._events: deque[Event] = deque()
+        self._gap = False
+        self._closed = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def put(self, event: Event) -> None:
+        message: object = event.message  # a backend may publish GAP itself
+        if message is GAP:
+            self.mark_gap()
+            return
+        if len(self._events) >= self._capacity:
+            self._stats.buffers_dropped += 1
+            self.mark_gap()
+            return
+        self._events.append(event)
+        self._wake()
+
+    def mark_gap(self) -> None:
+        """Forget the buffered events: the reader catches up from the database."""
+        self._events.clear()
+        if not self._gap:
+            self._gap = True
+            self._stats.gaps += 1
+        self._wake()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake()
+
+    async def get(self) -> Event | Gap:
+        """The next event or gap; raises `Closed` once the hub has shut down."""
+        while True:
+            if self._gap:
+                self._gap = False
+                return GAP
+            if self._events:
+                return self._events.popleft()
+            if self._closed:
+                raise Closed
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+
 @dataclass
 class _Topic:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    queues: set[asyncio.Queue[Event | None]] = field(default_factory=set)
+    inboxes: set[Inbox] = field(default_factory=set)
     holders: int = 0  # subscribers inside or waiting for the lock
 
 
 class Hub(Broadcast):
-    def __init__(self, backend: BroadcastBackend) -> None:
+    def __init__(
+        self,
+        backend: BroadcastBackend,
+        *,
+        inbox_capacity: int = DEFAULT_INBOX_CAPACITY,
+        stats: DeliveryStats | None = None,
+    ) -> None:
         super().__init__(backend=backend)
         self._topics: dict[str, _Topic] = {}
+        self._inbox_capacity = inbox_capacity
+        self.stats = stats or DeliveryStats()
 
     @property
     def backend(self) -> BroadcastBackend:
         return self._backend
 
     def subscriber_count(self) -> int:
-        return sum(len(topic.queues) for topic in self._topics.values())
+        return sum(len(topic.inboxes) for topic in self._topics.values())
 
     def channel_count(self) -> int:
-        return sum(1 for topic in self._topics.values() if topic.queues)
+        return sum(1 for topic in self._topics.values() if topic.inboxes)
+
+    def buffered_events(self) -> int:
+        """Events waiting in all inboxes: bounded by subscribers x capacity."""
+        return sum(
+            len(inbox) for topic in self._topics.values() for inbox in topic.inboxes
+        )
+
+    async def disconnect(self) -> None:
+        for topic in self._topics.values():
+            for inbox in topic.inboxes:
+                inbox.close()
+        await super().disconnect()
 
     async def _listener(self) -> None:
         while True:
@@ -73,23 +187,23 @@ class Hub(Broadcast):
         topic = self._topics.get(event.channel)
         if topic is None:
             return
-        for queue in topic.queues:
-            queue.put_nowait(event)
+        for inbox in topic.inboxes:
+            inbox.put(event)
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
-        """Yield a subscriber once the backend delivers the channel's events."""
-        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+    async def subscribe(self, channel: str) -> AsyncIterator[Inbox]:  # type: ignore[override]
+        """Yield an inbox once the backend delivers the channel's events."""
+        inbox = Inbox(self._inbox_capacity, self.stats)
         topic = self._topics.setdefault(channel, _Topic())
         topic.holders += 1
         try:
             async with topic.lock:
-                if not topic.queues:
+                if not topic.inboxes:
                     await self._subscribe_backend(channel)
-                topic.queues.add(queue)
-            yield Subscriber(queue)
+                topic.inboxes.add(inbox)
+            yield inbox
         finally:
-            await self._leave(channel, topic, queue)
+            await self._leave(channel, topic, inbox)
 
     async def _subscribe_backend(self, channel: str) -> None:
         try:
@@ -99,14 +213,12 @@ class Hub(Broadcast):
             await self._unsubscribe_backend(channel)
             raise
 
-    async def _leave(
-        self, channel: str, topic: _Topic, queue: asyncio.Queue[Event | None]
-    ) -> None:
+    async def _leave(self, channel: str, topic: _Topic, inbox: Inbox) -> None:
         try:
             async with topic.lock:
-                if queue in topic.queues:
-                    topic.queues.discard(queue)
-                    if not topic.queues:
+                if inbox in topic.inboxes:
+                    topic.inboxes.discard(inbox)
+                    if not topic.inboxes:
                         await self._unsubscribe_backend(channel)
         finally:
             topic.holders -= 1

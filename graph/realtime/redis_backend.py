@@ -12,7 +12,12 @@ one task for the life of the backend:
   replaced with backoff, every channel subscribed again.
 
 Redis pub/sub is fire-and-forget: what was published while the connection
-was down is gone. Subscribers recover it from the database by `seq`.
+was down is gone. So when Redis confirms a channel that no `subscribe()` call
+is waiting for (a channel subscribed again after an outage, or one whose
+confirmation came too late), the backend publishes `GAP` on it locally, after
+which every subscriber of the channel catches up from the database by `seq`.
+`subscribe()` therefore never fails: while Redis is down it returns at once,
+and the subscriber hears `GAP` once the channel is live again.
 """
 
 from __future__ import annotations
@@ -28,14 +33,12 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
+from graph.realtime.hub import GAP
+
 logger = logging.getLogger(__name__)
 
 INITIAL_BACKOFF = 0.05
 OUTAGE_REMINDER_SECONDS = 30.0
-
-
-class RedisBackendUnavailable(Exception):
-    """Redis did not confirm a subscription in time."""
 
 
 class RedisBackend(BroadcastBackend):
@@ -80,18 +83,24 @@ class RedisBackend(BroadcastBackend):
         await self._pool.disconnect()
 
     async def subscribe(self, channel: str) -> None:
+        """Return once Redis confirms the channel, or once it is left pending.
+
+        A pending channel (Redis down, or too slow to confirm) is subscribed
+        by the reader when it can, and its subscribers then hear `GAP`.
+        """
         self._channels.add(channel)
         conn = self._conn
         if conn is None:
-            return  # subscribed when the reader reconnects
+            return
         confirmed = asyncio.get_running_loop().create_future()
         self._confirmations[channel] = confirmed
         try:
             async with asyncio.timeout(self._timeout):
                 await conn.send_command("SUBSCRIBE", self._prefix + channel)
                 await confirmed
-        except (TimeoutError, RedisError, OSError) as exc:
-            raise RedisBackendUnavailable(f"SUBSCRIBE {channel} failed") from exc
+        except (TimeoutError, RedisError, OSError, AttributeError) as exc:
+            # AttributeError: redis-py on a connection closed under it.
+            logger.warning("SUBSCRIBE %s pending: %s", channel, _describe(exc))
         finally:
             if self._confirmations.get(channel) is confirmed:
                 del self._confirmations[channel]
@@ -118,6 +127,11 @@ class RedisBackend(BroadcastBackend):
         """Whether both the publishing and the subscriber connection are up."""
         return bool(await self._publisher.ping()) and self.connected
 
+    @property
+    def listening(self) -> bool:
+        """Whether the reader task runs (it only ends when disconnected)."""
+        return self._reader is not None and not self._reader.done()
+
     async def _run(self) -> None:
         outage = _Outage()
         delay = INITIAL_BACKOFF
@@ -136,6 +150,10 @@ class RedisBackend(BroadcastBackend):
                 delay = INITIAL_BACKOFF
                 await self._read(conn)
             except (RedisError, OSError) as exc:
+                outage.failed(exc)
+            except Exception as exc:
+                # A bug or an unexpected reply must not end the reader quietly.
+                logger.exception("Redis subscriber failed; reconnecting")
                 outage.failed(exc)
             finally:
                 self._conn = None
@@ -168,6 +186,10 @@ class RedisBackend(BroadcastBackend):
             confirmed = self._confirmations.pop(channel, None)
             if confirmed is not None and not confirmed.done():
                 confirmed.set_result(None)
+            elif channel in self._channels:
+                # Nobody waits for this one: subscribed again after an outage,
+                # or confirmed too late. Its past events may be gone.
+                self._events.put_nowait(Event(channel=channel, message=GAP))  # type: ignore[arg-type]
 
     def _fail_confirmations(self) -> None:
         for confirmed in self._confirmations.values():
@@ -209,6 +231,10 @@ class _Outage:
         )
         self._since, self._attempts = None, 0
         return True
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _text(value: Any) -> str:

@@ -62,6 +62,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         settings.broadcast_url,
         prefix=settings.broadcast_prefix,
         timeout=settings.broadcast_timeout_seconds,
+        inbox_capacity=settings.subscription_buffer,
     )
     await bus.connect()
     try:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import queries
 from graph.errors import BadUserInput, NotFound, Unauthenticated
-from graph.realtime import EventBus, chat_channel
+from graph.realtime import EventBus, Gap, chat_channel
 from graph.records import ChatRecord
 from graph.services.accounts import user_record
 
@@ -45,7 +45,14 @@ class ChatService:
         return chat
 
     async def new_chats(self, user_id: int) -> AsyncIterator[ChatRecord]:
-        """Chats other users open with `user_id`, from now on."""
+        """Chats other users open with `user_id`, from now on.
+
+        Notifications are live only: one lost in a gap (a dropped buffer, a
+        Redis outage) is not replayed, as nothing records who asked for a chat
+        when. The chat itself is in the database, and a `messages` or
+        `newMessage` call on its channel works whenever the client learns of it.
+        """
         async with self._bus.chat_feed(user_id) as feed:
             async for chat in feed:
-                yield chat
+                if not isinstance(chat, Gap):
+                    yield chat

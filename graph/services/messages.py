@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import queries
 from db.models import Chat, Message, utcnow
-from graph.errors import BadUserInput, NotFound
-from graph.realtime import EventBus, chat_channel
+from graph.errors import BadUserInput, NotFound, SubscriptionLagged
+from graph.realtime import EventBus, Gap, chat_channel
 from graph.records import MessageRecord, UserRecord
 from graph.sentiment import Scores, analyze
 from graph.services.accounts import user_record
@@ -145,6 +145,11 @@ class MessageService:
         preceded by the stored messages it skipped. Without `after_seq` the
         feed starts after the chat's newest message when it was requested,
         so events published out of order still arrive, in seq order.
+
+        Where the feed reports a gap (a dropped buffer, a lost Redis
+        connection) the stream catches up from the database; one that has
+        fallen more than `subscription_max_lag` behind ends instead with
+        SUBSCRIPTION_LAGGED, carrying the `afterSeq` to resubscribe with.
         """
         pair = member_pair(viewer_id, channel)
         if after_seq is not None and after_seq < 0:
@@ -156,6 +161,7 @@ class MessageService:
                 f"afterSeq {after_seq} is past the newest message ({chat.head}).",
                 field="afterSeq",
             )
+        stats = self._bus.stats
         last = chat.head if after_seq is None else after_seq
         async with self._bus.message_feed(channel) as feed:
             # Attached: replay from `last`, which also covers whatever was
@@ -164,24 +170,41 @@ class MessageService:
                 yield stored
                 last = stored.seq
             async for live in feed:
-                if live.seq > last + 1:  # skipped ahead: fill the gap first
-                    async for stored in self._stored_after(chat, last):
-                        yield stored
-                        last = stored.seq
-                if live.seq > last:
+                if isinstance(live, Gap):
+                    await self._check_lag(chat, last)
+                elif live.seq <= last:
+                    continue  # delivered already, from the database
+                elif live.seq == last + 1:
+                    stats.delivered_live += 1
                     yield live
                     last = live.seq
+                    continue
+                # A gap, or a live event that skipped ahead: fill from the
+                # database, which holds the skipped event too.
+                async for stored in self._stored_after(chat, last):
+                    yield stored
+                    last = stored.seq
+
+    async def _check_lag(self, chat: _ChatView, last: int) -> None:
+        async with self._sessions() as session:
+            head = await queries.chat_head(session, chat.id)
+        behind = head - last
+        if behind > self._settings.subscription_max_lag:
+            self._bus.stats.lagged_out += 1
+            raise SubscriptionLagged(after_seq=last, behind=behind)
 
     async def _stored_after(
         self, chat: _ChatView, after: int
     ) -> AsyncIterator[MessageRecord]:
         page_size = self._settings.catch_up_page_size
+        stats = self._bus.stats
         while True:
             async with self._sessions() as session:
                 rows = await queries.messages_after(
                     session, chat.id, after=after, limit=page_size
                 )
             for row in rows:
+                stats.caught_up += 1
                 yield chat.record(row)
                 after = row.seq
             if len(rows) < page_size:

@@ -10,7 +10,7 @@ import pytest
 from broadcaster import Event
 from redis.asyncio import Redis
 
-from graph.realtime.hub import Hub
+from graph.realtime.hub import GAP, Hub
 from graph.realtime.redis_backend import RedisBackend
 from tests.support.redis_server import RedisServer
 from tests.support.waiting import wait_until
@@ -68,21 +68,37 @@ async def test_channels_are_subscribed_again_after_redis_restarts(
     backend: RedisBackend, redis_server: RedisServer
 ) -> None:
     await backend.subscribe("chan")
+    await backend.subscribe("other")
     redis_server.stop()
     await wait_until(lambda: not backend.connected, timeout=10)
 
     redis_server.start()
-    await wait_until(lambda: backend.connected, timeout=10)
-    # The resubscription is in flight; a publish answered by one subscriber
-    # means it landed.
+    # Each channel reports a gap once Redis confirms it again; whatever is
+    # published after that is heard.
+    gaps = [await next_event(backend), await next_event(backend)]
     publisher = Redis.from_url(redis_server.url)
-    async with asyncio.timeout(10):
-        while await publisher.publish("chan", "after the restart") == 0:
-            await asyncio.sleep(0.05)
+    receivers = await publisher.publish("chan", "after the restart")
     await publisher.aclose()
 
+    assert sorted((event.channel, event.message) for event in gaps) == [
+        ("chan", GAP),
+        ("other", GAP),
+    ]
+    assert receivers == 1
     assert await next_event(backend) == Event("chan", "after the restart")
     assert backend.reconnects == 1
+
+
+async def test_a_subscription_made_while_redis_is_down_reports_a_gap_when_live(
+    backend: RedisBackend, redis_server: RedisServer
+) -> None:
+    redis_server.stop()
+    await wait_until(lambda: not backend.connected, timeout=10)
+
+    await asyncio.wait_for(backend.subscribe("chan"), 1)  # pending, not failed
+    redis_server.start()
+
+    assert await next_event(backend) == Event("chan", GAP)  # type: ignore[arg-type]
 
 
 async def test_a_prefix_keeps_deployments_apart(redis_server: RedisServer) -> None:

@@ -47,15 +47,21 @@ async def test_readiness_reports_the_database_down(no_database: Server) -> None:
     assert response.json()["database"] == "unreachable"
 
 
-async def test_a_query_without_a_database_is_an_opaque_internal_error(
+async def test_a_query_without_a_database_is_a_retryable_refusal(
     no_database: Server,
 ) -> None:
     token = Tokens(Settings(jwt_secret=TEST_SECRET)).issue(1)
 
     body = await graphql(no_database, "{ users { id } }", token=token)
 
-    assert body["errors"][0]["message"] == "Internal server error."
-    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+    assert body["errors"][0]["message"] == (
+        "The service is temporarily unavailable; try again shortly."
+    )
+    assert body["errors"][0]["extensions"] == {
+        "code": "SERVICE_UNAVAILABLE",
+        "retryAfter": 2,
+    }
+    assert "Traceback" not in no_database.log()
     text = str(body).lower()
     for leak in ("asyncpg", "connect", "refused", "errno", "traceback", "127.0.0.1"):
         assert leak not in text

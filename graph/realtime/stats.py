@@ -1,0 +1,16 @@
+"""Delivery counters, kept as plain integers on the hot path and read by /metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class DeliveryStats:
+    published: int = 0  # events handed to the broadcast backend
+    publish_failures: int = 0  # publishes the backend refused (logged, skipped)
+    delivered_live: int = 0  # messages a subscription yielded from the live feed
+    caught_up: int = 0  # messages a subscription yielded from the database
+    buffers_dropped: int = 0  # subscriber buffers dropped because they were full
+    gaps: int = 0  # feeds told to catch up (dropped buffer or lost connection)
+    lagged_out: int = 0  # subscriptions ended for falling too far behind
