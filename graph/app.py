@@ -17,6 +17,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph.context import Context, get_context
 from graph.errors import Unauthenticated
+from graph.metrics import CountConnections, Metrics
 from graph.schema import schema
 from graph.services import Services, open_services
 from graph.settings import Settings, get_settings
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_api_route("/healthz", healthz, methods=["GET"])
     app.add_api_route("/readyz", readyz, methods=["GET"])
+    metrics = Metrics(lambda: getattr(app.state, "services", None))
+    app.add_api_route("/metrics", metrics.endpoint, methods=["GET"])
+    app.add_middleware(CountConnections, connections=metrics.connections)
     return app
 
 
@@ -79,7 +83,10 @@ def _lifespan(settings: Settings) -> Any:
         async with open_services(settings) as services:
             app.state.settings = settings
             app.state.services = services
-            yield
+            try:
+                yield
+            finally:
+                app.state.services = None
 
     return lifespan
 

@@ -84,11 +84,15 @@ class EventBus:
         return redis.listening and await redis.ping()
 
     async def publish_message(self, message: MessageRecord) -> bool:
-        return await self._publish(message.channel, events.encode_message(message))
+        published = await self._publish(message.channel, events.encode_message(message))
+        self.stats.published_messages += published
+        return published
 
     async def publish_chat(self, chat: ChatRecord) -> bool:
         channel = notification_channel(chat.to_user.id)
-        return await self._publish(channel, events.encode_chat(chat))
+        published = await self._publish(channel, events.encode_chat(chat))
+        self.stats.published_chats += published
+        return published
 
     async def _publish(self, channel: str, payload: str) -> bool:
         try:
@@ -101,7 +105,6 @@ class EventBus:
                 _describe(exc),
             )
             return False
-        self.stats.published += 1
         return True
 
     @asynccontextmanager

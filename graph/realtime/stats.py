@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(slots=True)
 class DeliveryStats:
-    published: int = 0  # events handed to the broadcast backend
+    published_messages: int = 0  # new_message events handed to the backend
+    published_chats: int = 0  # new_chat events handed to the backend
     publish_failures: int = 0  # publishes the backend refused (logged, skipped)
     delivered_live: int = 0  # messages a subscription yielded from the live feed
     caught_up: int = 0  # messages a subscription yielded from the database

@@ -168,6 +168,8 @@ class Subscription:
         self._results: asyncio.Queue[ExecutionResult] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stream: AsyncGenerator[Any, None] | None = None
+        self._reading = asyncio.Event()
+        self._reading.set()
 
     async def __aenter__(self) -> Subscription:
         hub = self._api.services.bus.hub
@@ -191,6 +193,15 @@ class Subscription:
         assert self._stream is not None
         async for result in self._stream:
             await self._results.put(result)
+            await self._reading.wait()
+
+    def stop_reading(self) -> None:
+        """Stop pulling from the stream after the result in flight, as a stalled
+        client does; the server's buffers fill behind it."""
+        self._reading.clear()
+
+    def read_again(self) -> None:
+        self._reading.set()
 
     async def next(self, timeout: float = 5.0) -> ExecutionResult:
         async with asyncio.timeout(timeout):

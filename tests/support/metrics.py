@@ -1,0 +1,42 @@
+"""Reading a server's /metrics the way Prometheus would."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def parse(text: str) -> dict[str, float]:
+    """Samples by name, labels appended as `{key=value,...}`."""
+    samples: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            key = f"{sample.name}{{{labels}}}" if labels else sample.name
+            samples[key] = sample.value
+    return samples
+
+
+async def scrape(base_url: str) -> dict[str, float]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        response = await client.get("/metrics")
+    response.raise_for_status()
+    return parse(response.text)
+
+
+async def wait_for(
+    base_url: str,
+    name: str,
+    predicate: Callable[[float], bool],
+    timeout: float = 10.0,
+) -> dict[str, float]:
+    """Scrape until the sample `name` satisfies `predicate`; the last scrape."""
+    async with asyncio.timeout(timeout):
+        while True:
+            samples = await scrape(base_url)
+            if name in samples and predicate(samples[name]):
+                return samples
+            await asyncio.sleep(0.02)
