@@ -9,6 +9,7 @@ import pytest
 
 from graph.services import Services, open_services
 from graph.settings import Settings
+from tests.support import figures
 from tests.support.api import Api
 from tests.support.services import (
     IN_CI,
@@ -79,3 +80,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(
                 f"CI=true: {skipped} skipped test(s) fail the run", red=True
             )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault tests' figures: sent, persisted, live, caught up, lost, ..."""
+    path = figures.write()
+    if path is None:
+        return
+    terminalreporter.section("delivery figures")
+    for line in figures.lines():
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"(written to {path})")

@@ -79,6 +79,12 @@ class Server:
             self.process.kill()
             self.process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL: the process dies with no chance to close anything."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
     def log(self) -> str:
         return (
             self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 POLL_SECONDS = 0.005
 
@@ -12,3 +12,12 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> Non
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(POLL_SECONDS)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], timeout: float = 5.0, every: float = 0.05
+) -> None:
+    """Poll an async check (an HTTP probe, a scrape) until it holds."""
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(every)

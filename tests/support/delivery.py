@@ -1,0 +1,254 @@
+"""Clients that count every message, for the fault tests.
+
+A `Receiver` holds one member's `newMessage` subscription on a real server
+and records each seq it receives, across reconnects; a `Sender` posts
+`sendMessage` and records what was acknowledged. `Ledger` compares the two
+with the database: sent, acknowledged, persisted, received, lost, duplicated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import struct
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from graph.realtime import parse_chat_channel
+from tests.support.api import SEND, Account
+from tests.support.metrics import scrape, wait_for
+from tests.support.server import Server
+
+SEQ_ONLY = """
+subscription Live($channel: String!, $afterSeq: Int) {
+  newMessage(channel: $channel, afterSeq: $afterSeq) { seq }
+}"""
+
+
+class Receiver:
+    """One member's subscription; `seqs` holds every seq received, in order."""
+
+    def __init__(self, account: Account, channel: str) -> None:
+        self.account = account
+        self.channel = channel
+        self.seqs: list[int] = []
+        self.received_at: dict[int, float] = {}
+        self.errors: list[dict[str, Any]] = []
+        self.sessions = 0
+        self._socket: ClientConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Condition()
+
+    @property
+    def last_seq(self) -> int:
+        return self.seqs[-1] if self.seqs else 0
+
+    @property
+    def connected(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def attach(
+        self, server: Server, after_seq: int | None = None, **connect_args: Any
+    ) -> None:
+        """Subscribe on `server` and return once the server counts it."""
+        before = (await scrape(server.http_url))["sentichat_subscriptions"]
+        self._socket = await connect(
+            server.ws_url,
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            open_timeout=10,
+            **connect_args,
+        )
+        await self._send({"type": "connection_init", "payload": self._auth()})
+        ack = json.loads(await asyncio.wait_for(self._socket.recv(), 10))
+        assert ack["type"] == "connection_ack", ack
+        variables = {"channel": self.channel, "afterSeq": after_seq}
+        payload = {"query": SEQ_ONLY, "variables": variables}
+        await self._send({"id": "feed", "type": "subscribe", "payload": payload})
+        self.sessions += 1
+        self._task = asyncio.create_task(self._read(self._socket))
+        await wait_for(server.http_url, "sentichat_subscriptions", lambda n: n > before)
+
+    def _auth(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.account.token}"}
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        assert self._socket is not None
+        await self._socket.send(json.dumps(message))
+
+    async def _read(self, ws: ClientConnection) -> None:
+        try:
+            async for raw in ws:
+                message = json.loads(raw)
+                kind = message["type"]
+                if kind == "ping":
+                    await ws.send(json.dumps({"type": "pong"}))
+                elif kind == "next" and "errors" in message["payload"]:
+                    self.errors.extend(message["payload"]["errors"])
+                elif kind == "next":
+                    await self._record(message["payload"]["data"]["newMessage"]["seq"])
+                elif kind in ("complete", "error"):
+                    return
+        except ConnectionClosed:
+            return
+        finally:
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def _record(self, seq: int) -> None:
+        self.received_at.setdefault(seq, time.monotonic())
+        async with self._changed:
+            self.seqs.append(seq)
+            self._changed.notify_all()
+
+    async def until(self, seqs: set[int], timeout: float) -> None:
+        """Wait until every seq in `seqs` has been received."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: seqs <= set(self.seqs))
+
+    async def until_disconnected(self, timeout: float) -> None:
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: not self.connected)
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+def abort(ws: ClientConnection) -> None:
+    """Close the TCP connection with a reset: no close frame, no FIN."""
+    sock = ws.transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    ws.transport.abort()
+
+
+@dataclass
+class Outcome:
+    seq: int | None  # None: refused
+    code: str | None
+    message: str | None
+    seconds: float
+    status: int
+
+
+class Sender:
+    """Sends with a clientId, so a send whose answer was lost can be retried."""
+
+    def __init__(self, account: Account, channel: str) -> None:
+        self.account = account
+        self.channel = channel
+        self.acknowledged: list[int] = []
+        self.refusals: list[Outcome] = []
+        self.attempts = 0
+
+    async def send(
+        self, server: Server, text: str, client_id: str | None = None
+    ) -> Outcome:
+        client_id = client_id or uuid.uuid4().hex
+        variables = {"channel": self.channel, "message": text, "clientId": client_id}
+        headers = {"Authorization": f"Bearer {self.account.token}"}
+        self.attempts += 1
+        started = time.monotonic()
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=60) as client:
+            response = await client.post(
+                "/graphql",
+                json={"query": SEND, "variables": variables},
+                headers=headers,
+            )
+        seconds = time.monotonic() - started
+        body = response.json() if response.status_code == 200 else {}
+        if body.get("data") and body["data"].get("sendMessage"):
+            seq: int = body["data"]["sendMessage"]["seq"]
+            self.acknowledged.append(seq)
+            return Outcome(seq, None, None, seconds, response.status_code)
+        error = (body.get("errors") or [{}])[0]
+        outcome = Outcome(
+            None,
+            error.get("extensions", {}).get("code"),
+            error.get("message", response.text),
+            seconds,
+            response.status_code,
+        )
+        self.refusals.append(outcome)
+        return outcome
+
+
+async def persisted_seqs(database_url: str, channel: str) -> list[int]:
+    """The seqs stored for a channel, straight from PostgreSQL."""
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    pair = parse_chat_channel(channel)
+    assert pair is not None, channel
+    low, high = pair
+    connection = await asyncpg.connect(dsn, timeout=10)
+    try:
+        rows = await connection.fetch(
+            "SELECT m.seq FROM message m JOIN chat c ON c.id = m.chat_id "
+            "WHERE c.user_low_id = $1 AND c.user_high_id = $2 ORDER BY m.seq",
+            low,
+            high,
+        )
+    finally:
+        await connection.close()
+    return [row["seq"] for row in rows]
+
+
+@dataclass
+class Ledger:
+    """Acknowledged versus persisted versus received, per receiver."""
+
+    acknowledged: list[int]
+    persisted: list[int]
+    received: dict[str, list[int]] = field(default_factory=dict)
+
+    def lost(self, name: str) -> list[int]:
+        return sorted(set(self.acknowledged) - set(self.received[name]))
+
+    def duplicates(self, name: str) -> int:
+        seqs = self.received[name]
+        return len(seqs) - len(set(seqs))
+
+    def in_order(self, name: str) -> bool:
+        seqs = self.received[name]
+        return seqs == sorted(seqs)
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "acknowledged": len(self.acknowledged),
+            "persisted": len(self.persisted),
+            **{
+                name: {
+                    "received": len(seqs),
+                    "lost": len(self.lost(name)),
+                    "duplicates": self.duplicates(name),
+                    "in_order": self.in_order(name),
+                }
+                for name, seqs in self.received.items()
+            },
+        }
+
+
+async def delivery_counts(*servers: Server) -> dict[str, float]:
+    """Live and caught-up deliveries, summed over processes that still run."""
+    totals = {"live": 0.0, "caught_up": 0.0, "gaps": 0.0, "buffers_dropped": 0.0}
+    for server in servers:
+        if server.process is None or server.process.poll() is not None:
+            continue
+        samples = await scrape(server.http_url)
+        totals["live"] += samples["sentichat_messages_delivered_live_total"]
+        totals["caught_up"] += samples["sentichat_messages_caught_up_total"]
+        totals["gaps"] += samples["sentichat_subscription_gaps_total"]
+        totals["buffers_dropped"] += samples[
+            "sentichat_subscription_buffers_dropped_total"
+        ]
+    return totals
