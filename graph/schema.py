@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
 
 from graph.masking import ErrorCodes, SentichatSchema
 from graph.resolvers import accounts as accounts_resolvers
@@ -60,11 +61,19 @@ class Subscription:
     )
 
 
+# Documents are parsed and validated once per distinct text: clients send
+# the same few operations over and over. Both caches are LRU-bounded.
+DOCUMENT_CACHE_SIZE = 512
+
 schema = SentichatSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[ErrorCodes],
+    extensions=[
+        ErrorCodes,
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+    ],
 )
 
 

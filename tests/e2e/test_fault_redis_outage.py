@@ -118,6 +118,8 @@ async def test_messages_sent_around_a_redis_outage_arrive_once_in_order(
     )
     await alices.close()
     await bobs.close()
+    await from_alice.close()
+    await from_bob.close()
 
     assert from_alice.refusals + from_bob.refusals == []
     assert ledger.acknowledged == ledger.persisted == list(range(1, 6 * ROUNDS + 1))

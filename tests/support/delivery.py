@@ -32,14 +32,21 @@ SEQ_ONLY = """
 subscription Live($channel: String!, $afterSeq: Int) {
   newMessage(channel: $channel, afterSeq: $afterSeq) { seq }
 }"""
+WHOLE_MESSAGE = """
+subscription Live($channel: String!, $afterSeq: Int) {
+  newMessage(channel: $channel, afterSeq: $afterSeq) {
+    seq message createdAt fromUser { id } sentiment { polarity label emoji }
+  }
+}"""
 
 
 class Receiver:
     """One member's subscription; `seqs` holds every seq received, in order."""
 
-    def __init__(self, account: Account, channel: str) -> None:
+    def __init__(self, account: Account, channel: str, query: str = SEQ_ONLY) -> None:
         self.account = account
         self.channel = channel
+        self.query = query
         self.seqs: list[int] = []
         self.received_at: dict[int, float] = {}
         self.errors: list[dict[str, Any]] = []
@@ -47,6 +54,8 @@ class Receiver:
         self._socket: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Condition()
+        self._reading = asyncio.Event()
+        self._reading.set()
 
     @property
     def last_seq(self) -> int:
@@ -71,7 +80,7 @@ class Receiver:
         ack = json.loads(await asyncio.wait_for(self._socket.recv(), 10))
         assert ack["type"] == "connection_ack", ack
         variables = {"channel": self.channel, "afterSeq": after_seq}
-        payload = {"query": SEQ_ONLY, "variables": variables}
+        payload = {"query": self.query, "variables": variables}
         await self._send({"id": "feed", "type": "subscribe", "payload": payload})
         self.sessions += 1
         self._task = asyncio.create_task(self._read(self._socket))
@@ -86,7 +95,9 @@ class Receiver:
 
     async def _read(self, ws: ClientConnection) -> None:
         try:
-            async for raw in ws:
+            while True:
+                await self._reading.wait()
+                raw = await ws.recv()
                 message = json.loads(raw)
                 kind = message["type"]
                 if kind == "ping":
@@ -109,10 +120,26 @@ class Receiver:
             self.seqs.append(seq)
             self._changed.notify_all()
 
+    def stop_reading(self) -> None:
+        """Read nothing more, as a stalled client: the server's side fills up."""
+        self._reading.clear()
+
+    def read_again(self) -> None:
+        self._reading.set()
+
     async def until(self, seqs: set[int], timeout: float) -> None:
         """Wait until every seq in `seqs` has been received."""
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: seqs <= set(self.seqs))
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: seqs <= set(self.seqs))
+        except TimeoutError:
+            missing = sorted(seqs - set(self.seqs))
+            raise AssertionError(
+                f"{self.account.username} still misses {len(missing)} messages "
+                f"(first {missing[:5]}) after {timeout} s; received "
+                f"{len(self.seqs)}, last {self.last_seq}, connected "
+                f"{self.connected}, errors {self.errors[:3]}"
+            ) from None
 
     async def until_disconnected(self, timeout: float) -> None:
         async with asyncio.timeout(timeout), self._changed:
@@ -151,6 +178,21 @@ class Sender:
         self.acknowledged: list[int] = []
         self.refusals: list[Outcome] = []
         self.attempts = 0
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    def _client(self, server: Server) -> httpx.AsyncClient:
+        client = self._clients.get(server.http_url)
+        if client is None:
+            limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+            client = httpx.AsyncClient(
+                base_url=server.http_url, timeout=60, limits=limits
+            )
+            self._clients[server.http_url] = client
+        return client
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
 
     async def send(
         self, server: Server, text: str, client_id: str | None = None
@@ -160,12 +202,16 @@ class Sender:
         headers = {"Authorization": f"Bearer {self.account.token}"}
         self.attempts += 1
         started = time.monotonic()
-        async with httpx.AsyncClient(base_url=server.http_url, timeout=60) as client:
-            response = await client.post(
+        try:
+            response = await self._client(server).post(
                 "/graphql",
                 json={"query": SEND, "variables": variables},
                 headers=headers,
             )
+        except httpx.TransportError as exc:
+            outcome = Outcome(None, None, repr(exc), time.monotonic() - started, 0)
+            self.refusals.append(outcome)
+            return outcome
         seconds = time.monotonic() - started
         body = response.json() if response.status_code == 200 else {}
         if body.get("data") and body["data"].get("sendMessage"):

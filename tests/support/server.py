@@ -27,10 +27,13 @@ def free_port() -> int:
 class Server:
     """One server process; its log is kept for assertions and failures."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, uvicorn_args: tuple[str, ...] = ()
+    ) -> None:
         self.port = free_port()
         self.env = env
         self.log_path = log_path
+        self.uvicorn_args = uvicorn_args
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -44,6 +47,7 @@ class Server:
     def start(self) -> Server:
         command = [sys.executable, "-m", "uvicorn", "graph.app:app"]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        command += self.uvicorn_args
         environment = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(ROOT),
