@@ -78,6 +78,9 @@ class EventBus:
         await self.hub.disconnect()
 
     async def ping(self) -> bool:
+        """Whether events published now would reach this process's subscribers."""
+        if not self.hub.listening:
+            return False
         redis = self.redis
         if redis is None:
             return True

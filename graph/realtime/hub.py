@@ -153,6 +153,12 @@ class Hub(Broadcast):
     def backend(self) -> BroadcastBackend:
         return self._backend
 
+    @property
+    def listening(self) -> bool:
+        """Whether the task that dispatches the backend's events runs."""
+        task = getattr(self, "_listener_task", None)
+        return task is not None and not task.done()
+
     def subscriber_count(self) -> int:
         return sum(len(topic.inboxes) for topic in self._topics.values())
 
@@ -169,7 +175,11 @@ class Hub(Broadcast):
         for topic in self._topics.values():
             for inbox in topic.inboxes:
                 inbox.close()
-        await super().disconnect()
+        listener = getattr(self, "_listener_task", None)
+        if listener is not None:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+        await self._backend.disconnect()
 
     async def _listener(self) -> None:
         while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -107,3 +108,13 @@ async def test_a_reader_past_the_lag_limit_is_told_where_to_resume(
     async with tight.subscribe(NEW_MESSAGE, resumed, bob.token) as feed:
         rest = await feed.messages(129)
     assert seqs(rest) == list(range(2, 131))
+
+
+async def test_readiness_fails_when_the_event_listener_has_died(api: Api) -> None:
+    listener = api.services.bus.hub._listener_task
+    listener.cancel()
+    await asyncio.gather(listener, return_exceptions=True)
+
+    readiness = await api.services.health.readiness()
+
+    assert (readiness.database, readiness.broadcast) == (True, False)
