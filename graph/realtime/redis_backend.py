@@ -33,7 +33,7 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
-from graph.realtime.hub import GAP
+from graph.realtime.hub import GAP, raise_if_cancelled
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class RedisBackend(BroadcastBackend):
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._conn: AbstractConnection | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._closing = False
         self.reconnects = 0
 
     @property
@@ -76,6 +77,7 @@ class RedisBackend(BroadcastBackend):
         self._reader = asyncio.create_task(self._run(), name="redis-backend-reader")
 
     async def disconnect(self) -> None:
+        self._closing = True  # the reader stops even if redis-py ate the cancel
         if self._reader is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
@@ -135,10 +137,11 @@ class RedisBackend(BroadcastBackend):
     async def _run(self) -> None:
         outage = _Outage()
         delay = INITIAL_BACKOFF
-        while True:
+        while not self._closing:
             conn = self._pool.connection_class(**self._pool.connection_kwargs)
             try:
                 await conn.connect()  # type: ignore[no-untyped-call]
+                raise_if_cancelled()
                 # Published before the resubscription, so a concurrent
                 # subscribe() sends its own SUBSCRIBE rather than be missed.
                 self._conn = conn
@@ -164,8 +167,9 @@ class RedisBackend(BroadcastBackend):
 
     async def _read(self, conn: AbstractConnection) -> None:
         awaiting_pong = False
-        while True:
+        while not self._closing:
             response = await conn.read_response(timeout=self._health_interval)
+            raise_if_cancelled()
             if response is None:
                 if awaiting_pong:
                     raise ConnectionError("Redis did not answer PING")

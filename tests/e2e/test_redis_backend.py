@@ -155,3 +155,18 @@ async def test_subscriptions_cancelled_at_any_point_leave_nothing_behind(
 
     assert held.is_set(), "some subscriptions got through before their cancel"
     assert (hub.subscriber_count(), hub.channel_count()) == (0, 0)
+
+
+async def test_disconnecting_at_any_point_of_connecting_returns(
+    redis_server: RedisServer,
+) -> None:
+    # redis-py may swallow a cancel that lands inside connect(); the reader
+    # must stop anyway, or shutting down hangs.
+    for attempt in range(40):
+        backend = RedisBackend(redis_server.url, timeout=1.0)
+        await backend.connect()
+        for _ in range(attempt % 10):
+            await asyncio.sleep(0)
+        async with asyncio.timeout(5):
+            await backend.disconnect()
+        assert not backend.listening
