@@ -9,6 +9,18 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+def describe(exc: BaseException | None) -> str:
+    """`Type: first line of the message`, for one-line log records.
+
+    A database error is described by the driver's error it wraps (`orig`).
+    """
+    if exc is None:
+        return "unknown"
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).splitlines()
+    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+
+
 class SentichatError(Exception):
     """A refusal the client caused and can act on; never logged as a fault."""
 

@@ -23,7 +23,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from db.errors import is_unavailable
-from graph.errors import SentichatError, ServiceUnavailable
+from graph.errors import SentichatError, ServiceUnavailable, describe
 
 logger = logging.getLogger("graph.errors")
 
@@ -138,7 +138,7 @@ class SentichatSchema(Schema):
                 logger.warning(
                     "database unavailable in %s: %s",
                     _operation_name(execution_context),
-                    _describe(error.original_error),
+                    describe(error.original_error),
                 )
             else:
                 logger.info("refused: %s", error.message)
@@ -148,11 +148,3 @@ def _operation_name(execution_context: ExecutionContext | None) -> str:
     if execution_context is None:
         return "an operation"
     return execution_context.operation_name or "an anonymous operation"
-
-
-def _describe(exc: BaseException | None) -> str:
-    if exc is None:
-        return "unknown"
-    cause = getattr(exc, "orig", None) or exc
-    text = str(cause).splitlines()[0] if str(cause) else ""
-    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__

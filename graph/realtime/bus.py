@@ -16,6 +16,7 @@ from typing import TypeVar
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
 
+from graph.errors import describe
 from graph.realtime import events
 from graph.realtime.channels import notification_channel
 from graph.realtime.hub import (
@@ -105,7 +106,7 @@ class EventBus:
             logger.warning(
                 "publish to %s failed (%s); subscribers catch up from the database",
                 channel,
-                _describe(exc),
+                describe(exc),
             )
             return False
         return True
@@ -125,10 +126,6 @@ class EventBus:
         """Chats others open with the user, subscribed when the block starts."""
         async with self.hub.subscribe(notification_channel(user_id)) as inbox:
             yield _decoded(inbox, events.decode_chat)
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 async def _decoded(inbox: Inbox, decode: Callable[[str], T]) -> AsyncIterator[T | Gap]:

@@ -142,12 +142,11 @@ class Hub(Broadcast):
         backend: BroadcastBackend,
         *,
         inbox_capacity: int = DEFAULT_INBOX_CAPACITY,
-        stats: DeliveryStats | None = None,
     ) -> None:
         super().__init__(backend=backend)
         self._topics: dict[str, _Topic] = {}
         self._inbox_capacity = inbox_capacity
-        self.stats = stats or DeliveryStats()
+        self.stats = DeliveryStats()
 
     @property
     def backend(self) -> BroadcastBackend:

@@ -33,6 +33,7 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
+from graph.errors import describe
 from graph.realtime.hub import GAP, raise_if_cancelled
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class RedisBackend(BroadcastBackend):
                 await confirmed
         except (TimeoutError, RedisError, OSError, AttributeError) as exc:
             # AttributeError: redis-py on a connection closed under it.
-            logger.warning("SUBSCRIBE %s pending: %s", channel, _describe(exc))
+            logger.warning("SUBSCRIBE %s pending: %s", channel, describe(exc))
         finally:
             if self._confirmations.get(channel) is confirmed:
                 del self._confirmations[channel]
@@ -235,10 +236,6 @@ class _Outage:
         )
         self._since, self._attempts = None, 0
         return True
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _text(value: Any) -> str:
