@@ -73,6 +73,18 @@ async def open_chat(server: Server, caller: Account, other: Account) -> str:
     return channel
 
 
+async def chat_pair(server: Server) -> tuple[Account, Account, str]:
+    """Two new users, alice and bob, and the chat between them."""
+    alice = await register(server, unique("alice"))
+    bob = await register(server, unique("bob"))
+    return alice, bob, await open_chat(server, alice, bob)
+
+
+async def readiness(server: Server) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as client:
+        return await client.get("/readyz")
+
+
 async def send(server: Server, sender: Account, channel: str, text: str) -> None:
     body = await graphql(
         server, SEND, {"channel": channel, "message": text}, sender.token

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Iterator
 
 import pytest
 from redis.asyncio import Redis
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.typing import Subprotocol
+from websockets.asyncio.client import ClientConnection
 
-from tests.e2e.conftest import open_chat, register, unique
+from tests.e2e.conftest import chat_pair
 from tests.support.api import Account
 from tests.support.delivery import SEQ_ONLY, Receiver, Sender, abort
 from tests.support.figures import record
 from tests.support.metrics import scrape, wait_for
 from tests.support.server import Server
 from tests.support.waiting import eventually
+from tests.support.wsclient import GraphQLWebSocket
 
 CONNECTIONS = 1000
 WAVE = 100  # subscribed at once, then reset together
@@ -44,19 +43,13 @@ def server(
 async def subscribed(
     server: Server, account: Account, channel: str
 ) -> ClientConnection:
-    ws = await connect(
-        server.ws_url,
-        subprotocols=[Subprotocol("graphql-transport-ws")],
-        open_timeout=20,
-        ping_interval=None,
-        compression=None,
+    ws = GraphQLWebSocket(
+        server.ws_url, open_timeout=20, ping_interval=None, compression=None
     )
-    init = {"authorization": f"Bearer {account.token}"}
-    await ws.send(json.dumps({"type": "connection_init", "payload": init}))
-    assert json.loads(await asyncio.wait_for(ws.recv(), 20))["type"] == "connection_ack"
-    payload = {"query": SEQ_ONLY, "variables": {"channel": channel}}
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-    return ws
+    await ws.open()
+    await ws.init(account.token, timeout=20)
+    await ws.subscribe("1", SEQ_ONLY, {"channel": channel})
+    return ws.socket
 
 
 async def redis_channels(url: str, prefix: str) -> int:
@@ -73,9 +66,7 @@ async def test_a_thousand_abrupt_disconnects_leave_nothing_behind(
     redis_url, prefix = cluster_env["BROADCAST_URL"], cluster_env["BROADCAST_PREFIX"]
     members: list[tuple[Account, str]] = []
     for _ in range(PAIRS):
-        alice = await register(server, unique("alice"))
-        bob = await register(server, unique("bob"))
-        channel = await open_chat(server, alice, bob)
+        alice, bob, channel = await chat_pair(server)
         members += [(alice, channel), (bob, channel)]
     baseline = await scrape(server.http_url)
     baseline_redis = await redis_channels(redis_url, prefix)

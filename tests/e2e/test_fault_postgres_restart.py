@@ -8,11 +8,10 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import open_chat, register, unique
+from tests.e2e.conftest import chat_pair, readiness
 from tests.support.delivery import (
     Ledger,
     Outcome,
@@ -53,19 +52,11 @@ async def restartable(tmp_path: Path) -> AsyncIterator[tuple[PostgresServer, Ser
         postgres.remove()
 
 
-async def database_state(server: Server) -> str:
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as client:
-        state: str = (await client.get("/readyz")).json()["database"]
-    return state
-
-
 async def test_sends_fail_clearly_while_postgres_is_down_and_nothing_is_lost(
     restartable: tuple[PostgresServer, Server],
 ) -> None:
     postgres, server = restartable
-    alice = await register(server, unique("alice"))
-    bob = await register(server, unique("bob"))
-    channel = await open_chat(server, alice, bob)
+    alice, bob, channel = await chat_pair(server)
     bobs = Receiver(bob, channel)
     await bobs.attach(server, after_seq=0)
     sender = Sender(alice, channel)
@@ -84,7 +75,7 @@ async def test_sends_fail_clearly_while_postgres_is_down_and_nothing_is_lost(
         if outcome.seq is None:
             refusals.append(outcome)
             unanswered.append((client_id, text))
-    readiness_while_down = await database_state(server)
+    readiness_while_down = (await readiness(server)).json()["database"]
 
     postgres.start()
     restarted = time.monotonic()

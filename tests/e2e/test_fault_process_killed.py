@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import open_chat, register, unique
+from tests.e2e.conftest import chat_pair
 from tests.support.delivery import (
     Ledger,
     Receiver,
@@ -38,9 +38,7 @@ async def test_a_client_resumes_on_another_process_with_every_message_once(
     pair_of_servers: tuple[Server, Server], cluster_env: dict[str, str]
 ) -> None:
     survivor, victim = pair_of_servers
-    alice = await register(survivor, unique("alice"))
-    bob = await register(survivor, unique("bob"))
-    channel = await open_chat(survivor, alice, bob)
+    alice, bob, channel = await chat_pair(survivor)
     bobs = Receiver(bob, channel)
     await bobs.attach(victim, after_seq=0)
     sender = Sender(alice, channel)

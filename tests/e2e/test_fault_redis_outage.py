@@ -6,11 +6,10 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import open_chat, register, unique
+from tests.e2e.conftest import open_chat, readiness, register, unique
 from tests.support.delivery import (
     Ledger,
     Receiver,
@@ -49,12 +48,6 @@ async def outage(
                 yield redis, a, b, database_url
     finally:
         redis.stop()
-
-
-async def broadcast_state(server: Server) -> str:
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as client:
-        state: str = (await client.get("/readyz")).json()["broadcast"]
-    return state
 
 
 async def test_messages_sent_around_a_redis_outage_arrive_once_in_order(
@@ -136,6 +129,6 @@ async def test_messages_sent_around_a_redis_outage_arrive_once_in_order(
 
 async def _eventually_reports(server: Server, state: str) -> None:
     async def reported() -> bool:
-        return await broadcast_state(server) == state
+        return bool((await readiness(server)).json()["broadcast"] == state)
 
     await eventually(reported, timeout=15)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from tests.e2e.conftest import open_chat, register, unique
+from tests.e2e.conftest import chat_pair
 from tests.support.delivery import (
     WHOLE_MESSAGE,
     Ledger,
@@ -100,9 +100,7 @@ async def test_a_stalled_subscriber_costs_bounded_memory_and_misses_nothing(
     servers: tuple[Server, Server], cluster_env: dict[str, str]
 ) -> None:
     subscriber, senders = servers
-    alice = await register(senders, unique("alice"))
-    bob = await register(senders, unique("bob"))
-    channel = await open_chat(senders, alice, bob)
+    alice, bob, channel = await chat_pair(senders)
     bobs = Receiver(bob, channel, WHOLE_MESSAGE)
     await bobs.attach(
         subscriber,

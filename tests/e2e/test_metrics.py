@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.e2e.conftest import open_chat, register, send, unique
+from tests.e2e.conftest import chat_pair, send
 from tests.support.api import NEW_MESSAGE
 from tests.support.metrics import parse, scrape, wait_for
 from tests.support.server import Server
@@ -14,9 +14,7 @@ from tests.support.wsclient import GraphQLWebSocket
 async def test_metrics_count_publishes_and_live_deliveries(
     embedded_server: Server,
 ) -> None:
-    alice = await register(embedded_server, unique("alice"))
-    bob = await register(embedded_server, unique("bob"))
-    channel = await open_chat(embedded_server, alice, bob)
+    alice, bob, channel = await chat_pair(embedded_server)
     before = await scrape(embedded_server.http_url)
 
     async with GraphQLWebSocket(embedded_server.ws_url) as ws:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from graph.services.security import Tokens
 from graph.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import embedded_env, graphql, open_chat, register, unique
+from tests.e2e.conftest import (
+    embedded_env,
+    graphql,
+    open_chat,
+    readiness,
+    register,
+    unique,
+)
 from tests.support.api import SEND
 from tests.support.server import Server, free_port
 
@@ -33,11 +39,6 @@ def no_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {**embedded_env(tmp), "BROADCAST_URL": f"redis://127.0.0.1:{free_port()}/0"}
     with Server(env, tmp / "server.log") as server:
         yield server
-
-
-async def readiness(server: Server) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as client:
-        return await client.get("/readyz")
 
 
 async def test_readiness_reports_the_database_down(no_database: Server) -> None:

@@ -19,14 +19,14 @@ from typing import Any
 
 import asyncpg
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
 
 from graph.realtime import parse_chat_channel
 from tests.support.api import SEND, Account
 from tests.support.metrics import scrape, wait_for
 from tests.support.server import Server
+from tests.support.wsclient import GraphQLWebSocket
 
 SEQ_ONLY = """
 subscription Live($channel: String!, $afterSeq: Int) {
@@ -70,28 +70,14 @@ class Receiver:
     ) -> None:
         """Subscribe on `server` and return once the server counts it."""
         before = (await scrape(server.http_url))["sentichat_subscriptions"]
-        self._socket = await connect(
-            server.ws_url,
-            subprotocols=[Subprotocol("graphql-transport-ws")],
-            open_timeout=10,
-            **connect_args,
-        )
-        await self._send({"type": "connection_init", "payload": self._auth()})
-        ack = json.loads(await asyncio.wait_for(self._socket.recv(), 10))
-        assert ack["type"] == "connection_ack", ack
+        ws = await GraphQLWebSocket(server.ws_url, **connect_args).open()
+        await ws.init(self.account.token, timeout=10)
         variables = {"channel": self.channel, "afterSeq": after_seq}
-        payload = {"query": self.query, "variables": variables}
-        await self._send({"id": "feed", "type": "subscribe", "payload": payload})
+        await ws.subscribe("feed", self.query, variables)
+        self._socket = ws.socket
         self.sessions += 1
         self._task = asyncio.create_task(self._read(self._socket))
         await wait_for(server.http_url, "sentichat_subscriptions", lambda n: n > before)
-
-    def _auth(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.account.token}"}
-
-    async def _send(self, message: dict[str, Any]) -> None:
-        assert self._socket is not None
-        await self._socket.send(json.dumps(message))
 
     async def _read(self, ws: ClientConnection) -> None:
         try:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.waiting import eventually
 
 
 def parse(text: str) -> dict[str, float]:
@@ -34,9 +35,12 @@ async def wait_for(
     timeout: float = 10.0,
 ) -> dict[str, float]:
     """Scrape until the sample `name` satisfies `predicate`; the last scrape."""
-    async with asyncio.timeout(timeout):
-        while True:
-            samples = await scrape(base_url)
-            if name in samples and predicate(samples[name]):
-                return samples
-            await asyncio.sleep(0.02)
+    samples: dict[str, float] = {}
+
+    async def holds() -> bool:
+        nonlocal samples
+        samples = await scrape(base_url)
+        return name in samples and predicate(samples[name])
+
+    await eventually(holds, timeout=timeout, every=0.02)
+    return samples

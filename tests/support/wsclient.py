@@ -15,9 +15,13 @@ PROTOCOL = "graphql-transport-ws"
 
 
 class GraphQLWebSocket:
-    def __init__(self, url: str, *, subprotocol: str = PROTOCOL) -> None:
+    def __init__(
+        self, url: str, *, subprotocol: str = PROTOCOL, **connect_args: Any
+    ) -> None:
+        """`connect_args` go to websockets' `connect` (sock, max_queue, ...)."""
         self.url = url
         self.subprotocol = subprotocol
+        self.connect_args = {"open_timeout": 5, **connect_args}
         self._socket: ClientConnection | None = None
 
     @property
@@ -25,13 +29,14 @@ class GraphQLWebSocket:
         assert self._socket is not None, "not connected"
         return self._socket
 
-    async def __aenter__(self) -> GraphQLWebSocket:
+    async def open(self) -> GraphQLWebSocket:
         self._socket = await connect(
-            self.url,
-            subprotocols=[Subprotocol(self.subprotocol)],
-            open_timeout=5,
+            self.url, subprotocols=[Subprotocol(self.subprotocol)], **self.connect_args
         )
         return self
+
+    async def __aenter__(self) -> GraphQLWebSocket:
+        return await self.open()
 
     async def __aexit__(
         self,
