@@ -86,6 +86,8 @@ class Chat(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_low_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     user_high_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # Who first asked for the chat; None on chats from before it was recorded.
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # The seq of the newest message; bumped under the row lock to number the next.
     last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

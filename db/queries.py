@@ -62,11 +62,21 @@ async def list_users_except(session: AsyncSession, user_id: int) -> Sequence[Use
     return (await session.scalars(statement)).all()
 
 
-async def ensure_chat(session: AsyncSession, low_id: int, high_id: int) -> Chat:
-    """The pair's chat, created if missing; concurrent callers get the same row."""
+async def ensure_chat(
+    session: AsyncSession, low_id: int, high_id: int, *, requested_by: int
+) -> Chat:
+    """The pair's chat, created if missing; concurrent callers get the same row.
+
+    `requested_by` is recorded only when this call creates the chat.
+    """
     statement = (
         _upsert_insert(session, Chat)
-        .values(user_low_id=low_id, user_high_id=high_id, created_at=utcnow())
+        .values(
+            user_low_id=low_id,
+            user_high_id=high_id,
+            requested_by_id=requested_by,
+            created_at=utcnow(),
+        )
         .on_conflict_do_nothing(index_elements=[Chat.user_low_id, Chat.user_high_id])
     )
     await session.execute(statement)
@@ -83,6 +93,20 @@ async def get_chat(session: AsyncSession, low_id: int, high_id: int) -> Chat | N
         .where(Chat.user_low_id == low_id, Chat.user_high_id == high_id)
     )
     return await session.scalar(statement)
+
+
+async def list_chats(
+    session: AsyncSession, user_id: int, *, limit: int
+) -> Sequence[Chat]:
+    """The user's newest `limit` chats, newest first, with both users loaded."""
+    statement = (
+        select(Chat)
+        .options(joinedload(Chat.user_low), joinedload(Chat.user_high))
+        .where((Chat.user_low_id == user_id) | (Chat.user_high_id == user_id))
+        .order_by(Chat.id.desc())
+        .limit(limit)
+    )
+    return (await session.scalars(statement)).all()
 
 
 async def chat_head(session: AsyncSession, chat_id: int) -> int:

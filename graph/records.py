@@ -32,6 +32,8 @@ class ChatRecord:
     channel_name: str
     from_user: UserRecord
     to_user: UserRecord
+    # The seq of the chat's newest message when this record was read.
+    last_seq: int
 
 
 @dataclass(frozen=True, slots=True)

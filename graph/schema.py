@@ -25,6 +25,10 @@ class Query:
         resolver=accounts_resolvers.users,
         description="Every user but the caller, by username.",
     )
+    chats: list[Chat] = strawberry.field(
+        resolver=chats_resolvers.chats,
+        description="The caller's chats, newest first.",
+    )
     messages: list[Message] = strawberry.field(
         resolver=messages_resolvers.messages,
         description="A chat's messages in ascending seq; members only.",

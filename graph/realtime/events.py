@@ -65,6 +65,7 @@ def encode_chat(chat: ChatRecord) -> str:
         "channel_name": chat.channel_name,
         "from_user": _user(chat.from_user),
         "to_user": _user(chat.to_user),
+        "last_seq": chat.last_seq,
     }
     return orjson.dumps(payload).decode()
 
@@ -75,6 +76,9 @@ def decode_chat(raw: str | bytes) -> ChatRecord:
         channel_name=str(data["channel_name"]),
         from_user=_user_from(data["from_user"]),
         to_user=_user_from(data["to_user"]),
+        # Absent from events of processes older than the field: a rolling
+        # deploy's subscriber then replays the chat from its start.
+        last_seq=int(data.get("last_seq", 0)),
     )
 
 

@@ -9,6 +9,9 @@ from graph.context import Info
 from graph.resolvers.arguments import parse_id
 from graph.types import Chat
 
+DEFAULT_FIRST = 100
+
+First = Annotated[int, strawberry.argument(description="The newest N chats, max 500.")]
 ToUser = Annotated[
     strawberry.ID, strawberry.argument(description="The other user's id.")
 ]
@@ -19,6 +22,12 @@ async def request_chat(info: Info, to_user: ToUser) -> Chat:
     other_id = parse_id(to_user, "toUser")
     chat = await info.context.services.chats.request_chat(user_id, other_id)
     return Chat.from_record(chat)
+
+
+async def chats(info: Info, first: First = DEFAULT_FIRST) -> list[Chat]:
+    user_id = info.context.viewer_id()
+    records = await info.context.services.chats.list_chats(user_id, first)
+    return [Chat.from_record(chat) for chat in records]
 
 
 async def new_chat(info: Info) -> AsyncGenerator[Chat, None]:

@@ -7,10 +7,13 @@ from collections.abc import AsyncIterator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import queries
+from db.models import Chat
 from graph.errors import BadUserInput, NotFound, Unauthenticated
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.records import ChatRecord
 from graph.services.accounts import user_record
+
+MAX_CHATS_PAGE = 500
 
 
 class ChatService:
@@ -35,14 +38,29 @@ class ChatService:
                 raise Unauthenticated("This account no longer exists.")
             if other is None:
                 raise NotFound("No such user.", field="toUser")
-            await queries.ensure_chat(session, *sorted((user_id, to_user_id)))
+            row = await queries.ensure_chat(
+                session, *sorted((user_id, to_user_id)), requested_by=user_id
+            )
         chat = ChatRecord(
             channel_name=chat_channel(user_id, to_user_id),
             from_user=user_record(caller),
             to_user=user_record(other),
+            last_seq=row.last_seq,
         )
         await self._bus.publish_chat(chat)
         return chat
+
+    async def list_chats(self, user_id: int, first: int) -> list[ChatRecord]:
+        """The user's newest `first` chats, newest first.
+
+        `from_user` is whoever first asked for the chat (the lower id for
+        chats older than that record).
+        """
+        if not 1 <= first <= MAX_CHATS_PAGE:
+            raise BadUserInput(f"`first` is 1 to {MAX_CHATS_PAGE}.", field="first")
+        async with self._sessions() as session:
+            rows = await queries.list_chats(session, user_id, limit=first)
+        return [_chat_record(row) for row in rows]
 
     async def new_chats(self, user_id: int) -> AsyncIterator[ChatRecord]:
         """Chats other users open with `user_id`, from now on.
@@ -56,3 +74,15 @@ class ChatService:
             async for chat in feed:
                 if not isinstance(chat, Gap):
                     yield chat
+
+
+def _chat_record(row: Chat) -> ChatRecord:
+    requester, other = row.user_low, row.user_high
+    if row.requested_by_id == other.id:
+        requester, other = other, requester
+    return ChatRecord(
+        channel_name=chat_channel(row.user_low_id, row.user_high_id),
+        from_user=user_record(requester),
+        to_user=user_record(other),
+        last_seq=row.last_seq,
+    )

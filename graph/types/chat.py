@@ -16,6 +16,11 @@ class Chat:
     to_user: User
     from_user_notification_channel: str
     to_user_notification_channel: str
+    last_seq: int = strawberry.field(
+        description="The seq of the chat's newest message when this was read "
+        "(0: none yet). Subscribe to newMessage with afterSeq: lastSeq to "
+        "miss nothing after it."
+    )
 
     @classmethod
     def from_record(cls, chat: ChatRecord) -> Chat:
@@ -25,4 +30,5 @@ class Chat:
             to_user=User.from_record(chat.to_user),
             from_user_notification_channel=notification_channel(chat.from_user.id),
             to_user_notification_channel=notification_channel(chat.to_user.id),
+            last_seq=chat.last_seq,
         )

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Chat
-from tests.support.api import NEW_CHAT, REQUEST_CHAT, Api
+from tests.support.api import CHATS, NEW_CHAT, REQUEST_CHAT, Api
 
 
 async def chat_count(api: Api) -> int:
@@ -26,6 +26,7 @@ async def test_request_chat_names_the_pair_channel_in_numeric_order(api: Api) ->
         "toUser": {"id": low.id, "username": low.username},
         "fromUserNotificationChannel": f"private-notification_user_{high.id}",
         "toUserNotificationChannel": f"private-notification_user_{low.id}",
+        "lastSeq": 0,
     }
 
 
@@ -112,3 +113,72 @@ async def test_the_requester_is_not_notified_of_its_own_request(api: Api) -> Non
 
     assert chat["fromUser"]["username"] == "carol"
     assert alices_chats.pending() == 0
+
+
+async def test_a_reused_chat_reports_its_newest_seq(api: Api) -> None:
+    alice, bob, channel = await api.pair()
+    for text in ("one", "two", "three"):
+        await api.send(alice, channel, text)
+
+    async with api.subscribe(NEW_CHAT, None, alice.token) as alices_chats:
+        data = await api.data(REQUEST_CHAT, {"toUser": alice.id}, bob.token)
+        announced = await alices_chats.message()
+
+    assert data["requestChat"]["lastSeq"] == 3
+    assert announced["lastSeq"] == 3
+
+
+async def test_chats_lists_the_callers_chats_newest_first(api: Api) -> None:
+    alice, bob, carol, dave = [
+        await api.register(name) for name in ("alice", "bob", "carol", "dave")
+    ]
+    with_bob = await api.open_chat(alice, bob)
+    with_carol = await api.open_chat(carol, alice)
+    await api.open_chat(bob, dave)  # not alice's
+    await api.send(carol, with_carol, "hello")
+
+    chats = (await api.data(CHATS, None, alice.token))["chats"]
+
+    assert [chat["channelName"] for chat in chats] == [with_carol, with_bob]
+    assert [chat["lastSeq"] for chat in chats] == [1, 0]
+    # fromUser stays whoever asked, however the caller relates to it.
+    assert chats[0]["fromUser"]["username"] == "carol"
+    assert chats[0]["toUser"]["username"] == "alice"
+    assert chats[1]["fromUser"]["username"] == "alice"
+    assert chats[1]["toUser"]["username"] == "bob"
+
+
+async def test_asking_again_does_not_change_who_asked_first(api: Api) -> None:
+    alice, bob, channel = await api.pair()
+    await api.open_chat(bob, alice)
+
+    chats = (await api.data(CHATS, None, bob.token))["chats"]
+
+    assert chats[0]["channelName"] == channel
+    assert chats[0]["fromUser"]["username"] == "alice"
+
+
+async def test_chats_takes_the_newest_first_n(api: Api) -> None:
+    alice = await api.register("alice")
+    others = [await api.register(f"user{n}") for n in range(3)]
+    for other in others:
+        await api.open_chat(alice, other)
+
+    chats = (await api.data(CHATS, {"first": 2}, alice.token))["chats"]
+
+    assert [chat["toUser"]["username"] for chat in chats] == ["user2", "user1"]
+
+
+@pytest.mark.parametrize("first", [0, -1, 501])
+async def test_chats_refuses_a_page_size_out_of_bounds(api: Api, first: int) -> None:
+    alice = await api.register("alice")
+
+    code, message = await api.refusal(CHATS, {"first": first}, alice.token)
+
+    assert (code, message) == ("BAD_USER_INPUT", "`first` is 1 to 500.")
+
+
+async def test_chats_needs_a_token(api: Api) -> None:
+    code, _ = await api.refusal(CHATS)
+
+    assert code == "UNAUTHENTICATED"

@@ -42,8 +42,9 @@ subscription Live($channel: String!, $afterSeq: Int) {{
 }}"""
 CHAT_FIELDS = """
     channelName fromUser { id username } toUser { id username }
-    fromUserNotificationChannel toUserNotificationChannel
+    fromUserNotificationChannel toUserNotificationChannel lastSeq
 """
+CHATS = f"query Chats($first: Int) {{ chats(first: $first) {{ {CHAT_FIELDS} }} }}"
 REQUEST_CHAT = f"""
 mutation Open($toUser: ID!) {{ requestChat(toUser: $toUser) {{ {CHAT_FIELDS} }} }}
 """

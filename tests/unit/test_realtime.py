@@ -65,7 +65,9 @@ def test_a_message_event_round_trips_through_json() -> None:
 
 
 def test_a_chat_event_round_trips_through_json() -> None:
-    chat = ChatRecord(channel_name="private-chat_2_10", from_user=ALICE, to_user=BOB)
+    chat = ChatRecord(
+        channel_name="private-chat_2_10", from_user=ALICE, to_user=BOB, last_seq=7
+    )
 
     assert decode_chat(encode_chat(chat)) == chat
 
