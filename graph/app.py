@@ -21,6 +21,7 @@ from graph.metrics import CountConnections, Metrics
 from graph.schema import schema
 from graph.services import Services, open_services
 from graph.settings import Settings, get_settings
+from graph.web import mount_web_client
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics(lambda: getattr(app.state, "services", None))
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"])
     app.add_middleware(CountConnections, connections=metrics.connections)
+    mount_web_client(app, settings.web_dist)  # last: it answers every other path
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 logger = logging.getLogger(__name__)
 
 MIN_SECRET_BYTES = 32
+# Where `make web` builds the client (the checkout's frontend/dist).
+DEFAULT_WEB_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
 
 
 class Settings(BaseSettings):
@@ -48,6 +51,9 @@ class Settings(BaseSettings):
     # A subscriber further behind than this when it catches up is ended with
     # SUBSCRIPTION_LAGGED, to resubscribe with afterSeq.
     subscription_max_lag: int = Field(default=20_000, ge=1)
+
+    # The built web client served at /.
+    web_dist: Path = DEFAULT_WEB_DIST
 
     apply_migrations: bool | None = None
     db_command_timeout_seconds: float = Field(default=10.0, gt=0)

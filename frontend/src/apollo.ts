@@ -1,0 +1,218 @@
+// The one Apollo client: queries and mutations over HTTP, subscriptions over
+// graphql-ws (graphql-transport-ws), signed in with the session's token.
+import {
+  ApolloClient,
+  ApolloError,
+  ApolloLink,
+  HttpLink,
+  InMemoryCache,
+  Observable,
+  split,
+  type FetchResult,
+  type NormalizedCacheObject,
+  type Operation,
+} from '@apollo/client/core'
+import { onError } from '@apollo/client/link/error'
+import { getMainDefinition } from '@apollo/client/utilities'
+import { print, type GraphQLFormattedError } from 'graphql'
+import { createClient, type Client } from 'graphql-ws'
+import { readonly, ref, type Ref } from 'vue'
+
+import { messagesFieldPolicy } from './lib/messages'
+import {
+  nextConnectionState,
+  resumablePayload,
+  retryDelayMs,
+  type ConnectionEvent,
+  type ConnectionState,
+  type ResumeFrom,
+} from './lib/resume'
+import { SESSION_EXPIRED, type Session } from './lib/session'
+
+const GRAPHQL_PATH = '/graphql'
+const PING_EVERY_MS = 10_000
+const PONG_WITHIN_MS = 5_000
+const CLOSE_FORBIDDEN = 4403 // the server refused the token
+const CLOSE_TIMEOUT = 4408 // ours: the server stopped answering pings
+
+/** Context a subscriber may give: how to resume after a reconnect. */
+export interface ResumeContext {
+  resumeFrom?: ResumeFrom
+}
+
+export interface Realtime {
+  /** What the socket is doing, for the offline indicator. */
+  readonly state: Readonly<Ref<ConnectionState>>
+  /** Call `listener` whenever the socket is back after a drop. */
+  onReconnected(listener: () => void): () => void
+  /** Drop the socket (sign-out): its subscriptions end with it. */
+  stop(): void
+}
+
+function socketUrl(location: Location): string {
+  const url = new URL(GRAPHQL_PATH, location.href)
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+  return url.href
+}
+
+/** Subscriptions over graphql-ws, resumed after the last seq their subscriber holds. */
+class SocketLink extends ApolloLink {
+  constructor(private readonly socket: () => Client) {
+    super()
+  }
+
+  override request(operation: Operation): Observable<FetchResult> {
+    const { resumeFrom } = operation.getContext() as ResumeContext
+    const payload = {
+      query: print(operation.query),
+      operationName: operation.operationName,
+      variables: operation.variables,
+      extensions: operation.extensions,
+    }
+    return new Observable((observer) =>
+      this.socket().subscribe(resumeFrom ? resumablePayload(payload, resumeFrom) : payload, {
+        next: (result) => observer.next(result as FetchResult),
+        complete: () => observer.complete(),
+        error: (error) => {
+          if (Array.isArray(error)) {
+            observer.error(new ApolloError({ graphQLErrors: error as GraphQLFormattedError[] }))
+          } else if (error instanceof Error) {
+            observer.error(error)
+          } else {
+            observer.error(new Error('The connection to Sentichat closed.'))
+          }
+        },
+      }),
+    )
+  }
+}
+
+function createSocket(session: Session, emit: (event: ConnectionEvent) => void): Client {
+  let socket: WebSocket | undefined
+  let pongTimer: ReturnType<typeof setTimeout> | undefined
+  return createClient({
+    url: socketUrl(window.location),
+    connectionParams: () => {
+      const authorization = session.authorization()
+      return authorization ? { authorization } : {}
+    },
+    lazy: true,
+    keepAlive: PING_EVERY_MS,
+    retryAttempts: Number.POSITIVE_INFINITY,
+    retryWait: async (retries) => {
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs(retries)))
+    },
+    // Keep trying through restarts and network loss; a refused token ends
+    // the session instead.
+    shouldRetry: (event) => (event as CloseEvent | undefined)?.code !== CLOSE_FORBIDDEN,
+    on: {
+      connecting: (retrying) => emit({ type: 'connecting', retrying }),
+      opened: (opened) => {
+        socket = opened as WebSocket
+      },
+      connected: () => emit({ type: 'connected' }),
+      closed: (event) => {
+        clearTimeout(pongTimer)
+        socket = undefined
+        if ((event as CloseEvent | undefined)?.code === CLOSE_FORBIDDEN) session.signOut(SESSION_EXPIRED)
+        emit({ type: 'closed' })
+      },
+      // A ping the server does not answer in time means the network is gone,
+      // even if the browser has not noticed: close, and the retries begin.
+      ping: (received) => {
+        if (received) return
+        clearTimeout(pongTimer)
+        pongTimer = setTimeout(() => socket?.close(CLOSE_TIMEOUT, 'Request Timeout'), PONG_WITHIN_MS)
+      },
+      pong: (received) => {
+        if (received) clearTimeout(pongTimer)
+      },
+    },
+  })
+}
+
+function createRealtime(session: Session): Realtime & { link: ApolloLink } {
+  const state = ref<ConnectionState>('idle')
+  const reconnected = new Set<() => void>()
+  let wasCutOff = false
+
+  const emit = (event: ConnectionEvent) => {
+    const before = state.value
+    state.value = nextConnectionState(before, event)
+    if (state.value === 'offline') wasCutOff = true
+    if (event.type === 'connected' && wasCutOff) {
+      wasCutOff = false
+      reconnected.forEach((listener) => listener())
+    }
+  }
+  let socket = createSocket(session, emit)
+
+  // The browser knows before any ping does when the network goes away.
+  window.addEventListener('offline', () => emit({ type: 'network-lost' }))
+
+  return {
+    state: readonly(state),
+    link: new SocketLink(() => socket),
+    onReconnected(listener) {
+      reconnected.add(listener)
+      return () => reconnected.delete(listener)
+    },
+    stop() {
+      void socket.dispose()
+      socket = createSocket(session, emit)
+      wasCutOff = false
+      emit({ type: 'stopped' })
+    },
+  }
+}
+
+export interface Apollo {
+  client: ApolloClient<NormalizedCacheObject>
+  realtime: Realtime
+}
+
+export function createApollo(session: Session): Apollo {
+  const realtime = createRealtime(session)
+
+  const authorize = new ApolloLink((operation, forward) => {
+    const authorization = session.authorization()
+    if (authorization) {
+      operation.setContext(({ headers = {} }: { headers?: Record<string, string> }) => ({
+        headers: { ...headers, authorization },
+      }))
+    }
+    return forward(operation)
+  })
+
+  // A token the server no longer accepts ends the session (sign-in
+  // operations themselves answer UNAUTHENTICATED for a wrong password).
+  const expire = onError(({ graphQLErrors, operation }) => {
+    if (operation.operationName === 'Login' || operation.operationName === 'Register') return
+    if (graphQLErrors?.some((error) => error.extensions?.code === 'UNAUTHENTICATED')) {
+      session.signOut(SESSION_EXPIRED)
+    }
+  })
+
+  const http = new HttpLink({ uri: GRAPHQL_PATH })
+  const isSubscription = ({ query }: Operation) => {
+    const definition = getMainDefinition(query)
+    return definition.kind === 'OperationDefinition' && definition.operation === 'subscription'
+  }
+
+  const client = new ApolloClient({
+    link: ApolloLink.from([expire, split(isSubscription, realtime.link, ApolloLink.from([authorize, http]))]),
+    cache: new InMemoryCache({
+      typePolicies: { Query: { fields: { messages: messagesFieldPolicy } } },
+    }),
+    devtools: { enabled: import.meta.env.DEV },
+  })
+
+  session.onChange(() => {
+    if (session.state.token === null) {
+      realtime.stop()
+      void client.clearStore()
+    }
+  })
+
+  return { client, realtime }
+}
