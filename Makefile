@@ -1,5 +1,6 @@
 # Sentichat. `make run` serves it; `make test` runs every test.
-# Both build the virtual environment first when it is missing or stale.
+# Both build the virtual environment and the web client first when either is
+# missing or stale.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -8,7 +9,13 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format schema migrate clean
+.PHONY: run test lint format schema migrate web web-dev clean
+
+WEB := frontend
+WEB_STAMP := $(WEB)/node_modules/.installed
+WEB_BUILD := $(WEB)/dist/index.html
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f -not -path '$(WEB)/src/generated/*') \
+	$(addprefix $(WEB)/,index.html vite.config.ts codegen.ts tsconfig.json) graph/schema.graphql
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,20 +23,39 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
-## Serve Sentichat on the embedded default (SQLite file, in-memory fan-out).
-run: $(STAMP)
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB_BUILD): $(WEB_STAMP) $(WEB_SOURCES)
+	cd $(WEB) && npm run build
+
+## Serve Sentichat on the embedded default (SQLite file, in-memory fan-out),
+## with the web client at http://$(HOST):$(PORT)/.
+run: $(STAMP) $(WEB_BUILD)
 	$(BIN)/uvicorn graph.app:app --host $(HOST) --port $(PORT)
 
-## Every test: needs PostgreSQL and Redis (skipped with a reason outside CI).
-test: $(STAMP)
+## Build the web client into frontend/dist.
+web: $(WEB_BUILD)
+
+## The client with hot reload on :5173, proxying /graphql to `make run`'s port.
+web-dev: $(WEB_STAMP)
+	cd $(WEB) && SENTICHAT_API=http://$(HOST):$(PORT) npm run dev
+
+## Every test: the client's unit tests (Vitest), then pytest, whose browser
+## tests drive the built client. PostgreSQL, Redis and Debian's chromium are
+## needed (tests needing one are skipped with a reason outside CI).
+test: $(STAMP) $(WEB_BUILD)
+	cd $(WEB) && npm test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## ruff, formatting, mypy --strict, import-linter contracts.
-lint: $(STAMP)
+## ruff, formatting, mypy --strict, import-linter contracts; vue-tsc on the client.
+lint: $(STAMP) $(WEB_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	cd $(WEB) && npm run typecheck
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -45,3 +71,4 @@ migrate: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
+	rm -rf $(WEB)/node_modules $(WEB)/dist $(WEB)/src/generated
