@@ -41,7 +41,7 @@ describe('describeSentiment', () => {
   })
 })
 
-function message(sentiment: MessageFieldsFragment['sentiment']): MessageFieldsFragment {
+function message(sentiment: Omit<MessageFieldsFragment['sentiment'], '__typename'>): MessageFieldsFragment {
   const user = (id: string, username: string) => ({ __typename: 'User' as const, id, username })
   return {
     __typename: 'Message',
