@@ -11,6 +11,7 @@ from graph.services import Services, open_services
 from graph.settings import Settings
 from tests.support import figures
 from tests.support.api import Api
+from tests.support.remote import TEST_SECRET
 from tests.support.services import (
     IN_CI,
     empty_tables,
@@ -18,8 +19,6 @@ from tests.support.services import (
     migrated_sqlite,
     require_redis,
 )
-
-TEST_SECRET = "test-secret-" + "x" * 40
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +67,18 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
 @pytest.fixture
 def api(services: Services, settings: Settings) -> Api:
     return Api(services, settings)
+
+
+@pytest.fixture(scope="module")
+async def cluster_env() -> AsyncIterator[dict[str, str]]:
+    redis_url = await require_redis()
+    async with fresh_postgres_database() as database_url:
+        yield {
+            "DATABASE_URL": database_url,
+            "BROADCAST_URL": redis_url,
+            "BROADCAST_PREFIX": f"e2e-{uuid.uuid4().hex[:8]}:",
+            "JWT_SECRET": TEST_SECRET,
+        }
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from redis.asyncio import Redis
 
-from tests.e2e.conftest import open_chat, register, send, unique
 from tests.support.api import NEW_CHAT, NEW_MESSAGE
+from tests.support.remote import open_chat, register, send, unique
 from tests.support.server import Server
 from tests.support.wsclient import GraphQLWebSocket
 

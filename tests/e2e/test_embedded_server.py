@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from tests.e2e.conftest import open_chat, register, send, unique
 from tests.support.api import NEW_MESSAGE
+from tests.support.remote import open_chat, register, send, unique
 from tests.support.server import Server
 from tests.support.wsclient import GraphQLWebSocket
 

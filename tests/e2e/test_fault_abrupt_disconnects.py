@@ -10,11 +10,11 @@ import pytest
 from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection
 
-from tests.e2e.conftest import chat_pair
 from tests.support.api import Account
 from tests.support.delivery import SEQ_ONLY, Receiver, Sender, abort
 from tests.support.figures import record
 from tests.support.metrics import scrape, wait_for
+from tests.support.remote import chat_pair
 from tests.support.server import Server
 from tests.support.waiting import eventually
 from tests.support.wsclient import GraphQLWebSocket

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import chat_pair, readiness
 from tests.support.delivery import (
     Ledger,
     Outcome,
@@ -22,6 +20,7 @@ from tests.support.delivery import (
 )
 from tests.support.figures import record
 from tests.support.postgres_server import PostgresServer
+from tests.support.remote import TEST_SECRET, chat_pair, readiness
 from tests.support.server import Server
 from tests.support.services import require_redis
 from tests.support.waiting import eventually

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import chat_pair
 from tests.support.delivery import (
     Ledger,
     Receiver,
@@ -17,6 +16,7 @@ from tests.support.delivery import (
     persisted_seqs,
 )
 from tests.support.figures import record
+from tests.support.remote import chat_pair
 from tests.support.server import Server
 
 MESSAGES = 150

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import open_chat, readiness, register, unique
 from tests.support.delivery import (
     Ledger,
     Receiver,
@@ -20,6 +18,7 @@ from tests.support.delivery import (
 from tests.support.figures import record
 from tests.support.metrics import scrape
 from tests.support.redis_server import RedisServer
+from tests.support.remote import TEST_SECRET, open_chat, readiness, register, unique
 from tests.support.server import Server
 from tests.support.services import fresh_postgres_database
 from tests.support.waiting import eventually

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from tests.e2e.conftest import chat_pair
 from tests.support.delivery import (
     WHOLE_MESSAGE,
     Ledger,
@@ -22,6 +21,7 @@ from tests.support.delivery import (
 )
 from tests.support.figures import record
 from tests.support.metrics import scrape
+from tests.support.remote import chat_pair
 from tests.support.server import Server
 
 MESSAGES = 10_000

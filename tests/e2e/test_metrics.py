@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.e2e.conftest import chat_pair, send
 from tests.support.api import NEW_MESSAGE
 from tests.support.metrics import parse, scrape, wait_for
+from tests.support.remote import chat_pair, send
 from tests.support.server import Server
 from tests.support.wsclient import GraphQLWebSocket
 

@@ -8,8 +8,9 @@ import pytest
 
 from graph.services.security import Tokens
 from graph.settings import Settings
-from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import (
+from tests.support.api import SEND
+from tests.support.remote import (
+    TEST_SECRET,
     embedded_env,
     graphql,
     open_chat,
@@ -17,7 +18,6 @@ from tests.e2e.conftest import (
     register,
     unique,
 )
-from tests.support.api import SEND
 from tests.support.server import Server, free_port
 
 

@@ -174,8 +174,15 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
       next: ({ data }) => data && addChat(data.newChat, 0),
     })
     cleanups.push(() => notifications.unsubscribe())
-    const timer = setInterval(() => void refreshUsers().catch(() => undefined), USERS_REFRESH_MS)
-    cleanups.push(() => clearInterval(timer))
+    // New users are not pushed: look again now and then, and on coming back to the tab.
+    const lookAgain = () => void refreshUsers().catch(() => undefined)
+    const timer = setInterval(lookAgain, USERS_REFRESH_MS)
+    const onVisible = () => document.visibilityState === 'visible' && lookAgain()
+    document.addEventListener('visibilitychange', onVisible)
+    cleanups.push(() => {
+      clearInterval(timer)
+      document.removeEventListener('visibilitychange', onVisible)
+    })
     cleanups.push(
       realtime.onReconnected(() => {
         // Chats announced while the socket was down were not replayed.

@@ -1,0 +1,110 @@
+"""Debian's chromium, driven by Playwright, against real Sentichat processes.
+
+No browser is ever downloaded: Playwright launches `/usr/bin/chromium` (or
+`$CHROMIUM`). Outside CI a missing chromium or web build skips these tests
+with the reason; with CI=true they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, ViewportSize, async_playwright
+
+from graph.settings import DEFAULT_WEB_DIST
+from tests.browser.pages import ARTIFACTS, ChatPage
+from tests.support.server import Server
+from tests.support.services import IN_CI
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# What a root user in a container needs, and no calls to Google's services,
+# which this network refuses.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason}; CI=true, so the browser tests fail, never skip")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def web_build() -> Path:
+    if not (DEFAULT_WEB_DIST / "index.html").is_file():
+        missing(f"the web client is not built in {DEFAULT_WEB_DIST} (`make web`)")
+    return DEFAULT_WEB_DIST
+
+
+@pytest.fixture(scope="session")
+async def browser(web_build: Path) -> AsyncIterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        missing(f"no chromium at {CHROMIUM} (`apt-get install chromium`)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_FLAGS
+        )
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture(scope="module")
+def servers(
+    cluster_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Server, Server]]:
+    """Two processes on one PostgreSQL and Redis, each serving the built client."""
+    logs = tmp_path_factory.mktemp("browser-servers")
+    with (
+        Server(cluster_env, logs / "a.log") as a,
+        Server(cluster_env, logs / "b.log") as b,
+    ):
+        yield a, b
+
+
+class Pages:
+    """Opens signed-out browser pages; closes them after the test."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.opened: list[ChatPage] = []
+        # Console lines a test expects (a refused socket while a server is down).
+        self.expected_problems: list[re.Pattern[str]] = []
+
+    async def open(
+        self, server: Server, name: str, viewport: ViewportSize | None = None
+    ) -> ChatPage:
+        page = await ChatPage.open(self.browser, server.http_url, name, viewport)
+        self.opened.append(page)
+        return page
+
+    def unexpected_problems(self) -> list[str]:
+        return [
+            f"{page.name}: {problem}"
+            for page in self.opened
+            for problem in page.problems
+            if not any(pattern.search(problem) for pattern in self.expected_problems)
+        ]
+
+
+@pytest.fixture
+async def pages(browser: Browser) -> AsyncIterator[Pages]:
+    opened = Pages(browser)
+    try:
+        yield opened
+        # No script error, CSP violation or failed request the test did not expect.
+        assert opened.unexpected_problems() == []
+    finally:
+        for page in opened.opened:
+            await page.close()

@@ -1,0 +1,143 @@
+"""The web client as a user sees it: a page object per signed-in browser."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Locator,
+    Page,
+    ViewportSize,
+    expect,
+)
+
+from tests.support.server import ROOT
+
+ARTIFACTS = ROOT / ".artifacts" / "browser"
+PASSWORD = "correct horse battery"
+HAPPY, NEUTRAL, SAD = "\U0001f600", "\U0001f610", "\U0001f61f"
+# Long enough for a server restart and the client's reconnect backoff.
+LIVE_TIMEOUT_MS = 20_000
+DESKTOP: ViewportSize = {"width": 1100, "height": 720}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One message as the page shows it."""
+
+    text: str
+    emoji: str
+    mine: bool
+
+
+@dataclass
+class ChatPage:
+    page: Page
+    base_url: str
+    name: str
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    async def open(
+        cls,
+        browser: Browser,
+        base_url: str,
+        name: str,
+        viewport: ViewportSize | None = None,
+    ) -> ChatPage:
+        context = await browser.new_context(viewport=viewport or DESKTOP)
+        context.set_default_timeout(LIVE_TIMEOUT_MS)
+        page = await context.new_page()
+        opened = cls(page, base_url, name)
+        page.on("pageerror", lambda error: opened.problems.append(f"error: {error}"))
+        page.on("console", opened._console)
+        return opened
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type in {"error", "warning"}:
+            self.problems.append(f"{message.type}: {message.text}")
+
+    async def goto(self, path: str = "/") -> None:
+        await self.page.goto(self.base_url + path)
+
+    async def sign_up(self, username: str, password: str = PASSWORD) -> None:
+        await self.goto("/signup")
+        await self._submit(username, password, "Sign up")
+
+    async def log_in(self, username: str, password: str = PASSWORD) -> None:
+        await self.goto("/login")
+        await self._submit(username, password, "Log in")
+
+    async def _submit(self, username: str, password: str, button: str) -> None:
+        await self.page.get_by_label("Username").fill(username)
+        await self.page.get_by_label("Password").fill(password)
+        await self.page.get_by_role("button", name=button).click()
+
+    async def expect_signed_in(self, username: str) -> None:
+        await expect(self.page.locator(".whoami")).to_have_text(
+            f"Signed in as {username}"
+        )
+
+    def person(self, username: str) -> Locator:
+        return self.page.get_by_role("navigation", name="People").locator(
+            f'a[data-username="{username}"]'
+        )
+
+    def badge(self, username: str) -> Locator:
+        return self.person(username).get_by_test_id("unread")
+
+    async def open_chat(self, username: str) -> None:
+        await self.person(username).click()
+        await expect(self.page.get_by_role("heading", name=username)).to_be_visible()
+        await expect(self.composer).to_be_enabled()
+
+    @property
+    def composer(self) -> Locator:
+        return self.page.get_by_role("textbox", name="Message")
+
+    async def send(self, text: str) -> None:
+        """Type the message and press Enter, as a person does."""
+        await self.composer.fill(text)
+        await self.composer.press("Enter")
+
+    @property
+    def messages(self) -> Locator:
+        return self.page.get_by_test_id("message")
+
+    @property
+    def offline(self) -> Locator:
+        return self.page.get_by_test_id("offline")
+
+    async def shown(self) -> list[Shown]:
+        """Every confirmed message in the open chat, top to bottom."""
+        rows = await self.messages.evaluate_all(
+            """rows => rows.map(row => ({
+                text: row.querySelector('.text').textContent,
+                emoji: row.querySelector('[data-testid=mood]').textContent,
+                mine: row.classList.contains('mine'),
+            }))"""
+        )
+        return [Shown(**row) for row in rows]
+
+    async def expect_texts(self, texts: list[str]) -> None:
+        """Wait until the open chat shows exactly `texts`, in order."""
+        await expect(self.messages.locator(".text")).to_have_text(texts)
+
+    async def mood_of(self, text: str) -> tuple[str, str]:
+        """The emoji beside a message, and what hovering it shows."""
+        mood = self.messages.filter(
+            has=self.page.locator(".text", has_text=re.compile(f"^{re.escape(text)}$"))
+        ).get_by_test_id("mood")
+        return await mood.inner_text(), await mood.get_attribute("title") or ""
+
+    async def screenshot(self, test: str, moment: str) -> Path:
+        path = ARTIFACTS / f"{test}--{self.name}--{moment}.png"
+        await self.page.screenshot(path=path)
+        return path
+
+    async def close(self) -> None:
+        await self.page.context.close()
