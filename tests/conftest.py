@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from graph.services import Services, open_services
-from graph.settings import Settings
+from graph.settings import DEFAULT_WEB_DIST, Settings
 from tests.support import figures
 from tests.support.api import Api
 from tests.support.remote import TEST_SECRET
@@ -79,6 +80,17 @@ async def cluster_env() -> AsyncIterator[dict[str, str]]:
             "BROADCAST_PREFIX": f"e2e-{uuid.uuid4().hex[:8]}:",
             "JWT_SECRET": TEST_SECRET,
         }
+
+
+@pytest.fixture(scope="session")
+def web_build() -> Path:
+    """The built web client (`make web`; `make test` builds it first)."""
+    if not (DEFAULT_WEB_DIST / "index.html").is_file():
+        reason = f"the web client is not built in {DEFAULT_WEB_DIST} (`make web`)"
+        if IN_CI:
+            pytest.fail(f"{reason}; CI=true, so tests that need it fail, never skip")
+        pytest.skip(reason)
+    return DEFAULT_WEB_DIST
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, ViewportSize, async_playwright
 
-from graph.settings import DEFAULT_WEB_DIST
 from tests.browser.pages import ARTIFACTS, ChatPage
 from tests.support.server import Server
 from tests.support.services import IN_CI
@@ -38,13 +37,6 @@ def missing(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason}; CI=true, so the browser tests fail, never skip")
     pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def web_build() -> Path:
-    if not (DEFAULT_WEB_DIST / "index.html").is_file():
-        missing(f"the web client is not built in {DEFAULT_WEB_DIST} (`make web`)")
-    return DEFAULT_WEB_DIST
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +20,19 @@ async def test_graphiql_is_served_on_get(embedded_server: Server) -> None:
 
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+async def test_the_web_client_is_served_beside_the_api(
+    embedded_server: Server, web_build: Path
+) -> None:
+    index = (web_build / "index.html").read_text()
+    async with httpx.AsyncClient(base_url=embedded_server.http_url) as client:
+        root = await client.get("/")
+        route = await client.get("/chat/7")
+        graphiql = await client.get("/graphql", headers={"Accept": "text/html"})
+
+    assert root.text == route.text == index
+    assert "graphiql" in graphiql.text.lower()
 
 
 async def test_health_and_readiness(embedded_server: Server) -> None:
