@@ -147,8 +147,12 @@ function createRealtime(session: Session): Realtime & { link: ApolloLink } {
   }
   let socket = createSocket(session, emit)
 
-  // The browser knows before any ping does when the network goes away.
-  window.addEventListener('offline', () => emit({ type: 'network-lost' }))
+  // The browser knows before any ping does when the network goes away: drop
+  // the socket at once, and the retries bring it back with the network.
+  window.addEventListener('offline', () => {
+    emit({ type: 'network-lost' })
+    socket.terminate()
+  })
 
   return {
     state: readonly(state),

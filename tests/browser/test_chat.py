@@ -125,6 +125,35 @@ async def test_messages_sent_while_the_server_restarts_appear_without_a_reload(
     await bob.screenshot("restart", "back")
 
 
+async def test_messages_sent_while_the_network_is_lost_appear_when_it_returns(
+    pages: Pages, servers: tuple[Server, Server]
+) -> None:
+    a, b = servers
+    pages.expected_problems += [
+        re.compile(r"WebSocket connection to .* failed"),
+        re.compile(r"Failed to load resource: net::ERR_INTERNET_DISCONNECTED"),
+    ]
+    alice_name, bob_name = unique("alice"), unique("bob")
+    alice = await pages.open(a, "alice")
+    bob = await pages.open(b, "bob")
+    await bob.sign_up(bob_name)
+    await bob.expect_signed_in(bob_name)
+    await alice.sign_up(alice_name)
+    await alice.open_chat(bob_name)
+    await bob.open_chat(alice_name)
+
+    await alice.page.context.set_offline(True)
+    await expect(alice.offline).to_be_visible()
+    await bob.send("Are you there?")
+    await bob.expect_texts(["Are you there?"])
+    await alice.page.context.set_offline(False)
+
+    await expect(alice.offline).to_be_hidden()
+    await alice.expect_texts(["Are you there?"])
+    await alice.send("Back now.")
+    await bob.expect_texts(["Are you there?", "Back now."])
+
+
 async def test_errors_in_words_log_out_and_a_session_that_survives_reload(
     pages: Pages, servers: tuple[Server, Server]
 ) -> None:
