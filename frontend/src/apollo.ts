@@ -33,7 +33,6 @@ const GRAPHQL_PATH = '/graphql'
 const PING_EVERY_MS = 10_000
 const PONG_WITHIN_MS = 5_000
 const CLOSE_FORBIDDEN = 4403 // the server refused the token
-const CLOSE_TIMEOUT = 4408 // ours: the server stopped answering pings
 
 /** Context a subscriber may give: how to resume after a reconnect. */
 export interface ResumeContext {
@@ -88,9 +87,8 @@ class SocketLink extends ApolloLink {
 }
 
 function createSocket(session: Session, emit: (event: ConnectionEvent) => void): Client {
-  let socket: WebSocket | undefined
   let pongTimer: ReturnType<typeof setTimeout> | undefined
-  return createClient({
+  const client: Client = createClient({
     url: socketUrl(window.location),
     connectionParams: () => {
       const authorization = session.authorization()
@@ -107,28 +105,26 @@ function createSocket(session: Session, emit: (event: ConnectionEvent) => void):
     shouldRetry: (event) => (event as CloseEvent | undefined)?.code !== CLOSE_FORBIDDEN,
     on: {
       connecting: (retrying) => emit({ type: 'connecting', retrying }),
-      opened: (opened) => {
-        socket = opened as WebSocket
-      },
       connected: () => emit({ type: 'connected' }),
       closed: (event) => {
         clearTimeout(pongTimer)
-        socket = undefined
         if ((event as CloseEvent | undefined)?.code === CLOSE_FORBIDDEN) session.signOut(SESSION_EXPIRED)
         emit({ type: 'closed' })
       },
       // A ping the server does not answer in time means the network is gone,
-      // even if the browser has not noticed: close, and the retries begin.
+      // even if the browser has not noticed. Terminate rather than close: a
+      // close handshake on a dead link waits about a minute for its answer.
       ping: (received) => {
         if (received) return
         clearTimeout(pongTimer)
-        pongTimer = setTimeout(() => socket?.close(CLOSE_TIMEOUT, 'Request Timeout'), PONG_WITHIN_MS)
+        pongTimer = setTimeout(() => client.terminate(), PONG_WITHIN_MS)
       },
       pong: (received) => {
         if (received) clearTimeout(pongTimer)
       },
     },
   })
+  return client
 }
 
 function createRealtime(session: Session): Realtime & { link: ApolloLink } {

@@ -32,7 +32,7 @@ function message(from: typeof ALICE, to: typeof ALICE, seq: number, clientId: st
   }
 }
 
-type Observer = { next: (result: FetchResult) => void; error: (error: unknown) => void }
+type Observer = { next: (result: FetchResult) => void; error: (error: unknown) => void; complete: () => void }
 
 /** A server in a link: answers by operation name, and lets the test push subscription events. */
 class FakeServer {
@@ -41,6 +41,8 @@ class FakeServer {
   feeds = new Map<string, { observer: Observer; resumeFrom: () => number | undefined }>()
   newChats: Observer | undefined
   sendFails = false
+  chatsFail = 0 // how many Chats queries to fail first
+  sendGate: Promise<void> = Promise.resolve()
   sent: Record<string, unknown>[] = []
 
   link = new ApolloLink(
@@ -55,6 +57,7 @@ class FakeServer {
           case 'Users':
             return answer({ users: this.users })
           case 'Chats':
+            if (this.chatsFail-- > 0) return observer.error(new TypeError('Failed to fetch'))
             return answer({ chats: this.chats })
           case 'RequestChat':
             return answer({ requestChat: chat(ALICE, [BOB, CAROL, DAVE].find((u) => u.id === variables.toUser)!, 0) })
@@ -62,7 +65,9 @@ class FakeServer {
             this.sent.push(variables)
             if (this.sendFails) return observer.error(new TypeError('Failed to fetch'))
             const to = variables.channel === channelOf('1', '2') ? BOB : CAROL
-            return answer({ sendMessage: { ...message(ALICE, to, 9, variables.clientId as string) } })
+            const seq = this.sent.length
+            void this.sendGate.then(() => answer({ sendMessage: message(ALICE, to, seq, variables.clientId as string) }))
+            return
           }
           case 'NewChat':
             this.newChats = observer
@@ -76,6 +81,10 @@ class FakeServer {
         observer.error(new Error(`unexpected ${operationName}`))
       }),
   )
+
+  end(channel: string) {
+    this.feeds.get(channel)!.observer.complete()
+  }
 
   push(item: MessageFieldsFragment) {
     this.feeds.get(item.channel)!.observer.next({ data: { newMessage: item } })
@@ -215,5 +224,56 @@ describe('sending', () => {
     reconnect()
     await vi.waitFor(() => expect(state.pending.value).toEqual([]))
     expect(server.sent.map((v) => v.clientId)).toEqual([server.sent[0]!.clientId, server.sent[0]!.clientId])
+  })
+})
+
+describe('resilience', () => {
+  it('a first listing that failed does not count old messages as unread once it works', async () => {
+    const { server, state, reconnect } = setUp()
+    server.chatsFail = 1
+    server.chats = [chat(ALICE, BOB, 40)]
+    await state.start()
+    expect(state.problem.value).toBe("Can't reach Sentichat. Check your connection and try again.")
+
+    reconnect()
+    await vi.waitFor(() => expect(state.problem.value).toBeNull())
+
+    expect(server.feeds.get(channelOf('1', '2'))!.resumeFrom()).toBe(40)
+    expect(state.unreadByUser.value.size).toBe(0)
+  })
+
+  it('a feed the server ends is followed again, after what it holds', async () => {
+    vi.useFakeTimers()
+    try {
+      const { server, state } = setUp()
+      await state.start()
+      const channel = channelOf('1', '2')
+      server.push(message(BOB, ALICE, 1))
+      const first = server.feeds.get(channel)
+
+      server.end(channel)
+      await vi.advanceTimersByTimeAsync(2_000)
+
+      expect(server.feeds.get(channel)).not.toBe(first)
+      expect(server.feeds.get(channel)!.resumeFrom()).toBe(1)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('sends of one chat go one at a time, in the order written', async () => {
+    const { server, state } = setUp()
+    await state.start()
+    let release!: () => void
+    server.sendGate = new Promise((resolve) => (release = resolve))
+
+    state.send(channelOf('1', '2'), 'first')
+    state.send(channelOf('1', '2'), 'second')
+    await settled()
+    expect(server.sent.map((v) => v.message)).toEqual(['first'])
+
+    release()
+    await vi.waitFor(() => expect(state.pending.value).toEqual([]))
+    expect(server.sent.map((v) => v.message)).toEqual(['first', 'second'])
   })
 })

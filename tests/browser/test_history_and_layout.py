@@ -37,6 +37,28 @@ async def test_older_pages_load_when_scrolling_up(
     await page.screenshot("history", "start-of-chat")
 
 
+async def test_a_chat_opens_on_its_newest_message(
+    pages: Pages, servers: tuple[Server, Server]
+) -> None:
+    a, _ = servers
+    alice, bob, channel = await chat_pair(a)
+    for n in range(1, 101):
+        await send(a, bob, channel, f"old {n}")
+    page = await pages.open(a, "alice")
+    await page.log_in(alice.username)
+    await page.expect_signed_in(alice.username)
+
+    # Two arrive live while no chat is open: only they count as unread.
+    await send(a, bob, channel, "new 1")
+    await send(a, bob, channel, "new 2")
+    await expect(page.badge(bob.username)).to_have_text("2")
+
+    await page.open_chat(bob.username)
+    await expect(page.messages).to_have_count(50)  # the newest page: 53 to 102
+    await expect(page.messages.last).to_contain_text("new 2")
+    await expect(page.messages.last).to_be_in_viewport()
+
+
 async def test_keyboard_and_a_phone_sized_screen(
     pages: Pages, servers: tuple[Server, Server]
 ) -> None:

@@ -27,6 +27,7 @@ import type { SessionUser } from '../lib/session'
 export const PAGE_SIZE = 50
 const USERS_REFRESH_MS = 30_000
 const FEED_RETRY_MS = 2_000
+const LOAD_RETRY_MS = 5_000
 
 export interface PendingMessage {
   clientId: string
@@ -54,6 +55,9 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   const points = new ResumePoints()
   const feeds = new Map<string, ObservableSubscription>()
   const cleanups: (() => void)[] = []
+  const sending = new Map<string, Promise<void>>() // per channel: one send at a time, in order
+  const problem = ref<string | null>(null)
+  let chatsListed = false
   let stopped = false
 
   const otherOf = (chat: ChatFieldsFragment) => (chat.fromUser.id === me.id ? chat.toUser : chat.fromUser)
@@ -78,18 +82,28 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   function follow(channel: string) {
     if (stopped || feeds.has(channel)) return
     const context: ResumeContext = { resumeFrom: () => points.get(channel) }
+    // Ended by the server (SUBSCRIPTION_LAGGED, a close graphql-ws does not
+    // retry, a completed stream): resubscribe after what is held.
+    const again = (error?: unknown) => {
+      feeds.delete(channel)
+      if (stopped || (error && describeProblem(error).code === 'FORBIDDEN')) return
+      setTimeout(() => follow(channel), FEED_RETRY_MS)
+    }
     const feed = client
       .subscribe({ query: NewMessageDocument, variables: { channel }, context, fetchPolicy: 'no-cache' })
-      .subscribe({
-        next: ({ data }) => data && receive(data.newMessage),
-        error: (error) => {
-          // SUBSCRIPTION_LAGGED or an outage: resubscribe after what is held.
-          feeds.delete(channel)
-          if (stopped || describeProblem(error).code === 'FORBIDDEN') return
-          setTimeout(() => follow(channel), FEED_RETRY_MS)
-        },
-      })
+      .subscribe({ next: ({ data }) => data && receive(data.newMessage), error: again, complete: again })
     feeds.set(channel, feed)
+  }
+
+  function followNewChats() {
+    if (stopped) return
+    const again = () => setTimeout(followNewChats, FEED_RETRY_MS)
+    const notifications = client.subscribe({ query: NewChatDocument, fetchPolicy: 'no-cache' }).subscribe({
+      next: ({ data }) => data && addChat(data.newChat, 0),
+      error: again,
+      complete: again,
+    })
+    cleanups.push(() => notifications.unsubscribe())
   }
 
   /** Learn of a chat; `afterSeq` is where its feed starts. */
@@ -106,11 +120,23 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     users.value = data.users
   }
 
-  async function refreshChats(first: boolean) {
+  async function refreshChats() {
     const { data } = await client.query({ query: ChatsDocument, fetchPolicy: 'network-only' })
-    // At start-up only what comes next is news; a chat found later (opened
-    // while we were away) is new, and replayed from its start.
-    for (const chat of data.chats) addChat(chat, first ? chat.lastSeq : 0)
+    // In the first listing only what comes next is news; a chat found later
+    // (opened while we were away) is new, and replayed from its start.
+    for (const chat of data.chats) addChat(chat, chatsListed ? 0 : chat.lastSeq)
+    chatsListed = true
+  }
+
+  /** Load the people and the chats; on failure say why, and try again on reconnect. */
+  async function load() {
+    try {
+      await Promise.all([refreshUsers(), refreshChats()])
+      problem.value = null
+    } catch (error) {
+      problem.value = describeProblem(error).text
+      if (!stopped) setTimeout(() => void load(), LOAD_RETRY_MS)
+    }
   }
 
   async function openChatWith(userId: string): Promise<string> {
@@ -130,7 +156,6 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   }
 
   async function deliver(entry: PendingMessage) {
-    entry.state = 'sending'
     entry.problem = undefined
     try {
       const { data } = await client.mutate({
@@ -157,12 +182,23 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
       retryable: true,
     })
     pending.value = [...pending.value, entry]
-    void deliver(entry)
+    enqueue(entry)
+  }
+
+  /** Sends of one chat go one at a time, so they are stored in the order written. */
+  function enqueue(entry: PendingMessage) {
+    entry.state = 'sending'
+    const previous = sending.get(entry.channel) ?? Promise.resolve()
+    const next = previous.then(() => deliver(entry))
+    sending.set(entry.channel, next)
+    void next.then(() => {
+      if (sending.get(entry.channel) === next) sending.delete(entry.channel)
+    })
   }
 
   function retry(clientId: string) {
     const entry = pending.value.find((other) => other.clientId === clientId)
-    if (entry && entry.state === 'failed') void deliver(entry)
+    if (entry && entry.state === 'failed') enqueue(entry)
   }
 
   function discard(clientId: string) {
@@ -170,10 +206,7 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   }
 
   function start() {
-    const notifications = client.subscribe({ query: NewChatDocument, fetchPolicy: 'no-cache' }).subscribe({
-      next: ({ data }) => data && addChat(data.newChat, 0),
-    })
-    cleanups.push(() => notifications.unsubscribe())
+    followNewChats()
     // New users are not pushed: look again now and then, and on coming back to the tab.
     const lookAgain = () => void refreshUsers().catch(() => undefined)
     const timer = setInterval(lookAgain, USERS_REFRESH_MS)
@@ -186,14 +219,13 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     cleanups.push(
       realtime.onReconnected(() => {
         // Chats announced while the socket was down were not replayed.
-        void refreshChats(false).catch(() => undefined)
-        void refreshUsers().catch(() => undefined)
+        void load()
         for (const entry of pending.value) {
-          if (entry.state === 'failed' && entry.retryable) void deliver(entry)
+          if (entry.state === 'failed' && entry.retryable) enqueue(entry)
         }
       }),
     )
-    return Promise.all([refreshUsers(), refreshChats(true)])
+    return load()
   }
 
   function stop() {
@@ -214,6 +246,7 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
 
   return {
     me,
+    problem,
     users,
     unreadByUser,
     pending,
