@@ -11,7 +11,7 @@ import { PAGE_SIZE, useChatState } from './chatState'
 
 export function useChatMessages(channel: Ref<string | null>) {
   const state = useChatState()
-  const { result, loading, error, fetchMore } = useQuery(
+  const { result, error, fetchMore } = useQuery(
     ChatMessagesDocument,
     () => ({ channel: channel.value ?? '', last: PAGE_SIZE }),
     () => ({ enabled: channel.value !== null, fetchPolicy: 'cache-and-network' }),
@@ -39,5 +39,5 @@ export function useChatMessages(channel: Ref<string | null>) {
     }
   }
 
-  return { messages, waiting, loading, problem, canLoadOlder, loadingOlder, loadOlder }
+  return { messages, waiting, problem, canLoadOlder, loadingOlder, loadOlder }
 }
