@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from graph.settings import DEFAULT_WEB_DIST, Settings
 from tests.support import figures
 from tests.support.api import Api
 from tests.support.remote import TEST_SECRET
+from tests.support.server import Server
 from tests.support.services import (
     IN_CI,
     empty_tables,
@@ -80,6 +81,19 @@ async def cluster_env() -> AsyncIterator[dict[str, str]]:
             "BROADCAST_PREFIX": f"e2e-{uuid.uuid4().hex[:8]}:",
             "JWT_SECRET": TEST_SECRET,
         }
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    cluster_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Server, Server]]:
+    """Two server processes on one PostgreSQL and Redis (each serves the client)."""
+    logs = tmp_path_factory.mktemp("cluster")
+    with (
+        Server(cluster_env, logs / "a.log") as a,
+        Server(cluster_env, logs / "b.log") as b,
+    ):
+        yield a, b
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, ViewportSize, async_playwright
 
 from tests.browser.pages import ARTIFACTS, ChatPage
+from tests.support.api import Account
+from tests.support.remote import unique
 from tests.support.server import Server
 from tests.support.services import IN_CI
 
@@ -52,19 +54,6 @@ async def browser(web_build: Path) -> AsyncIterator[Browser]:
         await launched.close()
 
 
-@pytest.fixture(scope="module")
-def servers(
-    cluster_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Server, Server]]:
-    """Two processes on one PostgreSQL and Redis, each serving the built client."""
-    logs = tmp_path_factory.mktemp("browser-servers")
-    with (
-        Server(cluster_env, logs / "a.log") as a,
-        Server(cluster_env, logs / "b.log") as b,
-    ):
-        yield a, b
-
-
 class Pages:
     """Opens signed-out browser pages; closes them after the test."""
 
@@ -80,6 +69,34 @@ class Pages:
         page = await ChatPage.open(self.browser, server.http_url, name, viewport)
         self.opened.append(page)
         return page
+
+    async def signed_in(
+        self,
+        server: Server,
+        account: Account,
+        name: str,
+        viewport: ViewportSize | None = None,
+    ) -> ChatPage:
+        """A page where `account` has logged in."""
+        page = await self.open(server, name, viewport)
+        await page.log_in(account.username)
+        await page.expect_signed_in(account.username)
+        return page
+
+    async def new_pair(
+        self, servers: tuple[Server, Server]
+    ) -> tuple[ChatPage, ChatPage]:
+        """Alice on the first server and Bob on the second, both just signed up.
+
+        Bob signs up first, so Alice's list of people holds him from the start.
+        """
+        a, b = servers
+        alice = await self.open(a, "alice")
+        bob = await self.open(b, "bob")
+        for page in (bob, alice):
+            await page.sign_up(unique(page.name))
+            await page.expect_signed_in(page.username)
+        return alice, bob
 
     def unexpected_problems(self) -> list[str]:
         return [

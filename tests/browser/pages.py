@@ -40,6 +40,8 @@ class ChatPage:
     base_url: str
     name: str
     problems: list[str] = field(default_factory=list)
+    # Who signed in last in this page, once someone has.
+    username: str = ""
 
     @classmethod
     async def open(
@@ -73,6 +75,7 @@ class ChatPage:
         await self._submit(username, password, "Log in")
 
     async def _submit(self, username: str, password: str, button: str) -> None:
+        self.username = username
         await self.page.get_by_label("Username").fill(username)
         await self.page.get_by_label("Password").fill(password)
         await self.page.get_by_role("button", name=button).click()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from playwright.async_api import expect
 
@@ -17,17 +18,11 @@ SAD_TEXT = "This is terrible, I feel awful."
 
 
 async def test_two_people_chat_live_with_the_mood_of_every_message(
-    pages: Pages, servers: tuple[Server, Server]
+    pages: Pages, cluster: tuple[Server, Server]
 ) -> None:
-    a, b = servers
-    carol = await register(b, unique("carol"))
-    alice_name, bob_name = unique("alice"), unique("bob")
-    alice = await pages.open(a, "alice")
-    bob = await pages.open(b, "bob")
-    await bob.sign_up(bob_name)
-    await bob.expect_signed_in(bob_name)
-    await alice.sign_up(alice_name)
-    await alice.expect_signed_in(alice_name)
+    carol = await register(cluster[1], unique("carol"))
+    alice, bob = await pages.new_pair(cluster)
+    alice_name, bob_name = alice.username, bob.username
 
     # Bob is busy in another chat when Alice opens hers and writes.
     await bob.open_chat(carol.username)
@@ -58,9 +53,7 @@ async def test_two_people_chat_live_with_the_mood_of_every_message(
     await alice.expect_texts([HAPPY_TEXT, NEUTRAL_TEXT, SAD_TEXT])
     assert await alice.shown() == expected
     await bob.expect_texts([HAPPY_TEXT, NEUTRAL_TEXT, SAD_TEXT])
-    assert await bob.shown() == [
-        Shown(text, emoji, mine=not mine) for text, emoji, mine in _rows(expected)
-    ]
+    assert await bob.shown() == [replace(row, mine=not row.mine) for row in expected]
     assert (await alice.mood_of(SAD_TEXT))[1] == (
         "Polarity \u22121.00 (negative) · subjectivity 1.00"
     )
@@ -78,28 +71,19 @@ async def test_two_people_chat_live_with_the_mood_of_every_message(
     await alice.screenshot("live-chat", "after-reload")
 
 
-def _rows(shown: list[Shown]) -> list[tuple[str, str, bool]]:
-    return [(row.text, row.emoji, row.mine) for row in shown]
-
-
 async def test_messages_sent_while_the_server_restarts_appear_without_a_reload(
-    pages: Pages, servers: tuple[Server, Server]
+    pages: Pages, cluster: tuple[Server, Server]
 ) -> None:
-    a, b = servers
+    a = cluster[0]
     # While A is down, Alice's browser cannot reach it: that is expected.
     pages.expected_problems += [
         re.compile(r"WebSocket connection to .* failed"),
         re.compile(r"Failed to load resource: net::ERR_CONNECTION_REFUSED"),
     ]
-    alice_name, bob_name = unique("alice"), unique("bob")
-    alice = await pages.open(a, "alice")
-    bob = await pages.open(b, "bob")
-    await bob.sign_up(bob_name)
-    await bob.expect_signed_in(bob_name)
-    await alice.sign_up(alice_name)
-    await alice.open_chat(bob_name)
+    alice, bob = await pages.new_pair(cluster)
+    await alice.open_chat(bob.username)
     await alice.send("Before the restart.")
-    await bob.open_chat(alice_name)
+    await bob.open_chat(alice.username)
     await bob.expect_texts(["Before the restart."])
 
     a.stop()
@@ -126,21 +110,15 @@ async def test_messages_sent_while_the_server_restarts_appear_without_a_reload(
 
 
 async def test_messages_sent_while_the_network_is_lost_appear_when_it_returns(
-    pages: Pages, servers: tuple[Server, Server]
+    pages: Pages, cluster: tuple[Server, Server]
 ) -> None:
-    a, b = servers
     pages.expected_problems += [
         re.compile(r"WebSocket connection to .* failed"),
         re.compile(r"Failed to load resource: net::ERR_INTERNET_DISCONNECTED"),
     ]
-    alice_name, bob_name = unique("alice"), unique("bob")
-    alice = await pages.open(a, "alice")
-    bob = await pages.open(b, "bob")
-    await bob.sign_up(bob_name)
-    await bob.expect_signed_in(bob_name)
-    await alice.sign_up(alice_name)
-    await alice.open_chat(bob_name)
-    await bob.open_chat(alice_name)
+    alice, bob = await pages.new_pair(cluster)
+    await alice.open_chat(bob.username)
+    await bob.open_chat(alice.username)
 
     await alice.page.context.set_offline(True)
     await expect(alice.offline).to_be_visible()
@@ -155,9 +133,9 @@ async def test_messages_sent_while_the_network_is_lost_appear_when_it_returns(
 
 
 async def test_errors_in_words_log_out_and_a_session_that_survives_reload(
-    pages: Pages, servers: tuple[Server, Server]
+    pages: Pages, cluster: tuple[Server, Server]
 ) -> None:
-    a, _ = servers
+    a, _ = cluster
     taken = await register(a, unique("taken"))
     page = await pages.open(a, "visitor")
 

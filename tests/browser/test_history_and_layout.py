@@ -12,15 +12,13 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 async def test_older_pages_load_when_scrolling_up(
-    pages: Pages, servers: tuple[Server, Server]
+    pages: Pages, cluster: tuple[Server, Server]
 ) -> None:
-    a, _ = servers
+    a, _ = cluster
     alice, bob, channel = await chat_pair(a)
     for n in range(1, 121):
         await send(a, bob, channel, f"message {n}")
-    page = await pages.open(a, "alice")
-    await page.log_in(alice.username)
-    await page.expect_signed_in(alice.username)
+    page = await pages.signed_in(a, alice, "alice")
 
     # A client route, loaded directly: the server answers with the page.
     await page.goto(f"/chat/{bob.id}")
@@ -38,15 +36,13 @@ async def test_older_pages_load_when_scrolling_up(
 
 
 async def test_a_chat_opens_on_its_newest_message(
-    pages: Pages, servers: tuple[Server, Server]
+    pages: Pages, cluster: tuple[Server, Server]
 ) -> None:
-    a, _ = servers
+    a, _ = cluster
     alice, bob, channel = await chat_pair(a)
     for n in range(1, 101):
         await send(a, bob, channel, f"old {n}")
-    page = await pages.open(a, "alice")
-    await page.log_in(alice.username)
-    await page.expect_signed_in(alice.username)
+    page = await pages.signed_in(a, alice, "alice")
 
     # Two arrive live while no chat is open: only they count as unread.
     await send(a, bob, channel, "new 1")
@@ -60,13 +56,11 @@ async def test_a_chat_opens_on_its_newest_message(
 
 
 async def test_keyboard_and_a_phone_sized_screen(
-    pages: Pages, servers: tuple[Server, Server]
+    pages: Pages, cluster: tuple[Server, Server]
 ) -> None:
-    a, _ = servers
+    a, _ = cluster
     alice, bob, _ = await chat_pair(a)
-    page = await pages.open(a, "alice-phone", viewport=PHONE)
-    await page.log_in(alice.username)
-    await page.expect_signed_in(alice.username)
+    page = await pages.signed_in(a, alice, "alice-phone", viewport=PHONE)
     people = page.page.get_by_role("navigation", name="People")
     await expect(people).to_be_visible()
     await page.screenshot("phone", "people")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from redis.asyncio import Redis
@@ -12,18 +11,6 @@ from tests.support.api import NEW_CHAT, NEW_MESSAGE
 from tests.support.remote import open_chat, register, send, unique
 from tests.support.server import Server
 from tests.support.wsclient import GraphQLWebSocket
-
-
-@pytest.fixture(scope="module")
-def cluster(
-    cluster_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Server, Server]]:
-    logs = tmp_path_factory.mktemp("cluster")
-    with (
-        Server(cluster_env, logs / "a.log") as a,
-        Server(cluster_env, logs / "b.log") as b,
-    ):
-        yield a, b
 
 
 async def attach(ws: GraphQLWebSocket, channel: str) -> None:
