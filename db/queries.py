@@ -95,6 +95,13 @@ async def get_chat(session: AsyncSession, low_id: int, high_id: int) -> Chat | N
     return await session.scalar(statement)
 
 
+async def chat_exists(session: AsyncSession, low_id: int, high_id: int) -> bool:
+    statement = select(Chat.id).where(
+        Chat.user_low_id == low_id, Chat.user_high_id == high_id
+    )
+    return await session.scalar(statement) is not None
+
+
 async def list_chats(
     session: AsyncSession, user_id: int, *, limit: int
 ) -> Sequence[Chat]:

@@ -18,6 +18,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from graph.context import Context, get_context
 from graph.errors import Unauthenticated
 from graph.metrics import CountConnections, Metrics
+from graph.pusher_auth import pusher_auth
 from graph.schema import schema
 from graph.services import Services, open_services
 from graph.settings import Settings, get_settings
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/readyz", readyz, methods=["GET"])
     metrics = Metrics(lambda: getattr(app.state, "services", None))
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"])
+    # Every method, so that a GET is answered 405 (or 404), not by the web client.
+    app.add_route("/pusher/auth", pusher_auth, include_in_schema=False)
     app.add_middleware(CountConnections, connections=metrics.connections)
     mount_web_client(app, settings.web_dist)  # last: it answers every other path
     return app

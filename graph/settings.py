@@ -7,7 +7,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 logger = logging.getLogger(__name__)
@@ -60,13 +60,25 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     broadcast_timeout_seconds: float = Field(default=5.0, gt=0)
 
-    pusher_app_id: str | None = None
-    pusher_key: str | None = None
-    pusher_secret: str | None = Field(default=None, repr=False)
-    pusher_cluster: str | None = None
-    pusher_host: str | None = None
-    pusher_port: int | None = None
+    # Pusher Channels: on when the app id, key and secret are all set.
+    pusher_app_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    pusher_key: str | None = Field(default=None, pattern=r"^[!-~]{1,128}$")
+    pusher_secret: str | None = Field(default=None, repr=False, min_length=1)
+    pusher_cluster: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,32}$")
+    pusher_host: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.-]{1,253}$")
+    pusher_port: int | None = Field(default=None, ge=1, le=65535)
     pusher_ssl: bool = True
+    pusher_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Events waiting for Pusher, in all; more are dropped (logged, counted).
+    pusher_queue_size: int = Field(default=10_000, ge=1)
+    # Concurrent batch requests; a channel's events always share one.
+    pusher_workers: int = Field(default=4, ge=1, le=64)
+    pusher_batch_size: int = Field(default=10, ge=1, le=10)
+    pusher_max_attempts: int = Field(default=5, ge=1, le=20)
+    pusher_retry_base_seconds: float = Field(default=0.5, gt=0)
+    pusher_retry_max_seconds: float = Field(default=10.0, gt=0)
+    # How long a stopping process keeps sending what is queued.
+    pusher_drain_seconds: float = Field(default=5.0, ge=0)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -81,6 +93,37 @@ class Settings(BaseSettings):
             msg = "SENTIMENT_NEGATIVE_BELOW must not exceed SENTIMENT_POSITIVE_ABOVE"
             raise ValueError(msg)
         return self
+
+    @field_validator(
+        "pusher_app_id",
+        "pusher_key",
+        "pusher_secret",
+        "pusher_cluster",
+        "pusher_host",
+        "pusher_port",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `PUSHER_KEY=` in an env file means "not set", not "an empty key".
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _check_pusher(self) -> Settings:
+        credentials = (self.pusher_app_id, self.pusher_key, self.pusher_secret)
+        if not any(credentials):
+            return self
+        if not all(credentials):
+            msg = "PUSHER_APP_ID, PUSHER_KEY and PUSHER_SECRET are set together"
+            raise ValueError(msg)
+        if not (self.pusher_cluster or self.pusher_host):
+            msg = "Pusher needs PUSHER_CLUSTER, or PUSHER_HOST (with PUSHER_PORT)"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def pusher_enabled(self) -> bool:
+        return bool(self.pusher_app_id and self.pusher_key and self.pusher_secret)
 
     @property
     def is_sqlite(self) -> bool:

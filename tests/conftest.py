@@ -12,6 +12,7 @@ from graph.services import Services, open_services
 from graph.settings import DEFAULT_WEB_DIST, Settings
 from tests.support import figures
 from tests.support.api import Api
+from tests.support.fake_pusher import FakePusher
 from tests.support.remote import TEST_SECRET
 from tests.support.server import Server
 from tests.support.services import (
@@ -94,6 +95,14 @@ def cluster(
         Server(cluster_env, logs / "b.log") as b,
     ):
         yield a, b
+
+
+@pytest.fixture
+async def fake_pusher() -> AsyncIterator[FakePusher]:
+    """A local Pusher REST API that checks signatures and records events."""
+    server = await FakePusher().start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture(scope="session")

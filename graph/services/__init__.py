@@ -12,10 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.migrations import upgrade_to_head
 from db.session import create_engine, create_sessionmaker
 from graph.realtime import EventBus, create_event_bus
+from graph.realtime.pusher import Backoff, PusherClient, PusherConfig, PusherFanout
+from graph.sentiment import Thresholds
 from graph.services.accounts import AccountService
+from graph.services.channel_auth import ChannelAuthService
 from graph.services.chats import ChatService
 from graph.services.health import HealthService
 from graph.services.messages import MessageService
+from graph.services.publishing import Publisher
 from graph.services.security import Passwords, Tokens
 from graph.settings import Settings
 
@@ -28,19 +32,55 @@ class Services:
     health: HealthService
     tokens: Tokens
     bus: EventBus
+    # Both None unless the PUSHER_* settings are present.
+    pusher: PusherFanout | None = None
+    channel_auth: ChannelAuthService | None = None
 
 
 def build_services(
-    sessions: async_sessionmaker[AsyncSession], bus: EventBus, settings: Settings
+    sessions: async_sessionmaker[AsyncSession],
+    bus: EventBus,
+    settings: Settings,
+    pusher: PusherFanout | None = None,
 ) -> Services:
     tokens = Tokens(settings)
+    thresholds = Thresholds(
+        positive_above=settings.sentiment_positive_above,
+        negative_below=settings.sentiment_negative_below,
+    )
+    publisher = Publisher(bus, pusher, thresholds)
+    channel_auth = None
+    if pusher is not None:
+        config = pusher.client.config
+        channel_auth = ChannelAuthService(sessions, config.key, config.secret)
     return Services(
         accounts=AccountService(sessions, Passwords(settings), tokens),
-        chats=ChatService(sessions, bus),
-        messages=MessageService(sessions, bus, settings),
+        chats=ChatService(sessions, bus, publisher),
+        messages=MessageService(sessions, bus, publisher, settings),
         health=HealthService(sessions, bus),
         tokens=tokens,
         bus=bus,
+        pusher=pusher,
+        channel_auth=channel_auth,
+    )
+
+
+def create_pusher_fanout(settings: Settings) -> PusherFanout | None:
+    """The Pusher fan-out the settings ask for, or None (nothing runs)."""
+    config = PusherConfig.from_settings(settings)
+    if config is None:
+        return None
+    client = PusherClient(config, max_connections=settings.pusher_workers)
+    return PusherFanout(
+        client,
+        capacity=settings.pusher_queue_size,
+        workers=settings.pusher_workers,
+        batch_size=settings.pusher_batch_size,
+        max_attempts=settings.pusher_max_attempts,
+        backoff=Backoff(
+            base=settings.pusher_retry_base_seconds,
+            cap=settings.pusher_retry_max_seconds,
+        ),
     )
 
 
@@ -65,11 +105,16 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         inbox_capacity=settings.subscription_buffer,
     )
     await bus.connect()
+    pusher = create_pusher_fanout(settings)
+    if pusher is not None:
+        await pusher.start()
     try:
-        yield build_services(create_sessionmaker(engine), bus, settings)
+        yield build_services(create_sessionmaker(engine), bus, settings, pusher)
     finally:
+        if pusher is not None:
+            await pusher.stop(settings.pusher_drain_seconds)
         await bus.disconnect()
         await engine.dispose()
 
 
-__all__ = ["Services", "build_services", "open_services"]
+__all__ = ["Services", "build_services", "create_pusher_fanout", "open_services"]

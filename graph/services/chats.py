@@ -12,16 +12,21 @@ from graph.errors import BadUserInput, NotFound, Unauthenticated
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.records import ChatRecord
 from graph.services.accounts import user_record
+from graph.services.publishing import Publisher
 
 MAX_CHATS_PAGE = 500
 
 
 class ChatService:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], bus: EventBus
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        publisher: Publisher,
     ) -> None:
         self._sessions = sessions
         self._bus = bus
+        self._publisher = publisher
 
     async def request_chat(self, user_id: int, to_user_id: int) -> ChatRecord:
         """Create or reuse the pair's channel, then notify the other user.
@@ -47,7 +52,7 @@ class ChatService:
             to_user=user_record(other),
             last_seq=row.last_seq,
         )
-        await self._bus.publish_chat(chat)
+        await self._publisher.chat(chat)
         return chat
 
     async def list_chats(self, user_id: int, first: int) -> list[ChatRecord]:

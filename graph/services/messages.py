@@ -18,6 +18,7 @@ from graph.records import MessageRecord, UserRecord
 from graph.sentiment import Scores, analyze
 from graph.services.accounts import user_record
 from graph.services.membership import member_pair
+from graph.services.publishing import Publisher
 from graph.services.text import is_storable
 from graph.settings import Settings
 
@@ -79,10 +80,12 @@ class MessageService:
         self,
         sessions: async_sessionmaker[AsyncSession],
         bus: EventBus,
+        publisher: Publisher,
         settings: Settings,
     ) -> None:
         self._sessions = sessions
         self._bus = bus
+        self._publisher = publisher
         self._settings = settings
 
     async def send(
@@ -108,7 +111,7 @@ class MessageService:
             return sent
         except _AlreadySent as already:
             return already.original
-        await self._bus.publish_message(record)
+        await self._publisher.message(record)
         return record
 
     async def history(

@@ -1,0 +1,119 @@
+"""`POST /pusher/auth`: Pusher's channel authorization endpoint, members only.
+
+pusher-js posts the form fields `socket_id` and `channel_name`, with the
+headers its `channelAuthorization` option names; here that is the caller's
+`Authorization: Bearer <token>`. The answer is `{"auth": "<key>:<signature>"}`
+for the caller's own channels; anything else is refused with a status and a
+sentence: 401 no or bad token, 400 malformed input, 403 not the caller's
+channel, 404 when Pusher is not configured.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from db.errors import is_unavailable
+from graph.errors import (
+    BadUserInput,
+    Forbidden,
+    SentichatError,
+    ServiceUnavailable,
+    Unauthenticated,
+)
+from graph.services import Services
+
+MAX_BODY_BYTES = 4096
+MAX_FIELDS = 16
+FORM = "application/x-www-form-urlencoded"
+REQUIRED = ("socket_id", "channel_name")
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str, **headers: str) -> None:
+        self.status = status
+        self.message = message
+        self.headers = headers
+
+
+async def pusher_auth(request: Request) -> JSONResponse:
+    try:
+        auth = await _authorize(request)
+    except _Refused as refused:
+        body = {"error": refused.message}
+        headers = {**NO_STORE, **refused.headers}
+        return JSONResponse(body, status_code=refused.status, headers=headers)
+    return JSONResponse({"auth": auth}, headers=NO_STORE)
+
+
+async def _authorize(request: Request) -> str:
+    services: Services = request.app.state.services
+    channel_auth = services.channel_auth
+    if channel_auth is None:
+        raise _Refused(404, "Pusher is not configured on this server.")
+    if request.method != "POST":
+        raise _Refused(405, "Use POST.", Allow="POST")
+    try:
+        user_id = services.tokens.verify_header(request.headers.get("authorization"))
+    except Unauthenticated as exc:
+        raise _Refused(401, exc.message, **{"WWW-Authenticate": "Bearer"}) from exc
+    fields = _form(await _body(request))
+    try:
+        return await channel_auth.authorize(
+            user_id, fields["socket_id"], fields["channel_name"]
+        )
+    except (BadUserInput, Forbidden) as exc:
+        raise _Refused(_STATUS[type(exc)], exc.message) from exc
+    except Exception as exc:
+        if isinstance(exc, SentichatError) or not is_unavailable(exc):
+            raise
+        outage = ServiceUnavailable()
+        retry_after = str(outage.RETRY_AFTER_SECONDS)
+        raise _Refused(503, outage.message, **{"Retry-After": retry_after}) from exc
+
+
+_STATUS: dict[type[SentichatError], int] = {BadUserInput: 400, Forbidden: 403}
+
+
+async def _body(request: Request) -> bytes:
+    """The request's form body, read no further than MAX_BODY_BYTES."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() != FORM:
+        raise _Refused(415, f"Send the fields as {FORM}, as pusher-js does.")
+    declared = request.headers.get("content-length", "")
+    too_large = _Refused(413, f"The body is at most {MAX_BODY_BYTES} bytes.")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large
+    return bytes(body)
+
+
+def _form(body: bytes) -> dict[str, str]:
+    """The form's fields; each required one exactly once."""
+    malformed = _Refused(400, "The body is not a URL-encoded form.")
+    try:
+        pairs = parse_qsl(
+            body.decode("ascii"),
+            keep_blank_values=True,
+            strict_parsing=bool(body),
+            max_num_fields=MAX_FIELDS,
+            errors="strict",
+        )
+    except ValueError as exc:  # includes UnicodeDecodeError
+        raise malformed from exc
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in REQUIRED and name in fields:
+            raise _Refused(400, f"{name} is given more than once.")
+        fields[name] = value
+    for name in REQUIRED:
+        if name not in fields:
+            raise _Refused(400, f"{name} is required.")
+    return fields

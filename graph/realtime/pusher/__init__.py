@@ -1,0 +1,30 @@
+"""Optional fan-out to Pusher Channels: signing, the REST client, the queue."""
+
+from graph.realtime.pusher.client import (
+    Outcome,
+    PusherClient,
+    PusherConfig,
+    PusherEvent,
+)
+from graph.realtime.pusher.fanout import Backoff, PusherFanout
+from graph.realtime.pusher.signing import (
+    MAX_CHANNEL_NAME_CHARS,
+    channel_auth,
+    is_channel_name,
+    is_socket_id,
+)
+from graph.realtime.pusher.stats import PusherStats
+
+__all__ = [
+    "MAX_CHANNEL_NAME_CHARS",
+    "Backoff",
+    "Outcome",
+    "PusherClient",
+    "PusherConfig",
+    "PusherEvent",
+    "PusherFanout",
+    "PusherStats",
+    "channel_auth",
+    "is_channel_name",
+    "is_socket_id",
+]

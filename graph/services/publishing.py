@@ -1,0 +1,92 @@
+"""After a commit: subscribers through the event bus, and Pusher when it is on.
+
+Pusher events keep the original tutorial's names and fields, so its clients
+(pusher-js, the mobile SDKs) work unchanged: `new_chat` on the invitee's
+notification channel, `new_message` on the chat's channel. Ids are decimal
+strings, as in the GraphQL API, since a 64-bit id does not fit a JS number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from graph.realtime import EventBus, notification_channel
+from graph.realtime.pusher import PusherEvent, PusherFanout
+from graph.records import ChatRecord, MessageRecord
+from graph.sentiment import EMOJI, Thresholds, classify
+
+# Pusher refuses event data over 10 KB (HTTP 413).
+MAX_PUSHER_DATA_BYTES = 10_240
+
+
+class Publisher:
+    """Announces committed chats and messages; never raises, never waits on Pusher."""
+
+    def __init__(
+        self, bus: EventBus, pusher: PusherFanout | None, thresholds: Thresholds
+    ) -> None:
+        self._bus = bus
+        self._pusher = pusher
+        self._thresholds = thresholds
+
+    async def message(self, message: MessageRecord) -> None:
+        if self._pusher is not None:
+            self._pusher.offer(self._message_event(message))
+        await self._bus.publish_message(message)
+
+    async def chat(self, chat: ChatRecord) -> None:
+        if self._pusher is not None:
+            self._pusher.offer(chat_event(chat))
+        await self._bus.publish_chat(chat)
+
+    def _message_event(self, message: MessageRecord) -> PusherEvent:
+        payload = message_payload(message, self._thresholds)
+        data = orjson.dumps(payload)
+        if len(data) > MAX_PUSHER_DATA_BYTES:
+            # Too big for Pusher: send a reference, and the client reads the
+            # message by its channel and seq.
+            assert self._pusher is not None
+            self._pusher.stats.compacted += 1
+            del payload["message"], payload["client_id"]
+            payload["message_omitted"] = True
+            data = orjson.dumps(payload)
+        return PusherEvent(message.channel, "new_message", data.decode())
+
+
+def message_payload(message: MessageRecord, thresholds: Thresholds) -> dict[str, Any]:
+    label = classify(message.polarity, thresholds)
+    return {
+        "id": str(message.id),
+        "seq": message.seq,
+        "channel": message.channel,
+        "from_user": str(message.from_user.id),
+        "to_user": str(message.to_user.id),
+        "from_username": message.from_user.username,
+        "to_username": message.to_user.username,
+        "message": message.message,
+        "client_id": message.client_id,
+        "created_at": message.created_at.isoformat(),
+        "sentiment": {
+            "polarity": message.polarity,
+            "subjectivity": message.subjectivity,
+            "label": label.value,
+            "emoji": EMOJI[label],
+        },
+    }
+
+
+def chat_event(chat: ChatRecord) -> PusherEvent:
+    to_channel = notification_channel(chat.to_user.id)
+    payload = {
+        "channel_name": chat.channel_name,
+        "from_user": str(chat.from_user.id),
+        "to_user": str(chat.to_user.id),
+        "from_username": chat.from_user.username,
+        "to_username": chat.to_user.username,
+        "from_user_notification_channel": notification_channel(chat.from_user.id),
+        "to_user_notification_channel": to_channel,
+        "last_seq": chat.last_seq,
+    }
+    return PusherEvent(to_channel, "new_chat", orjson.dumps(payload).decode())
