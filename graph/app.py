@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=5)
 KEEP_ALIVE_SECONDS = 15.0
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 class SentichatRouter(GraphQLRouter[Context, None]):
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics(lambda: getattr(app.state, "services", None))
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"])
     # Every method, so that a GET is answered 405 (or 404), not by the web client.
-    app.add_route("/pusher/auth", pusher_auth, include_in_schema=False)
+    app.add_route("/pusher/auth", pusher_auth, methods=list(HTTP_METHODS))
     app.add_middleware(CountConnections, connections=metrics.connections)
     mount_web_client(app, settings.web_dist)  # last: it answers every other path
     return app

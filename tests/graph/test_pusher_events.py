@@ -1,0 +1,176 @@
+"""With PUSHER_* set, every commit also reaches Pusher, off the request path.
+
+Runs on both backends against the local fake Pusher, which verifies each
+request's signature; the events checked are the ones it accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from graph.services import open_services
+from graph.settings import Settings
+from tests.graph.test_messages import HAPPY, NEUTRAL, SAD
+from tests.support.api import Api
+from tests.support.fake_pusher import Event, FakePusher
+from tests.support.services import empty_tables
+from tests.support.waiting import wait_until
+
+
+@pytest.fixture
+async def api(settings: Settings, fake_pusher: FakePusher) -> AsyncIterator[Api]:
+    """The API with Pusher on, retrying quickly."""
+    await empty_tables(settings.database_url)
+    quick = {"pusher_retry_base_seconds": 0.01, "pusher_retry_max_seconds": 0.05}
+    with_pusher = settings.model_copy(update={**fake_pusher.settings(), **quick})
+    async with open_services(with_pusher) as services:
+        yield Api(services, with_pusher)
+
+
+def pusher_payload(sent: dict[str, Any]) -> dict[str, Any]:
+    """What Pusher should carry for a message `sendMessage` answered."""
+    return {
+        "id": sent["id"],
+        "seq": sent["seq"],
+        "channel": sent["channel"],
+        "from_user": sent["fromUser"]["id"],
+        "to_user": sent["toUser"]["id"],
+        "from_username": sent["fromUser"]["username"],
+        "to_username": sent["toUser"]["username"],
+        "message": sent["message"],
+        "client_id": sent["clientId"],
+        "created_at": sent["createdAt"],
+        "sentiment": sent["sentiment"],
+    }
+
+
+async def messages_on(fake: FakePusher, channel: str, count: int) -> list[Event]:
+    await fake.wait_for(lambda: len(fake.on(channel)) >= count)
+    return fake.on(channel)
+
+
+async def test_requesting_a_chat_notifies_the_invitee_on_pusher(
+    api: Api, fake_pusher: FakePusher
+) -> None:
+    alice, bob = await api.register("alice"), await api.register("bob")
+
+    channel = await api.open_chat(alice, bob)
+
+    notification = f"private-notification_user_{bob.id}"
+    (event,) = await messages_on(fake_pusher, notification, 1)
+    assert event.name == "new_chat"
+    assert event.data == {
+        "channel_name": channel,
+        "from_user": alice.id,
+        "to_user": bob.id,
+        "from_username": "alice",
+        "to_username": "bob",
+        "from_user_notification_channel": f"private-notification_user_{alice.id}",
+        "to_user_notification_channel": notification,
+        "last_seq": 0,
+    }
+
+
+async def test_each_message_reaches_its_chat_channel_with_its_sentiment(
+    api: Api, fake_pusher: FakePusher
+) -> None:
+    alice, bob, channel = await api.pair()
+
+    sent = [
+        await api.send(alice, channel, HAPPY, client_id="c-1"),
+        await api.send(bob, channel, NEUTRAL),
+        await api.send(alice, channel, SAD),
+    ]
+
+    events = await messages_on(fake_pusher, channel, 3)
+    assert [event.name for event in events] == ["new_message"] * 3
+    assert [event.data for event in events] == [pusher_payload(m) for m in sent]
+    labels = [
+        (e.data["sentiment"]["label"], e.data["sentiment"]["emoji"]) for e in events
+    ]
+    assert labels == [
+        ("POSITIVE", "\U0001f600"),
+        ("NEUTRAL", "\U0001f610"),
+        ("NEGATIVE", "\U0001f61f"),
+    ]
+
+
+async def test_a_chats_messages_reach_pusher_in_seq_order(
+    api: Api, fake_pusher: FakePusher
+) -> None:
+    alice, bob, channel = await api.pair()
+
+    for number in range(30):
+        sender = alice if number % 2 else bob
+        await api.send(sender, channel, f"message {number}")
+
+    events = await messages_on(fake_pusher, channel, 30)
+    assert [event.data["seq"] for event in events] == list(range(1, 31))
+
+
+async def test_a_resent_client_id_reaches_pusher_once(
+    api: Api, fake_pusher: FakePusher
+) -> None:
+    alice, _, channel = await api.pair()
+
+    await api.send(alice, channel, HAPPY, client_id="retry-me")
+    await api.send(alice, channel, HAPPY, client_id="retry-me")
+    await api.send(alice, channel, NEUTRAL)
+
+    events = await messages_on(fake_pusher, channel, 2)
+    assert [(e.data["seq"], e.data["client_id"]) for e in events] == [
+        (1, "retry-me"),
+        (2, None),
+    ]
+
+
+async def test_a_message_over_pushers_size_limit_goes_as_a_reference(
+    api: Api, fake_pusher: FakePusher
+) -> None:
+    alice, _, channel = await api.pair()
+    text = "\U0001f600" * 3000  # 12,000 bytes of UTF-8
+
+    sent = await api.send(alice, channel, text, client_id="big")
+
+    (event,) = await messages_on(fake_pusher, channel, 1)
+    expected = pusher_payload(sent)
+    del expected["message"], expected["client_id"]
+    assert event.data == {**expected, "message_omitted": True}
+    assert api.services.pusher is not None
+    assert api.services.pusher.stats.compacted == 1
+    (stored,) = await api.history(alice, channel)
+    assert stored["message"] == text
+
+
+async def test_sending_never_waits_for_pusher(
+    api: Api, fake_pusher: FakePusher
+) -> None:
+    alice, bob, channel = await api.pair()
+    await messages_on(fake_pusher, f"private-notification_user_{bob.id}", 1)
+
+    with fake_pusher.holding():
+        sent = [await api.send(alice, channel, f"while held {n}") for n in range(5)]
+        # Every send has been answered while Pusher still holds a request.
+        assert fake_pusher.in_flight >= 1
+        assert fake_pusher.on(channel) == []
+
+    events = await messages_on(fake_pusher, channel, 5)
+    assert [event.data["id"] for event in events] == [m["id"] for m in sent]
+
+
+async def test_sending_succeeds_while_pusher_is_down(
+    api: Api, fake_pusher: FakePusher
+) -> None:
+    alice, bob, channel = await api.pair()
+    await messages_on(fake_pusher, f"private-notification_user_{bob.id}", 1)
+    await fake_pusher.stop()
+
+    sent = await api.send(alice, channel, HAPPY)
+
+    pusher = api.services.pusher
+    assert pusher is not None
+    await wait_until(lambda: pusher.stats.dropped["gave_up"] == 1)
+    assert [m["id"] for m in await api.history(bob, channel)] == [sent["id"]]
