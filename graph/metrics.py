@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graph.realtime.pusher import PusherFanout
+from graph.realtime.pusher.stats import DROP_REASONS
 from graph.services import Services
 
 
@@ -138,6 +140,43 @@ class DeliveryCollector(Collector):
             "Events waiting in subscription buffers.",
             hub.buffered_events(),
         )
+        if services.pusher is not None:
+            yield from _pusher_metrics(services.pusher)
+
+
+def _pusher_metrics(pusher: PusherFanout) -> Iterator[Metric]:
+    stats = pusher.stats
+    for name, documentation, value in (
+        ("queued", "Events accepted into the Pusher queue.", stats.queued),
+        ("sent", "Events Pusher accepted.", stats.sent),
+        ("requests", "Batch trigger requests made, retries included.", stats.requests),
+        (
+            "retries",
+            "Batch trigger requests that repeated a failed one.",
+            stats.retries,
+        ),
+        (
+            "compacted",
+            "Events over Pusher's 10 KB limit, sent as a reference.",
+            stats.compacted,
+        ),
+    ):
+        yield CounterMetricFamily(
+            f"sentichat_pusher_{name}", documentation, value=value
+        )
+    dropped = CounterMetricFamily(
+        "sentichat_pusher_dropped",
+        "Events not sent to Pusher: queue full, refused, gave up, or shutdown.",
+        labels=["reason"],
+    )
+    for reason in DROP_REASONS:
+        dropped.add_metric([reason], stats.dropped[reason])
+    yield dropped
+    yield _gauge(
+        "sentichat_pusher_pending",
+        "Events queued or in flight to Pusher.",
+        pusher.pending,
+    )
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from graph.services.messages import MessageService
 from graph.services.publishing import Publisher
 from graph.services.security import Passwords, Tokens
 from graph.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ def create_pusher_fanout(settings: Settings) -> PusherFanout | None:
     config = PusherConfig.from_settings(settings)
     if config is None:
         return None
+    logger.info("Pusher fan-out on: app %s at %s", config.app_id, config.base_url)
     client = PusherClient(config, max_connections=settings.pusher_workers)
     return PusherFanout(
         client,
