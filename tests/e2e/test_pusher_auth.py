@@ -24,7 +24,12 @@ from graph.settings import Settings
 from tests.support.api import Account, Api
 from tests.support.fake_pusher import Credentials, FakePusher
 from tests.support.services import empty_tables
-from tests.unit.test_pusher_signing import DOCS_KEY, DOCS_SECRET
+from tests.unit.test_pusher_signing import (
+    DOCS_KEY,
+    DOCS_SECRET,
+    MALFORMED_CHANNEL_NAMES,
+    MALFORMED_SOCKET_IDS,
+)
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SOCKET = "1234.1234"
@@ -201,19 +206,7 @@ MALFORMED_CHANNEL = (
 )
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "",
-        "x" * 165,
-        "private chat",
-        "private-chät",
-        "private-chat_1_2\n",
-        "private-chat_1_2\x00",
-        "#server-to-user-1",
-        "private-chat/1_2",
-    ],
-)
+@pytest.mark.parametrize("name", MALFORMED_CHANNEL_NAMES)
 async def test_a_malformed_channel_name_is_a_bad_request(
     server: Server, name: str
 ) -> None:
@@ -223,9 +216,7 @@ async def test_a_malformed_channel_name_is_a_bad_request(
     assert response.json() == {"error": MALFORMED_CHANNEL}
 
 
-@pytest.mark.parametrize(
-    "socket_id", ["", "1234", "1234.", "a.b", "1.2.3", "-1.2", "١٢.٣٤", "1" * 21 + ".1"]
-)
+@pytest.mark.parametrize("socket_id", MALFORMED_SOCKET_IDS)
 async def test_a_malformed_socket_id_is_a_bad_request(
     server: Server, socket_id: str
 ) -> None:

@@ -12,6 +12,31 @@ DOCS_KEY = "278d425bdf160c739803"
 DOCS_SECRET = "7ad3773142a6692b25b8"
 DOCS_BODY = b'{"name":"foo","channels":["project-3"],"data":"{\\"some\\":\\"data\\"}"}'
 
+MALFORMED_SOCKET_IDS = [
+    "",
+    "1234",
+    "1234.",
+    ".1234",
+    "1.2.3",
+    "a.b",
+    "-1.2",
+    "1.2\n",
+    " 1.2",
+    "١٢.٣٤",  # Arabic-Indic digits are digits, but not Pusher's
+    "1" * 21 + ".1",
+    "1.2:private-chat_1_2",
+]
+MALFORMED_CHANNEL_NAMES = [
+    "",
+    "x" * 165,
+    "private chat",
+    "private-chät",
+    "private-chat_1_2\n",
+    "private-chat_1_2\x00",
+    "#server-to-user-1",
+    "private-chat/1_2",
+]
+
 
 def test_channel_auth_matches_pushers_worked_example() -> None:
     # "Generating authentication and authorization strings", worked example.
@@ -53,23 +78,7 @@ def test_pusher_socket_ids_are_accepted(socket_id: str) -> None:
     assert is_socket_id(socket_id)
 
 
-@pytest.mark.parametrize(
-    "socket_id",
-    [
-        "",
-        "1234",
-        "1234.",
-        ".1234",
-        "1.2.3",
-        "a.b",
-        "-1.2",
-        "1.2\n",
-        " 1.2",
-        "١٢.٣٤",  # Arabic-Indic digits are digits, but not Pusher's
-        "1" * 21 + ".1",
-        "1.2:private-chat_1_2",
-    ],
-)
+@pytest.mark.parametrize("socket_id", MALFORMED_SOCKET_IDS)
 def test_anything_else_is_not_a_socket_id(socket_id: str) -> None:
     assert not is_socket_id(socket_id)
 
@@ -82,17 +91,6 @@ def test_pusher_channel_names_are_accepted(name: str) -> None:
     assert is_channel_name(name)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "",
-        "x" * 165,
-        "private chat",
-        "private-chät",
-        "#server-to-user-1",
-        "a/b",
-        "a\x00",
-    ],
-)
+@pytest.mark.parametrize("name", MALFORMED_CHANNEL_NAMES)
 def test_anything_else_is_not_a_channel_name(name: str) -> None:
     assert not is_channel_name(name)
