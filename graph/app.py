@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=5)
 KEEP_ALIVE_SECONDS = 15.0
-HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 class SentichatRouter(GraphQLRouter[Context, None]):

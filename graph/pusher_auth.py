@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from db.errors import is_unavailable
@@ -68,7 +68,7 @@ async def _authorize(request: Request) -> str:
     except (BadUserInput, Forbidden) as exc:
         raise _Refused(_STATUS[type(exc)], exc.message) from exc
     except Exception as exc:
-        if isinstance(exc, SentichatError) or not is_unavailable(exc):
+        if not is_unavailable(exc):
             raise
         outage = ServiceUnavailable()
         retry_after = str(outage.RETRY_AFTER_SECONDS)
@@ -85,13 +85,16 @@ async def _body(request: Request) -> bytes:
         raise _Refused(415, f"Send the fields as {FORM}, as pusher-js does.")
     declared = request.headers.get("content-length", "")
     too_large = _Refused(413, f"The body is at most {MAX_BODY_BYTES} bytes.")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise too_large
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise too_large
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise too_large
+    except ClientDisconnect as exc:  # nobody to answer; nothing to log
+        raise _Refused(400, "The request ended before its body did.") from exc
     return bytes(body)
 
 

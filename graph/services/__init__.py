@@ -72,6 +72,11 @@ def create_pusher_fanout(settings: Settings) -> PusherFanout | None:
     """The Pusher fan-out the settings ask for, or None (nothing runs)."""
     config = PusherConfig.from_settings(settings)
     if config is None:
+        if settings.pusher_cluster or settings.pusher_host:
+            logger.warning(
+                "PUSHER_CLUSTER or PUSHER_HOST is set but the credentials are not "
+                "(PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET): Pusher stays off"
+            )
         return None
     logger.info("Pusher fan-out on: app %s at %s", config.app_id, config.base_url)
     client = PusherClient(config, max_connections=settings.pusher_workers)

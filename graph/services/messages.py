@@ -14,6 +14,7 @@ from db import queries
 from db.models import Chat, Message, utcnow
 from graph.errors import BadUserInput, NotFound, SubscriptionLagged
 from graph.realtime import EventBus, Gap, chat_channel
+from graph.realtime.pusher import Slot
 from graph.records import MessageRecord, UserRecord
 from graph.sentiment import Scores, analyze
 from graph.services.accounts import user_record
@@ -100,7 +101,7 @@ class MessageService:
                 return sent
         scores = await self._score(text)
         try:
-            record = await self._store(sender_id, pair, text, client_id, scores)
+            record, slot = await self._store(sender_id, pair, text, client_id, scores)
         except IntegrityError:
             # The same clientId, committed concurrently in another chat.
             if client_id is None:
@@ -111,7 +112,7 @@ class MessageService:
             return sent
         except _AlreadySent as already:
             return already.original
-        await self._publisher.message(record)
+        await self._publisher.message(record, slot)
         return record
 
     async def history(
@@ -220,31 +221,41 @@ class MessageService:
         text: str,
         client_id: str | None,
         scores: Scores,
-    ) -> MessageRecord:
-        async with self._sessions.begin() as session:
-            chat = await self._chat(session, pair)
-            seq = await queries.claim_next_seq(session, chat.id)
-            if client_id is not None:
-                # Under the chat's row lock: a concurrent twin has committed.
-                earlier = await queries.find_message_by_client_id(
-                    session, sender_id, client_id
+    ) -> tuple[MessageRecord, Slot | None]:
+        """Commit the message; with Pusher on, also its slot in Pusher's queue."""
+        slot: Slot | None = None
+        try:
+            async with self._sessions.begin() as session:
+                chat = await self._chat(session, pair)
+                seq = await queries.claim_next_seq(session, chat.id)
+                # Under the chat's row lock until the commit: slots follow seq.
+                slot = self._publisher.reserve(chat.channel)
+                if client_id is not None:
+                    # A concurrent twin may have committed meanwhile.
+                    earlier = await queries.find_message_by_client_id(
+                        session, sender_id, client_id
+                    )
+                    if earlier is not None:
+                        raise _AlreadySent(_replayed(chat, earlier, text))
+                (recipient_id,) = set(pair) - {sender_id}
+                message = Message(
+                    chat_id=chat.id,
+                    seq=seq,
+                    sender_id=sender_id,
+                    recipient_id=recipient_id,
+                    body=text,
+                    client_id=client_id,
+                    polarity=scores.polarity,
+                    subjectivity=scores.subjectivity,
+                    created_at=utcnow(),
                 )
-                if earlier is not None:
-                    raise _AlreadySent(_replayed(chat, earlier, text))
-            (recipient_id,) = set(pair) - {sender_id}
-            message = Message(
-                chat_id=chat.id,
-                seq=seq,
-                sender_id=sender_id,
-                recipient_id=recipient_id,
-                body=text,
-                client_id=client_id,
-                polarity=scores.polarity,
-                subjectivity=scores.subjectivity,
-                created_at=utcnow(),
-            )
-            await queries.add_message(session, message)
-            return chat.record(message)
+                await queries.add_message(session, message)
+                record = chat.record(message)
+        except BaseException:
+            if slot is not None:
+                slot.void()
+            raise
+        return record, slot
 
     async def _find_sent(
         self, sender_id: int, client_id: str, pair: tuple[int, int], text: str

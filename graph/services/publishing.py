@@ -8,14 +8,17 @@ strings, as in the GraphQL API, since a 64-bit id does not fit a JS number.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
 
 from graph.realtime import EventBus, notification_channel
-from graph.realtime.pusher import PusherEvent, PusherFanout
+from graph.realtime.pusher import PusherEvent, PusherFanout, Slot
 from graph.records import ChatRecord, MessageRecord
 from graph.sentiment import EMOJI, Thresholds, classify
+
+logger = logging.getLogger(__name__)
 
 # Pusher refuses event data over 10 KB (HTTP 413).
 MAX_PUSHER_DATA_BYTES = 10_240
@@ -31,9 +34,17 @@ class Publisher:
         self._pusher = pusher
         self._thresholds = thresholds
 
-    async def message(self, message: MessageRecord) -> None:
+    def reserve(self, channel: str) -> Slot | None:
+        """A place in Pusher's queue for a message about to be committed.
+
+        Taken under the chat's row lock, it keeps Pusher's events in `seq`
+        order; fill it with `message()` after the commit, or void it.
+        """
+        return None if self._pusher is None else self._pusher.reserve(channel)
+
+    async def message(self, message: MessageRecord, slot: Slot | None = None) -> None:
         if self._pusher is not None:
-            self._pusher.offer(self._message_event(message))
+            self._to_pusher(message, slot or self._pusher.reserve(message.channel))
         await self._bus.publish_message(message)
 
     async def chat(self, chat: ChatRecord) -> None:
@@ -41,18 +52,28 @@ class Publisher:
             self._pusher.offer(chat_event(chat))
         await self._bus.publish_chat(chat)
 
-    def _message_event(self, message: MessageRecord) -> PusherEvent:
+    def _to_pusher(self, message: MessageRecord, slot: Slot) -> None:
+        assert self._pusher is not None
+        try:
+            event, compacted = self._message_event(message)
+        except Exception:  # a bug; the commit stands and subscribers still hear
+            logger.exception("could not build the Pusher event of a message")
+            slot.void()
+            return
+        if slot.fill(event) and compacted:
+            self._pusher.stats.compacted += 1
+
+    def _message_event(self, message: MessageRecord) -> tuple[PusherEvent, bool]:
         payload = message_payload(message, self._thresholds)
         data = orjson.dumps(payload)
-        if len(data) > MAX_PUSHER_DATA_BYTES:
+        compacted = len(data) > MAX_PUSHER_DATA_BYTES
+        if compacted:
             # Too big for Pusher: send a reference, and the client reads the
             # message by its channel and seq.
-            assert self._pusher is not None
-            self._pusher.stats.compacted += 1
             del payload["message"], payload["client_id"]
             payload["message_omitted"] = True
             data = orjson.dumps(payload)
-        return PusherEvent(message.channel, "new_message", data.decode())
+        return PusherEvent(message.channel, "new_message", data.decode()), compacted
 
 
 def message_payload(message: MessageRecord, thresholds: Thresholds) -> dict[str, Any]:

@@ -13,9 +13,11 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
+from starlette.types import Message
 
 from graph.app import create_app
 from graph.services import Services
@@ -100,7 +102,9 @@ class Server:
         )
 
     async def post(
-        self, body: bytes | str, headers: dict[str, str] | None = None
+        self,
+        body: bytes | str | AsyncIterator[bytes],
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         token = self.people.alice.token
         return await self.http.post(
@@ -292,7 +296,93 @@ async def test_a_body_over_four_kilobytes_is_refused(server: Server) -> None:
     assert response.json() == {"error": "The body is at most 4096 bytes."}
 
 
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+async def test_a_streamed_body_over_four_kilobytes_is_refused(server: Server) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"socket_id=1.2&channel_name="
+        for _ in range(5):
+            yield b"x" * 1000
+
+    response = await server.post(chunks())  # chunked: no Content-Length
+
+    assert response.status_code == 413
+
+
+async def test_a_client_that_hangs_up_mid_body_leaves_no_trace(
+    pusher_settings: Settings,
+) -> None:
+    app = create_app(pusher_settings)
+    messages: list[Message] = [
+        {"type": "http.request", "body": b"socket_id=1.2&chan", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return messages.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async with app.router.lifespan_context(app):
+        api = Api(app.state.services, pusher_settings)
+        alice = await api.register("alice")
+        headers = [
+            (b"authorization", f"Bearer {alice.token}".encode()),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", b"100"),
+        ]
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/pusher/auth",
+            "raw_path": b"/pusher/auth",
+            "query_string": b"",
+            "headers": headers,
+            "http_version": "1.1",
+            "scheme": "http",
+            "server": ("sentichat.test", 80),
+            "client": ("127.0.0.1", 5000),
+            "root_path": "",
+            "app": app,
+        }
+        await app(scope, receive, send)
+
+    assert sent[0]["status"] == 400
+
+
+async def test_an_unreachable_database_is_service_unavailable(
+    settings: Settings, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no" / "such" / "dir" / "sentichat.db"
+    broken = settings.model_copy(
+        update={
+            "database_url": f"sqlite+aiosqlite:///{missing}",
+            "broadcast_url": "memory://",
+            "pusher_app_id": "3",
+            "pusher_key": DOCS_KEY,
+            "pusher_secret": DOCS_SECRET,
+            "pusher_host": "127.0.0.1",
+            "pusher_port": 9,
+            "pusher_ssl": False,
+            "pusher_drain_seconds": 0,
+        }
+    )
+    token = Tokens(broken).issue(1)
+    async with serving(broken) as (http, _):
+        response = await http.post(
+            "/pusher/auth",
+            data={"socket_id": "1.2", "channel_name": "private-chat_1_2"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    assert response.json() == {
+        "error": "The service is temporarily unavailable; try again shortly."
+    }
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"])
 async def test_only_post_is_allowed(server: Server, method: str) -> None:
     response = await server.http.request(method, "/pusher/auth")
 

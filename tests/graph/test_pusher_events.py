@@ -6,6 +6,7 @@ request's signature; the events checked are the ones it accepted.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -111,6 +112,20 @@ async def test_a_chats_messages_reach_pusher_in_seq_order(
     assert [event.data["seq"] for event in events] == list(range(1, 31))
 
 
+async def test_concurrent_sends_reach_pusher_in_seq_order(
+    api: Api, fake_pusher: FakePusher
+) -> None:
+    alice, bob, channel = await api.pair()
+
+    sent = await asyncio.gather(
+        *(api.send(alice if n % 2 else bob, channel, f"race {n}") for n in range(60))
+    )
+
+    events = await messages_on(fake_pusher, channel, 60)
+    assert [event.data["seq"] for event in events] == list(range(1, 61))
+    assert sorted(m["seq"] for m in sent) == list(range(1, 61))
+
+
 async def test_a_resent_client_id_reaches_pusher_once(
     api: Api, fake_pusher: FakePusher
 ) -> None:
@@ -152,12 +167,14 @@ async def test_sending_never_waits_for_pusher(
     await messages_on(fake_pusher, f"private-notification_user_{bob.id}", 1)
 
     with fake_pusher.holding():
-        sent = [await api.send(alice, channel, f"while held {n}") for n in range(5)]
-        # Every send has been answered while Pusher still holds a request.
+        sent = [await api.send(alice, channel, "while held 0")]
+        await fake_pusher.wait_for(lambda: fake_pusher.in_flight >= 1)
+        sent += [await api.send(alice, channel, f"while held {n}") for n in (1, 2, 3)]
+        # Every send was answered while Pusher held its request unanswered.
         assert fake_pusher.in_flight >= 1
         assert fake_pusher.on(channel) == []
 
-    events = await messages_on(fake_pusher, channel, 5)
+    events = await messages_on(fake_pusher, channel, 4)
     assert [event.data["id"] for event in events] == [m["id"] for m in sent]
 
 

@@ -141,7 +141,12 @@ class Api:
         messages = self.services.messages
         low, high = sorted((int(sender.id), int(other.id)))
         scores = await messages._score(text)
-        return await messages._store(int(sender.id), (low, high), text, None, scores)
+        record, slot = await messages._store(
+            int(sender.id), (low, high), text, None, scores
+        )
+        if slot is not None:
+            slot.void()
+        return record
 
     async def history(
         self, reader: Account, channel: str, **bounds: int | None

@@ -74,8 +74,11 @@ async def test_each_channel_keeps_its_order_through_failures_and_retries(
             if seq in (3, 9):
                 fake_pusher.answer_next(503, times=2)
                 fake_pusher.answer_next(429, times=1)
+            requests = fanout.stats.requests
             for channel in channels:
                 fanout.offer(event(seq, channel))
+            # Offer the next round while this one is in flight or retrying.
+            await wait_until(lambda: fanout.stats.requests > requests)  # noqa: B023
         await fake_pusher.wait_for_events(len(channels) * 15)
 
     for channel in channels:
@@ -121,7 +124,10 @@ async def test_a_batch_is_dropped_after_the_last_attempt_and_logged(
 
     assert [answer.status for answer in fake_pusher.answered] == [503, 503, 503, 200]
     assert seqs(fake_pusher) == [2]
-    assert "Pusher took no batch of 1 events in 3 attempts" in caplog.text
+    assert (
+        "dropped Pusher events: 1 not taken after the last attempt "
+        "(3 attempts, last: HTTP 503" in caplog.text
+    )
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 413])
@@ -134,7 +140,9 @@ async def test_a_refused_batch_is_dropped_without_retrying(
         await wait_until(lambda: fanout.stats.dropped["rejected"] == 1)
 
     assert [answer.status for answer in fake_pusher.answered] == [status]
-    assert f"Pusher refused a batch of 1 events (HTTP {status}" in caplog.text
+    assert f"dropped Pusher events: 1 refused by Pusher (HTTP {status}" in caplog.text
+    hint = "check PUSHER_KEY, PUSHER_SECRET and the clock"
+    assert (hint in caplog.text) is (status == 401)
 
 
 async def test_events_wait_out_a_pusher_that_does_not_answer(
@@ -159,17 +167,23 @@ async def test_events_wait_out_a_pusher_that_does_not_answer(
 async def test_a_full_queue_drops_new_events_at_once_and_says_so(
     fake_pusher: FakePusher, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with running(fake_pusher, workers=1, capacity=5) as fanout:
+    async with running(fake_pusher, workers=2, capacity=5) as fanout:
         with fake_pusher.holding():
             fanout.offer(event(1))
             await fake_pusher.wait_for(lambda: fake_pusher.in_flight == 1)
-            accepted = [fanout.offer(event(seq)) for seq in range(2, 10)]
-        await fake_pusher.wait_for_events(6)
+            # The limit is for all channels together, whatever their queue.
+            accepted = [
+                fanout.offer(event(seq, f"private-chat_1_{seq + 1}"))
+                for seq in range(2, 10)
+            ]
+        await fake_pusher.wait_for_events(5)
 
-    assert accepted == [True] * 5 + [False] * 3
-    assert fanout.stats.dropped["queue_full"] == 3
-    assert seqs(fake_pusher) == [1, 2, 3, 4, 5, 6]
-    assert "Pusher queue full: dropped 1 events since the last report" in caplog.text
+    assert accepted == [True] * 4 + [False] * 4
+    assert fanout.stats.dropped["queue_full"] == 4
+    assert sorted(e.data["seq"] for e in fake_pusher.events) == [1, 2, 3, 4, 5]
+    # The first drop is logged at once, the rest summed when the fan-out stops.
+    assert "dropped Pusher events: 1 found the queue full" in caplog.text
+    assert "dropped Pusher events: 3 found the queue full" in caplog.text
 
 
 async def test_stopping_sends_what_is_queued(fake_pusher: FakePusher) -> None:
@@ -194,8 +208,31 @@ async def test_stopping_drops_what_pusher_does_not_take_in_time(
         fanout.offer(event(2))
         await fanout.stop(drain_seconds=0.1)
         after_stop = fanout.offer(event(3))
+        await fanout.stop()  # a second stop changes nothing
 
     assert after_stop is False
     assert fanout.stats.dropped["shutdown"] == 3
     assert fanout.pending == 0
-    assert "dropped 2 Pusher events still queued at shutdown" in caplog.text
+    logged = [
+        r.getMessage() for r in caplog.records if "unsent at shutdown" in r.getMessage()
+    ]
+    assert logged == [
+        "dropped Pusher events: 1 unsent at shutdown",
+        "dropped Pusher events: 1 unsent at shutdown",
+        "dropped Pusher events: 1 unsent at shutdown",
+    ]
+
+
+async def test_a_slot_holds_back_its_channel_until_filled_or_voided(
+    fake_pusher: FakePusher,
+) -> None:
+    async with running(fake_pusher, workers=1) as fanout:
+        first, second, third = (fanout.reserve(CHANNEL) for _ in range(3))
+        third.fill(event(3))
+        second.void()  # as when a transaction rolls back
+        assert fake_pusher.answered == []
+        first.fill(event(1))
+        await fake_pusher.wait_for_events(2)
+
+    assert seqs(fake_pusher) == [1, 3]
+    assert (fanout.stats.sent, fanout.pending) == (2, 0)

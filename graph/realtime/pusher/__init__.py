@@ -6,7 +6,7 @@ from graph.realtime.pusher.client import (
     PusherConfig,
     PusherEvent,
 )
-from graph.realtime.pusher.fanout import Backoff, PusherFanout
+from graph.realtime.pusher.fanout import Backoff, PusherFanout, Slot
 from graph.realtime.pusher.signing import (
     MAX_CHANNEL_NAME_CHARS,
     channel_auth,
@@ -24,6 +24,7 @@ __all__ = [
     "PusherEvent",
     "PusherFanout",
     "PusherStats",
+    "Slot",
     "channel_auth",
     "is_channel_name",
     "is_socket_id",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 import orjson
@@ -29,7 +29,7 @@ class PusherEvent:
 class PusherConfig:
     app_id: str
     key: str
-    secret: str
+    secret: str = field(repr=False)
     base_url: str  # scheme, host and port of the REST API
     timeout: float
 

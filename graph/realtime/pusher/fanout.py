@@ -13,6 +13,7 @@ import logging
 import random
 import time
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,7 +29,15 @@ from graph.realtime.pusher.stats import (
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 10  # Pusher's batch trigger takes at most 10 events per call
-QUEUE_FULL_LOG_SECONDS = 10.0
+REPORT_SECONDS = 10.0  # drops are logged at most this often, summed
+# A slot not filled or voided in this time is given up (its send is stuck).
+SLOT_TIMEOUT_SECONDS = 30.0
+REASONS = {
+    QUEUE_FULL: "found the queue full",
+    REJECTED: "refused by Pusher",
+    GAVE_UP: "not taken after the last attempt",
+    SHUTDOWN: "unsent at shutdown",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +56,56 @@ class Backoff:
         return delay
 
 
+class Slot:
+    """A place in a channel's queue: taken in commit order, filled after commit.
+
+    A send takes its slot while it holds the chat's row lock, so slots of one
+    channel queue up in `seq` order even when concurrent sends finish their
+    commits in another order; the worker sends nothing past an unfilled slot.
+    """
+
+    __slots__ = ("_future",)
+
+    def __init__(self, future: asyncio.Future[PusherEvent | None]) -> None:
+        self._future = future
+
+    def fill(self, event: PusherEvent) -> bool:
+        """Hand over the event; False if the slot was dropped or voided."""
+        if self._future.done():
+            return False
+        self._future.set_result(event)
+        return True
+
+    def void(self) -> None:
+        """Give the slot up (the transaction rolled back)."""
+        if not self._future.done():
+            self._future.set_result(None)
+
+    @property
+    def voided(self) -> bool:
+        return self._future.done() and self._future.result() is None
+
+    async def event(self) -> PusherEvent | None:
+        try:
+            async with asyncio.timeout(SLOT_TIMEOUT_SECONDS):
+                return await asyncio.shield(self._future)
+        except TimeoutError:
+            logger.warning("a Pusher slot was never filled; skipped")
+            self.void()
+            return None
+
+
 class PusherFanout:
-    """Sends offered events to Pusher in batches, from bounded queues.
+    """Sends events to Pusher in batches, from a bounded queue.
 
     Events are spread over `workers` queues by channel, each drained by one
     task that sends up to `batch_size` waiting events per request and waits
     for the answer before the next, so a channel's events reach Pusher in the
-    order they were offered. A batch that got no answer, a 429 or a 5xx is
-    sent again after a backoff, at most `max_attempts` times in all; any other
-    refusal drops it at once.
+    order their slots were taken. A batch that got no answer, a 429 or a 5xx
+    is sent again after a backoff, at most `max_attempts` times in all; any
+    other refusal drops it at once. Past `capacity` events waiting in all, new
+    ones are dropped. Drops are counted, and logged at most every
+    REPORT_SECONDS.
     """
 
     def __init__(
@@ -72,80 +122,93 @@ class PusherFanout:
             raise ValueError(f"batch_size is 1 to {MAX_BATCH}")
         self.stats = PusherStats()
         self.client = client
+        self._capacity = capacity
         self._batch_size = batch_size
         self._max_attempts = max_attempts
         self._backoff = backoff or Backoff()
-        per_queue = max(1, -(-capacity // workers))
-        self._queues = [asyncio.Queue[PusherEvent](per_queue) for _ in range(workers)]
+        self._queues = [asyncio.Queue[Slot]() for _ in range(workers)]
         self._tasks: list[asyncio.Task[None]] = []
-        self._pending = 0  # offered, neither sent nor dropped yet
+        self._pending = 0  # slots taken, neither sent nor dropped nor voided yet
         self._closing = False
-        self._full_since_log = 0
-        self._full_logged_at = -QUEUE_FULL_LOG_SECONDS
+        self._stopped = False
+        self._unreported: Counter[str] = Counter()
+        self._details: dict[str, str] = {}
+        self._reported_at = -REPORT_SECONDS
 
     @property
     def pending(self) -> int:
         return self._pending
 
-    def offer(self, event: PusherEvent) -> bool:
-        """Queue an event to send; False (counted, logged) if it was dropped."""
-        if self._closing:
-            self._dropped(SHUTDOWN, 1)
-            return False
-        shard = zlib.crc32(event.channel.encode()) % len(self._queues)
-        try:
-            self._queues[shard].put_nowait(event)
-        except asyncio.QueueFull:
-            self._dropped(QUEUE_FULL, 1)
-            self._log_queue_full()
-            return False
+    def reserve(self, channel: str) -> Slot:
+        """A slot in `channel`'s queue, to fill with its event (or void)."""
+        future: asyncio.Future[PusherEvent | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        slot = Slot(future)
+        if self._closing or self._pending >= self._capacity:
+            self._dropped(SHUTDOWN if self._closing else QUEUE_FULL, 1)
+            slot.void()
+            return slot
+        shard = zlib.crc32(channel.encode()) % len(self._queues)
+        self._queues[shard].put_nowait(slot)
         self.stats.queued += 1
         self._pending += 1
-        return True
+        return slot
+
+    def offer(self, event: PusherEvent) -> bool:
+        """Queue an event to send; False (counted, logged) if it was dropped."""
+        return self.reserve(event.channel).fill(event)
 
     async def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._work(queue), name=f"pusher-fanout-{number}")
             for number, queue in enumerate(self._queues)
         ]
+        self._tasks.append(asyncio.create_task(self._report_every_interval()))
 
     async def stop(self, drain_seconds: float = 5.0) -> None:
         """Send what is queued for up to `drain_seconds`, then drop the rest."""
-        self._closing = True
+        if self._stopped:
+            return
+        self._stopped = self._closing = True
         try:
             async with asyncio.timeout(drain_seconds):
                 for queue in self._queues:
                     await queue.join()
         except TimeoutError:
             pass
-        dropped_before = self.stats.dropped[SHUTDOWN]
-        for task in self._tasks:
-            task.cancel()  # an unfinished batch counts as dropped at shutdown
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        left = sum(queue.qsize() for queue in self._queues)
-        self._dropped(SHUTDOWN, left)
-        self._pending -= left
-        dropped = self.stats.dropped[SHUTDOWN] - dropped_before
-        if dropped:
-            logger.warning("dropped %d Pusher events still queued at shutdown", dropped)
-        await self.client.aclose()
+        finally:
+            for task in self._tasks:
+                task.cancel()  # an unfinished batch counts as unsent
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            left = [
+                queue.get_nowait()
+                for queue in self._queues
+                for _ in range(queue.qsize())
+            ]
+            self._pending -= len(left)
+            self._dropped(SHUTDOWN, sum(not slot.voided for slot in left))
+            self._report()
+            await self.client.aclose()
 
-    async def _work(self, queue: asyncio.Queue[PusherEvent]) -> None:
+    async def _work(self, queue: asyncio.Queue[Slot]) -> None:
         while True:
-            batch = [await queue.get()]
-            while len(batch) < self._batch_size and not queue.empty():
-                batch.append(queue.get_nowait())
+            slots = [await queue.get()]
+            while len(slots) < self._batch_size and not queue.empty():
+                slots.append(queue.get_nowait())
             try:
-                await self._deliver(batch)
+                batch = [event for slot in slots if (event := await slot.event())]
+                if batch:
+                    await self._deliver(batch)
             except asyncio.CancelledError:
-                self._dropped(SHUTDOWN, len(batch))
+                self._dropped(SHUTDOWN, sum(not slot.voided for slot in slots))
                 raise
             except Exception:  # a bug: keep the worker alive for the next batch
-                logger.exception("Pusher batch of %d events failed", len(batch))
-                self._dropped(GAVE_UP, len(batch))
+                logger.exception("Pusher batch of %d events failed", len(slots))
+                self._dropped(GAVE_UP, len(slots))
             finally:
-                self._pending -= len(batch)
-                for _ in batch:
+                self._pending -= len(slots)
+                for _ in slots:
                     queue.task_done()
 
     async def _deliver(self, batch: Sequence[PusherEvent]) -> None:
@@ -159,12 +222,7 @@ class PusherFanout:
                 stats.sent += len(batch)
                 return
             if not outcome.retryable:
-                logger.warning(
-                    "Pusher refused a batch of %d events (%s); dropped",
-                    len(batch),
-                    outcome.detail,
-                )
-                self._dropped(REJECTED, len(batch))
+                self._dropped(REJECTED, len(batch), _explained(outcome.detail))
                 return
             if attempt < self._max_attempts:
                 delay = self._backoff.delay(attempt, outcome.retry_after)
@@ -176,27 +234,40 @@ class PusherFanout:
                     self._max_attempts,
                 )
                 await asyncio.sleep(delay)
-        logger.warning(
-            "Pusher took no batch of %d events in %d attempts (%s); dropped",
-            len(batch),
-            self._max_attempts,
-            outcome.detail,
-        )
-        self._dropped(GAVE_UP, len(batch))
+        detail = f"{self._max_attempts} attempts, last: {outcome.detail}"
+        self._dropped(GAVE_UP, len(batch), detail)
 
-    def _dropped(self, reason: str, count: int) -> None:
-        if count:
-            self.stats.dropped[reason] += count
-
-    def _log_queue_full(self) -> None:
-        # One line per interval, not one per event, when a backlog overflows.
-        self._full_since_log += 1
-        now = time.monotonic()
-        if now - self._full_logged_at < QUEUE_FULL_LOG_SECONDS:
+    def _dropped(self, reason: str, count: int, detail: str = "") -> None:
+        if not count:
             return
-        logger.warning(
-            "Pusher queue full: dropped %d events since the last report",
-            self._full_since_log,
-        )
-        self._full_since_log = 0
-        self._full_logged_at = now
+        self.stats.dropped[reason] += count
+        self._unreported[reason] += count
+        if detail:
+            self._details[reason] = detail
+        if self._stopped or time.monotonic() - self._reported_at >= REPORT_SECONDS:
+            self._report()
+
+    def _report(self) -> None:
+        """Log the drops not logged yet, as one line."""
+        if not self._unreported:
+            return
+        parts = []
+        for reason, count in self._unreported.items():
+            detail = self._details.pop(reason, "")
+            parts.append(
+                f"{count} {REASONS[reason]}" + (f" ({detail})" if detail else "")
+            )
+        logger.warning("dropped Pusher events: %s", "; ".join(parts))
+        self._unreported.clear()
+        self._reported_at = time.monotonic()
+
+    async def _report_every_interval(self) -> None:
+        while True:
+            await asyncio.sleep(REPORT_SECONDS)
+            self._report()
+
+
+def _explained(detail: str) -> str:
+    if detail.startswith("HTTP 401"):
+        return f"{detail}; check PUSHER_KEY, PUSHER_SECRET and the clock"
+    return detail
