@@ -129,7 +129,6 @@ class PusherFanout:
         self._queues = [asyncio.Queue[Slot]() for _ in range(workers)]
         self._tasks: list[asyncio.Task[None]] = []
         self._pending = 0  # slots taken, neither sent nor dropped nor voided yet
-        self._closing = False
         self._stopped = False
         self._unreported: Counter[str] = Counter()
         self._details: dict[str, str] = {}
@@ -145,8 +144,8 @@ class PusherFanout:
             asyncio.get_running_loop().create_future()
         )
         slot = Slot(future)
-        if self._closing or self._pending >= self._capacity:
-            self._dropped(SHUTDOWN if self._closing else QUEUE_FULL, 1)
+        if self._stopped or self._pending >= self._capacity:
+            self._dropped(SHUTDOWN if self._stopped else QUEUE_FULL, 1)
             slot.void()
             return slot
         shard = zlib.crc32(channel.encode()) % len(self._queues)
@@ -170,7 +169,7 @@ class PusherFanout:
         """Send what is queued for up to `drain_seconds`, then drop the rest."""
         if self._stopped:
             return
-        self._stopped = self._closing = True
+        self._stopped = True
         try:
             async with asyncio.timeout(drain_seconds):
                 for queue in self._queues:
