@@ -29,10 +29,7 @@ class Context(BaseContext):
         super().__init__()
         self.services = services
         self.settings = settings
-        self.thresholds = Thresholds(
-            positive_above=settings.sentiment_positive_above,
-            negative_below=settings.sentiment_negative_below,
-        )
+        self.thresholds = Thresholds.from_settings(settings)
         self._authorization = authorization
         self._user_id: int | None = None
 

@@ -19,7 +19,6 @@ from db.errors import is_unavailable
 from graph.errors import (
     BadUserInput,
     Forbidden,
-    SentichatError,
     ServiceUnavailable,
     Unauthenticated,
 )
@@ -65,17 +64,17 @@ async def _authorize(request: Request) -> str:
         return await channel_auth.authorize(
             user_id, fields["socket_id"], fields["channel_name"]
         )
-    except (BadUserInput, Forbidden) as exc:
-        raise _Refused(_STATUS[type(exc)], exc.message) from exc
+    except BadUserInput as exc:
+        raise _Refused(400, exc.message) from exc
+    except Forbidden as exc:
+        raise _Refused(403, exc.message) from exc
     except Exception as exc:
         if not is_unavailable(exc):
             raise
-        outage = ServiceUnavailable()
-        retry_after = str(outage.RETRY_AFTER_SECONDS)
-        raise _Refused(503, outage.message, **{"Retry-After": retry_after}) from exc
-
-
-_STATUS: dict[type[SentichatError], int] = {BadUserInput: 400, Forbidden: 403}
+        retry_after = str(ServiceUnavailable.RETRY_AFTER_SECONDS)
+        raise _Refused(
+            503, ServiceUnavailable.MESSAGE, **{"Retry-After": retry_after}
+        ) from exc
 
 
 async def _body(request: Request) -> bytes:

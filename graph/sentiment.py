@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from textblob import TextBlob
 
+from graph.settings import Settings
+
 
 class SentimentLabel(enum.Enum):
     POSITIVE = "POSITIVE"
@@ -35,6 +37,13 @@ class Scores:
 class Thresholds:
     positive_above: float = 0.5
     negative_below: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Thresholds:
+        return cls(
+            positive_above=settings.sentiment_positive_above,
+            negative_below=settings.sentiment_negative_below,
+        )
 
 
 def analyze(text: str) -> Scores:

@@ -47,11 +47,7 @@ def build_services(
     pusher: PusherFanout | None = None,
 ) -> Services:
     tokens = Tokens(settings)
-    thresholds = Thresholds(
-        positive_above=settings.sentiment_positive_above,
-        negative_below=settings.sentiment_negative_below,
-    )
-    publisher = Publisher(bus, pusher, thresholds)
+    publisher = Publisher(bus, pusher, Thresholds.from_settings(settings))
     channel_auth = None
     if pusher is not None:
         config = pusher.client.config
