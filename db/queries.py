@@ -55,10 +55,14 @@ async def insert_user(
     return user
 
 
-async def list_users_except(session: AsyncSession, user_id: int) -> Sequence[User]:
-    statement = (
-        select(User).where(User.id != user_id).order_by(User.username_key, User.id)
-    )
+async def list_users_except(
+    session: AsyncSession, user_id: int, *, after: str | None, limit: int
+) -> Sequence[User]:
+    """Up to `limit` users but `user_id`, by username, after `after` (any case)."""
+    statement = select(User).where(User.id != user_id)
+    if after is not None:
+        statement = statement.where(User.username_key > after.lower())
+    statement = statement.order_by(User.username_key).limit(limit)
     return (await session.scalars(statement)).all()
 
 

@@ -6,22 +6,21 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UNSET, UnsetType
 
-from graph.context import Context, get_context
-from graph.errors import Unauthenticated
+from graph.context import get_context
+from graph.logs import configure_logging
 from graph.metrics import CountConnections, Metrics
 from graph.pusher_auth import pusher_auth
-from graph.schema import schema
+from graph.schema import create_schema
 from graph.services import Services, open_services
 from graph.settings import Settings, get_settings
+from graph.transport import BodyLimit, SentichatRouter
 from graph.web import mount_web_client
 
 logger = logging.getLogger(__name__)
@@ -31,28 +30,10 @@ KEEP_ALIVE_SECONDS = 15.0
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-class SentichatRouter(GraphQLRouter[Context, None]):
-    """GraphQL over HTTP and graphql-transport-ws, signed in by connection_init."""
-
-    async def on_ws_connect(
-        self, context: Context
-    ) -> UnsetType | dict[str, object] | None:
-        params = context.connection_params
-        authorization = (
-            params.get("authorization") if isinstance(params, dict) else None
-        )
-        if not isinstance(authorization, str):
-            raise ConnectionRejectionError  # closes the socket with 4403
-        try:
-            context.authenticate(authorization)
-        except Unauthenticated as exc:
-            raise ConnectionRejectionError from exc
-        return cast("UnsetType", UNSET)  # acknowledge with no payload
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app for these settings; nothing is opened until its lifespan starts."""
     settings = settings or get_settings()
+    configure_logging(settings)
     app = FastAPI(
         title="Sentichat",
         lifespan=_lifespan(settings),
@@ -62,13 +43,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(
         SentichatRouter(
-            schema,
+            create_schema(settings),
             context_getter=get_context,
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
             connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
+            max_subscriptions_per_connection=settings.ws_max_operations,
+            allowed_origins=settings.allowed_origins,
             allow_queries_via_get=False,
             keep_alive=True,
             keep_alive_interval=KEEP_ALIVE_SECONDS,
+            ws_max_message_bytes=settings.ws_max_message_bytes,
         ),
         prefix="/graphql",
     )
@@ -78,6 +63,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"])
     # Every method, so that a GET is answered 405 (or 404), not by the web client.
     app.add_route("/pusher/auth", pusher_auth, methods=list(HTTP_METHODS))
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     app.add_middleware(CountConnections, connections=metrics.connections)
     mount_web_client(app, settings.web_dist)  # last: it answers every other path
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypeAlias
 
 import strawberry
@@ -11,6 +12,7 @@ from strawberry.fastapi import BaseContext
 
 from graph.sentiment import Thresholds
 from graph.services import Services
+from graph.services.throttle import address_key
 from graph.settings import Settings
 
 
@@ -24,25 +26,34 @@ class Context(BaseContext):
     """
 
     def __init__(
-        self, services: Services, settings: Settings, authorization: str | None
+        self,
+        services: Services,
+        settings: Settings,
+        authorization: str | None,
+        client_host: str | None = None,
     ) -> None:
         super().__init__()
         self.services = services
         self.settings = settings
         self.thresholds = Thresholds.from_settings(settings)
+        # What rate limits key a client by (`--proxy-headers` makes it the
+        # address a trusted proxy forwarded).
+        self.client_address = address_key(client_host)
         self._authorization = authorization
         self._user_id: int | None = None
+        self.expires_at: datetime | None = None
 
     def viewer_id(self) -> int:
         """The caller's user id, from the token; Unauthenticated without one."""
         if self._user_id is None:
             tokens = self.services.tokens
-            self._user_id = tokens.verify_header(self._authorization)
+            self._user_id = tokens.verify_header(self._authorization).user_id
         return self._user_id
 
     def authenticate(self, authorization: str) -> None:
         """Sign in a WebSocket from its `connection_init` payload."""
-        self._user_id = self.services.tokens.verify_header(authorization)
+        bearer = self.services.tokens.verify_header(authorization)
+        self._user_id, self.expires_at = bearer.user_id, bearer.expires_at
 
 
 Info: TypeAlias = strawberry.Info[Context, None]
@@ -54,4 +65,5 @@ async def get_context(connection: HTTPConnection) -> Context:
     header = None
     if not isinstance(connection, WebSocket):
         header = connection.headers.get("authorization")
-    return Context(state.services, state.settings, header)
+    host = connection.client.host if connection.client else None
+    return Context(state.services, state.settings, header, host)

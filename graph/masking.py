@@ -80,14 +80,14 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        self._process(self.execution_context.result)
+        self.process(self.execution_context.result)
 
     def on_stream_result(self, result: object) -> Iterator[None]:
-        self._process(result)
+        self.process(result)
         yield
 
     @staticmethod
-    def _process(result: object) -> None:
+    def process(result: object) -> None:
         errors = getattr(result, "errors", None)
         if errors:
             result.errors = [public_error(error) for error in errors]  # type: ignore[attr-defined]
@@ -112,7 +112,7 @@ class SentichatSchema(Schema):
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
         allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
-        return await super().execute(
+        result = await super().execute(
             query,
             variable_values,
             context_value,
@@ -121,6 +121,10 @@ class SentichatSchema(Schema):
             allowed - {OperationType.SUBSCRIPTION},
             operation_extensions,
         )
+        # Some refusals (a syntax error, for one) are built after the
+        # extensions' on_operation has finished, so ErrorCodes never saw them.
+        ErrorCodes.process(result)
+        return result
 
     def process_errors(
         self,

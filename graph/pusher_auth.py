@@ -5,7 +5,8 @@ headers its `channelAuthorization` option names; here that is the caller's
 `Authorization: Bearer <token>`. The answer is `{"auth": "<key>:<signature>"}`
 for the caller's own channels; anything else is refused with a status and a
 sentence: 401 no or bad token, 400 malformed input, 403 not the caller's
-channel, 404 when Pusher is not configured.
+channel, 404 when Pusher is not configured, 429 (with Retry-After) past the
+caller's rate.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from db.errors import is_unavailable
 from graph.errors import (
     BadUserInput,
     Forbidden,
+    RateLimited,
     ServiceUnavailable,
     Unauthenticated,
 )
@@ -56,14 +58,17 @@ async def _authorize(request: Request) -> str:
     if request.method != "POST":
         raise _Refused(405, "Use POST.", Allow="POST")
     try:
-        user_id = services.tokens.verify_header(request.headers.get("authorization"))
+        bearer = services.tokens.verify_header(request.headers.get("authorization"))
     except Unauthenticated as exc:
         raise _Refused(401, exc.message, **{"WWW-Authenticate": "Bearer"}) from exc
     fields = _form(await _body(request))
     try:
         return await channel_auth.authorize(
-            user_id, fields["socket_id"], fields["channel_name"]
+            bearer.user_id, fields["socket_id"], fields["channel_name"]
         )
+    except RateLimited as exc:
+        retry_after = str(exc.extensions["retryAfter"])
+        raise _Refused(429, exc.message, **{"Retry-After": retry_after}) from exc
     except BadUserInput as exc:
         raise _Refused(400, exc.message) from exc
     except Forbidden as exc:

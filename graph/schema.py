@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from graphql import ASTValidationRule
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
 
 from graph.masking import ErrorCodes, SentichatSchema
+from graph.query_limits import alias_limit, depth_limit
 from graph.resolvers import accounts as accounts_resolvers
 from graph.resolvers import chats as chats_resolvers
 from graph.resolvers import messages as messages_resolvers
+from graph.settings import Settings
 from graph.types import AuthPayload, Chat, Message, User
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
@@ -23,7 +36,7 @@ class Query:
     )
     users: list[User] = strawberry.field(
         resolver=accounts_resolvers.users,
-        description="Every user but the caller, by username.",
+        description="Every user but the caller, by username, a page at a time.",
     )
     chats: list[Chat] = strawberry.field(
         resolver=chats_resolvers.chats,
@@ -69,16 +82,41 @@ class Subscription:
 # the same few operations over and over. Both caches are LRU-bounded.
 DOCUMENT_CACHE_SIZE = 512
 
-schema = SentichatSchema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    extensions=[
+
+def create_schema(settings: Settings) -> SentichatSchema:
+    """The schema with the settings' query limits; production hides its shape.
+
+    In production a client cannot introspect the schema, and an unknown field
+    gets no "did you mean" hint: neither helps a legitimate client, which is
+    built against the committed schema.graphql.
+    """
+    # The rule classes are made once: the validation cache is keyed by them.
+    rules: list[type[ASTValidationRule]] = [
+        alias_limit(settings.query_max_aliases),
+        depth_limit(settings.query_max_depth),
+    ]
+    if settings.production:
+        rules += DisableIntrospection().validation_rules
+    # Factories: an extension instance holds one operation's state.
+    extensions: list[Callable[[], SchemaExtension]] = [
         ErrorCodes,
-        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
-    ],
-)
+        # Counted while parsing, so an oversized document is never built.
+        partial(MaxTokensLimiter, max_token_count=settings.query_max_tokens),
+        partial(AddValidationRules, rules),
+        partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
+        partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
+    ]
+    return SentichatSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=settings.production),
+    )
+
+
+# With the default limits, for the SDL snapshot and tests that need no app.
+schema = create_schema(Settings.model_construct())
 
 
 def export_sdl() -> str:

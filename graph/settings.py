@@ -3,18 +3,69 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 logger = logging.getLogger(__name__)
 
 MIN_SECRET_BYTES = 32
 # Where `make web` builds the client (the checkout's frontend/dist).
 DEFAULT_WEB_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
+
+
+RATE = re.compile(r"(?P<count>[0-9]{1,9})/(?P<amount>[0-9]{0,9})(?P<unit>[smh]?)")
+UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """At most `count` requests per `period` seconds, all of them at once if need be."""
+
+    count: int
+    period: float
+
+    @classmethod
+    def parse(cls, value: object) -> Rate:
+        """`"30/m"`, `"10/10s"`, `"5/h"` or `"100/60"` (seconds)."""
+        if isinstance(value, Rate):
+            return value
+        match = RATE.fullmatch(str(value).strip())
+        if match is None or not (match["amount"] or match["unit"]):
+            msg = f"a rate is <count>/<period>, such as 30/m or 10/10s, not {value!r}"
+            raise ValueError(msg)
+        amount = int(match["amount"] or 1) * UNIT_SECONDS[match["unit"]]
+        if int(match["count"]) < 1 or amount < 1:
+            msg = f"a rate needs a count and a period of at least 1, not {value!r}"
+            raise ValueError(msg)
+        return cls(int(match["count"]), float(amount))
+
+    @property
+    def interval(self) -> float:
+        """Seconds between requests at the sustained rate."""
+        return self.period / self.count
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.period:g}s"
+
+
+RateSetting = Annotated[Rate, NoDecode, BeforeValidator(Rate.parse)]
+
+
+def _origins(value: object) -> object:
+    # ALLOWED_ORIGINS=https://a.example,https://b.example
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+Origins = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_origins)]
 
 
 class Settings(BaseSettings):
@@ -35,7 +86,10 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8)
     argon2_parallelism: int = Field(default=1, ge=1)
-    password_hash_concurrency: int = Field(default=4, ge=1)
+    password_hash_concurrency: int = Field(default=2, ge=1)
+    # Logins and registrations waiting for a hashing slot; more are refused
+    # with RATE_LIMITED rather than queued without bound.
+    password_hash_queue: int = Field(default=32, ge=0)
 
     sentiment_positive_above: float = 0.5
     sentiment_negative_below: float = 0.0
@@ -54,6 +108,36 @@ class Settings(BaseSettings):
 
     # The built web client served at /.
     web_dist: Path = DEFAULT_WEB_DIST
+
+    # Production: no introspection, no field suggestions, no GraphiQL (unless
+    # GRAPHIQL is set), JSON logs (unless LOG_FORMAT is set).
+    production: bool = False
+    graphiql: bool | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] | None = None
+    # Browser origins other than the server's own that may call the API (CORS)
+    # and open its WebSocket; same-origin pages always may.
+    allowed_origins: Annotated[
+        tuple[str, ...], NoDecode, BeforeValidator(_origins)
+    ] = ()
+
+    # Request bounds.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    ws_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
+    ws_max_operations: int = Field(default=200, ge=1)
+    query_max_depth: int = Field(default=10, ge=2)
+    query_max_aliases: int = Field(default=15, ge=0)
+    query_max_tokens: int = Field(default=1000, ge=100)
+
+    # Rate limits: <count>/<period>, e.g. 30/m. Shared through Redis when
+    # BROADCAST_URL is redis://, per process otherwise.
+    rate_login_per_address: RateSetting = Rate(30, 60)
+    rate_login_per_username: RateSetting = Rate(10, 300)
+    rate_register_per_address: RateSetting = Rate(20, 3600)
+    rate_register_per_username: RateSetting = Rate(5, 300)
+    rate_send_message_per_user: RateSetting = Rate(60, 60)
+    rate_request_chat_per_user: RateSetting = Rate(30, 60)
+    rate_pusher_auth_per_user: RateSetting = Rate(300, 60)
 
     apply_migrations: bool | None = None
     db_command_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -120,6 +204,14 @@ class Settings(BaseSettings):
             msg = "Pusher needs PUSHER_CLUSTER, or PUSHER_HOST (with PUSHER_PORT)"
             raise ValueError(msg)
         return self
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return not self.production if self.graphiql is None else self.graphiql
+
+    @property
+    def json_logs(self) -> bool:
+        return self.production if self.log_format is None else self.log_format == "json"
 
     @property
     def pusher_enabled(self) -> bool:

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from graph.services import Services, open_services
-from graph.settings import DEFAULT_WEB_DIST, Settings
+from graph.settings import DEFAULT_WEB_DIST, Rate, Settings
 from tests.support import figures
 from tests.support.api import Api
 from tests.support.fake_pusher import FakePusher
 from tests.support.remote import TEST_SECRET
-from tests.support.server import Server
+from tests.support.server import RATE_LIMITS, Server
 from tests.support.services import (
     IN_CI,
     empty_tables,
@@ -40,6 +40,9 @@ async def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return await migrated_sqlite(str(tmp_path_factory.mktemp("sqlite") / "test.db"))
 
 
+UNLIMITED = Rate(1_000_000, 1)
+
+
 def make_settings(database_url: str, broadcast_url: str) -> Settings:
     return Settings(
         database_url=database_url,
@@ -47,7 +50,7 @@ def make_settings(database_url: str, broadcast_url: str) -> Settings:
         broadcast_prefix=f"test-{uuid.uuid4().hex[:8]}:",
         jwt_secret=TEST_SECRET,
         apply_migrations=False,
-    )
+    ).model_copy(update={f"rate_{name}": UNLIMITED for name in RATE_LIMITS})
 
 
 @pytest.fixture(params=["postgres+redis", "sqlite+memory"], scope="session")

@@ -1,16 +1,33 @@
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
+
 from graph.context import Info
+from graph.resolvers.arguments import optional
 from graph.types import AuthPayload, User
+
+DEFAULT_FIRST = 200
+
+First = Annotated[
+    int, strawberry.argument(description="At most this many users, max 500.")
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="Only users whose username sorts after this."),
+]
 
 
 async def register(info: Info, username: str, password: str) -> AuthPayload:
-    auth = await info.context.services.accounts.register(username, password)
+    accounts = info.context.services.accounts
+    auth = await accounts.register(username, password, info.context.client_address)
     return AuthPayload.from_record(auth)
 
 
 async def login(info: Info, username: str, password: str) -> AuthPayload:
-    auth = await info.context.services.accounts.login(username, password)
+    accounts = info.context.services.accounts
+    auth = await accounts.login(username, password, info.context.client_address)
     return AuthPayload.from_record(auth)
 
 
@@ -19,7 +36,10 @@ async def me(info: Info) -> User:
     return User.from_record(await info.context.services.accounts.get_user(user_id))
 
 
-async def users(info: Info) -> list[User]:
+async def users(
+    info: Info, first: First = DEFAULT_FIRST, after: After = strawberry.UNSET
+) -> list[User]:
     user_id = info.context.viewer_id()
-    others = await info.context.services.accounts.list_others(user_id)
+    accounts = info.context.services.accounts
+    others = await accounts.list_others(user_id, first, optional(after))
     return [User.from_record(user) for user in others]

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.migrations import upgrade_to_head
 from db.session import create_engine, create_sessionmaker
+from graph.ratelimit import RateLimiter, create_rate_limiter
 from graph.realtime import EventBus, create_event_bus
 from graph.realtime.pusher import Backoff, PusherClient, PusherConfig, PusherFanout
 from graph.sentiment import Thresholds
@@ -22,6 +23,7 @@ from graph.services.health import HealthService
 from graph.services.messages import MessageService
 from graph.services.publishing import Publisher
 from graph.services.security import Passwords, Tokens
+from graph.services.throttle import Throttle
 from graph.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ class Services:
     messages: MessageService
     health: HealthService
     tokens: Tokens
+    passwords: Passwords
+    throttle: Throttle
     bus: EventBus
     # Both None unless the PUSHER_* settings are present.
     pusher: PusherFanout | None = None
@@ -44,20 +48,25 @@ def build_services(
     sessions: async_sessionmaker[AsyncSession],
     bus: EventBus,
     settings: Settings,
+    limiter: RateLimiter,
     pusher: PusherFanout | None = None,
 ) -> Services:
     tokens = Tokens(settings)
+    passwords = Passwords(settings)
+    throttle = Throttle(limiter, settings)
     publisher = Publisher(bus, pusher, Thresholds.from_settings(settings))
     channel_auth = None
     if pusher is not None:
         config = pusher.client.config
-        channel_auth = ChannelAuthService(sessions, config.key, config.secret)
+        channel_auth = ChannelAuthService(sessions, throttle, config.key, config.secret)
     return Services(
-        accounts=AccountService(sessions, Passwords(settings), tokens),
-        chats=ChatService(sessions, bus, publisher),
-        messages=MessageService(sessions, bus, publisher, settings),
+        accounts=AccountService(sessions, passwords, tokens, throttle),
+        chats=ChatService(sessions, bus, publisher, throttle),
+        messages=MessageService(sessions, bus, publisher, throttle, settings),
         health=HealthService(sessions, bus),
         tokens=tokens,
+        passwords=passwords,
+        throttle=throttle,
         bus=bus,
         pusher=pusher,
         channel_auth=channel_auth,
@@ -110,14 +119,24 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         inbox_capacity=settings.subscription_buffer,
     )
     await bus.connect()
+    limiter = create_rate_limiter(
+        settings.broadcast_url,
+        prefix=settings.broadcast_prefix,
+        timeout=settings.broadcast_timeout_seconds,
+    )
     pusher = create_pusher_fanout(settings)
     if pusher is not None:
         await pusher.start()
+    services = build_services(
+        create_sessionmaker(engine), bus, settings, limiter, pusher
+    )
     try:
-        yield build_services(create_sessionmaker(engine), bus, settings, pusher)
+        yield services
     finally:
         if pusher is not None:
             await pusher.stop(settings.pusher_drain_seconds)
+        services.passwords.close()
+        await limiter.close()
         await bus.disconnect()
         await engine.dispose()
 

@@ -12,8 +12,11 @@ from graph.errors import BadUserInput, Unauthenticated
 from graph.records import AuthRecord, UserRecord
 from graph.services.security import Passwords, Tokens
 from graph.services.text import is_storable
+from graph.services.throttle import Limit, Throttle, username_key
 
-USERNAME = re.compile(r"[A-Za-z0-9_.-]{3,32}")
+USERNAME_MAX = 32
+USERNAME = re.compile(rf"[A-Za-z0-9_.-]{{3,{USERNAME_MAX}}}")
+MAX_USERS_PAGE = 500
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 WRONG_LOGIN = "Wrong username or password."
 
@@ -30,14 +33,23 @@ class AccountService:
         sessions: async_sessionmaker[AsyncSession],
         passwords: Passwords,
         tokens: Tokens,
+        throttle: Throttle,
     ) -> None:
         self._sessions = sessions
         self._passwords = passwords
         self._tokens = tokens
+        self._throttle = throttle
 
-    async def register(self, username: str, password: str) -> AuthRecord:
+    async def register(self, username: str, password: str, address: str) -> AuthRecord:
+        """A new account, signed in. Limited per client address and per username."""
+        await self._throttle.check(Limit.REGISTER_PER_ADDRESS, address)
         _check_username(username)
         _check_password(password)
+        await self._throttle.check(Limit.REGISTER_PER_USERNAME, username_key(username))
+        async with self._sessions() as session:
+            taken = await queries.get_user_by_username(session, username)
+        if taken is not None:  # refused before paying for a hash
+            raise BadUserInput("That username is taken.", field="username")
         password_hash = await self._passwords.hash(password)
         async with self._sessions.begin() as session:
             user = await queries.insert_user(
@@ -47,11 +59,18 @@ class AccountService:
             raise BadUserInput("That username is taken.", field="username")
         return self._signed_in(user)
 
-    async def login(self, username: str, password: str) -> AuthRecord:
-        """The same refusal, at the same cost, whether or not the user exists."""
+    async def login(self, username: str, password: str, address: str) -> AuthRecord:
+        """The same refusal, at the same cost, whether or not the user exists.
+
+        Attempts are limited per client address, and per username, so a burst
+        against one account locks that account out for a while wherever it
+        comes from; an attempt is counted before its password is checked.
+        """
+        await self._throttle.check(Limit.LOGIN_PER_ADDRESS, address)
         plausible = len(password) <= PASSWORD_MAX and is_storable(password)
         if not USERNAME.fullmatch(username) or not plausible:
             raise Unauthenticated(WRONG_LOGIN)
+        await self._throttle.check(Limit.LOGIN_PER_USERNAME, username_key(username))
         async with self._sessions() as session:
             user = await queries.get_user_by_username(session, username)
         password_hash = user.password_hash if user is not None else None
@@ -67,10 +86,21 @@ class AccountService:
             raise Unauthenticated("This account no longer exists.")
         return user_record(user)
 
-    async def list_others(self, user_id: int) -> list[UserRecord]:
-        """Every user but the caller, ordered by username."""
+    async def list_others(
+        self, user_id: int, first: int, after: str | None = None
+    ) -> list[UserRecord]:
+        """Up to `first` users but the caller, by username, after `after`."""
+        if not 1 <= first <= MAX_USERS_PAGE:
+            raise BadUserInput(f"`first` is 1 to {MAX_USERS_PAGE}.", field="first")
+        if after is not None and len(after) > USERNAME_MAX:
+            raise BadUserInput(
+                f"`after` is a username, at most {USERNAME_MAX} characters.",
+                field="after",
+            )
         async with self._sessions() as session:
-            users = await queries.list_users_except(session, user_id)
+            users = await queries.list_users_except(
+                session, user_id, after=after, limit=first
+            )
         return [user_record(user) for user in users]
 
     def _signed_in(self, user: User) -> AuthRecord:

@@ -13,6 +13,7 @@ from graph.realtime.pusher import (
     is_channel_name,
     is_socket_id,
 )
+from graph.services.throttle import Limit, Throttle
 
 
 class ChannelAuthService:
@@ -25,9 +26,14 @@ class ChannelAuthService:
     """
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], key: str, secret: str
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        throttle: Throttle,
+        key: str,
+        secret: str,
     ) -> None:
         self._sessions = sessions
+        self._throttle = throttle
         self._key = key
         self._secret = secret
 
@@ -44,6 +50,7 @@ class ChannelAuthService:
                 "digits or -_=@,.; characters.",
                 field="channel_name",
             )
+        await self._throttle.check(Limit.PUSHER_AUTH_PER_USER, user_id)
         if not await self._may_subscribe(user_id, channel_name):
             raise Forbidden("You may not subscribe to this channel.")
         return channel_auth(self._key, self._secret, socket_id, channel_name)

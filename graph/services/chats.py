@@ -13,6 +13,7 @@ from graph.realtime import EventBus, Gap, chat_channel
 from graph.records import ChatRecord
 from graph.services.accounts import user_record
 from graph.services.publishing import Publisher
+from graph.services.throttle import Limit, Throttle
 
 MAX_CHATS_PAGE = 500
 
@@ -23,19 +24,23 @@ class ChatService:
         sessions: async_sessionmaker[AsyncSession],
         bus: EventBus,
         publisher: Publisher,
+        throttle: Throttle,
     ) -> None:
         self._sessions = sessions
         self._bus = bus
         self._publisher = publisher
+        self._throttle = throttle
 
     async def request_chat(self, user_id: int, to_user_id: int) -> ChatRecord:
         """Create or reuse the pair's channel, then notify the other user.
 
         The pair is unique in the database, so concurrent requests from both
         sides end with one chat. The notification goes out after the commit.
+        Each call notifies, so calls are limited per user.
         """
         if to_user_id == user_id:
             raise BadUserInput("You cannot open a chat with yourself.", field="toUser")
+        await self._throttle.check(Limit.REQUEST_CHAT_PER_USER, user_id)
         async with self._sessions.begin() as session:
             caller = await queries.get_user(session, user_id)
             other = await queries.get_user(session, to_user_id)

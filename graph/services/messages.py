@@ -21,6 +21,7 @@ from graph.services.accounts import user_record
 from graph.services.membership import member_pair
 from graph.services.publishing import Publisher
 from graph.services.text import is_storable
+from graph.services.throttle import Limit, Throttle
 from graph.settings import Settings
 
 CLIENT_ID = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
@@ -82,11 +83,13 @@ class MessageService:
         sessions: async_sessionmaker[AsyncSession],
         bus: EventBus,
         publisher: Publisher,
+        throttle: Throttle,
         settings: Settings,
     ) -> None:
         self._sessions = sessions
         self._bus = bus
         self._publisher = publisher
+        self._throttle = throttle
         self._settings = settings
 
     async def send(
@@ -96,6 +99,8 @@ class MessageService:
         self._check_text(text)
         if client_id is not None:
             _check_client_id(client_id)
+        await self._throttle.check(Limit.SEND_MESSAGE_PER_USER, sender_id)
+        if client_id is not None:
             sent = await self._find_sent(sender_id, client_id, pair, text)
             if sent is not None:
                 return sent

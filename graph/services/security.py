@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import jwt
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from graph.errors import Unauthenticated
+from graph.errors import RateLimited, Unauthenticated
 from graph.records import parse_id
 from graph.settings import Settings
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "iss", "aud"]
 MAX_HEADER_CHARS = 4096
+BUSY_RETRY_AFTER_SECONDS = 1
+
+T = TypeVar("T")
 
 
 class Passwords:
-    """argon2id hashing in worker threads, a bounded number at a time.
+    """argon2id hashing on its own threads, a bounded number at a time.
 
-    Hashing is deliberately expensive; the semaphore keeps a burst of logins
-    from taking every core and `memory_kib` times the burst in memory.
+    Hashing is deliberately expensive. `concurrency` threads keep a burst of
+    logins from taking every core (and `memory_kib` times the burst in
+    memory); at most `queue` more wait for one, and beyond that a login is
+    refused at once with RATE_LIMITED instead of waiting without bound. A
+    slot is freed when its hash finishes, even if the request that asked for
+    it has gone.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -32,26 +43,54 @@ class Passwords:
             parallelism=settings.argon2_parallelism,
             type=Type.ID,
         )
-        self._slots = asyncio.Semaphore(settings.password_hash_concurrency)
+        self._threads = ThreadPoolExecutor(
+            settings.password_hash_concurrency, thread_name_prefix="argon2"
+        )
+        self._capacity = (
+            settings.password_hash_concurrency + settings.password_hash_queue
+        )
+        self.pending = 0
         # Verified against when the user does not exist, so a failed login
         # costs the same either way and does not reveal who is registered.
         self._decoy = self._hasher.hash("decoy password, never matches")
 
     async def hash(self, password: str) -> str:
-        async with self._slots:
-            return await asyncio.to_thread(self._hasher.hash, password)
+        return await self._run(self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        async with self._slots:
-            return await asyncio.to_thread(
-                self._verify, password_hash or self._decoy, password
+        return await self._run(self._verify, password_hash or self._decoy, password)
+
+    async def _run(self, function: Callable[..., T], *args: str) -> T:
+        if self.pending >= self._capacity:
+            raise RateLimited(
+                "Too many sign-ins at once; try again in a second.",
+                BUSY_RETRY_AFTER_SECONDS,
             )
+        loop = asyncio.get_running_loop()
+        self.pending += 1
+        job: Future[T] = self._threads.submit(function, *args)
+        job.add_done_callback(lambda _: _call_soon(loop, self._finished))
+        return await asyncio.wrap_future(job)
+
+    def _finished(self) -> None:
+        self.pending -= 1
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
             return self._hasher.verify(password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
+
+
+@dataclass(frozen=True, slots=True)
+class Bearer:
+    """Who a valid token speaks for, and until when."""
+
+    user_id: int
+    expires_at: datetime
 
 
 class Tokens:
@@ -74,8 +113,8 @@ class Tokens:
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
-    def verify(self, token: str) -> int:
-        """The user id the token was issued to; Unauthenticated otherwise."""
+    def verify(self, token: str) -> Bearer:
+        """Who the token was issued to; Unauthenticated otherwise."""
         try:
             claims = jwt.decode(
                 token,
@@ -85,12 +124,13 @@ class Tokens:
                 issuer=self._issuer,
                 options={"require": REQUIRED_CLAIMS},
             )
-            return _user_id(claims["sub"])
-        except jwt.PyJWTError as exc:
+            expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+        except (jwt.PyJWTError, TypeError, ValueError, OverflowError) as exc:
             raise Unauthenticated("Invalid or expired token.") from exc
+        return Bearer(_user_id(claims["sub"]), expires_at)
 
-    def verify_header(self, authorization: str | None) -> int:
-        """The user id of an `Authorization: Bearer <token>` value."""
+    def verify_header(self, authorization: str | None) -> Bearer:
+        """Who an `Authorization: Bearer <token>` value speaks for."""
         if not authorization:
             raise Unauthenticated("Authentication required.")
         if len(authorization) > MAX_HEADER_CHARS:
@@ -99,6 +139,12 @@ class Tokens:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Use an `Authorization: Bearer <token>` header.")
         return self.verify(token.strip())
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    # From a hashing thread; the loop may have closed while it hashed.
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(callback)
 
 
 def _user_id(subject: object) -> int:

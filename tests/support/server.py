@@ -15,6 +15,19 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
+RATE_LIMITS = (
+    "login_per_address",
+    "login_per_username",
+    "register_per_address",
+    "register_per_username",
+    "send_message_per_user",
+    "request_chat_per_user",
+    "pusher_auth_per_user",
+)
+# Tests register, log in and send far faster than people do, all from one
+# address; the rate-limit tests set the limits they exercise themselves.
+UNLIMITED = "1000000/1s"
+UNLIMITED_RATES = {f"RATE_{name.upper()}": UNLIMITED for name in RATE_LIMITS}
 
 
 def free_port() -> int:
@@ -51,6 +64,7 @@ class Server:
         environment = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(ROOT),
+            **UNLIMITED_RATES,
             **self.env,
         }
         with self.log_path.open("ab") as log:

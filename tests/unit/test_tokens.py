@@ -30,13 +30,13 @@ def claims(**overrides: Any) -> dict[str, Any]:
 def test_an_issued_token_verifies_to_its_user() -> None:
     tokens = Tokens(SETTINGS)
 
-    assert tokens.verify(tokens.issue(42)) == 42
+    assert tokens.verify(tokens.issue(42)).user_id == 42
 
 
 def test_a_bearer_header_verifies() -> None:
     tokens = Tokens(SETTINGS)
 
-    assert tokens.verify_header(f"Bearer {tokens.issue(7)}") == 7
+    assert tokens.verify_header(f"Bearer {tokens.issue(7)}").user_id == 7
 
 
 def test_an_expired_token_is_refused() -> None:

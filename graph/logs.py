@@ -1,0 +1,45 @@
+"""Logging for `uvicorn graph.app:app`: Sentichat's records, readable or JSON.
+
+Uvicorn configures only its own loggers, so without this the application's
+INFO records (refusals, retries, start-up lines) are lost and its warnings
+print bare. When something else has configured the root logger already (a
+test runner, a host application) it is left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from graph.settings import Settings
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(settings: Settings) -> None:
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler()
+    formatter = (
+        JsonFormatter() if settings.json_logs else logging.Formatter(TEXT_FORMAT)
+    )
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)

@@ -1,0 +1,66 @@
+"""GCRA in the process: one float per recently seen key."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from graph.settings import Rate
+
+DEFAULT_MAX_KEYS = 100_000
+
+
+def gcra(tat: float, now: float, rate: Rate) -> tuple[float, float]:
+    """`(new_tat, wait)`: `wait` is 0.0 when the request is allowed.
+
+    A refused request leaves the TAT where it was, so hammering a limit does
+    not push the next allowed request further away.
+    """
+    tat = max(tat, now)
+    wait = tat - now - (rate.period - rate.interval)
+    if wait > 0:
+        return tat, wait
+    return tat + rate.interval, 0.0
+
+
+class MemoryRateLimiter:
+    """TATs in an LRU-ordered dict, bounded, pruned of spent keys as it goes.
+
+    A key whose TAT has passed is the same as a key never seen, so dropping it
+    loses nothing; past `max_keys` live keys the least recently used go first.
+    """
+
+    def __init__(
+        self,
+        max_keys: int = DEFAULT_MAX_KEYS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._tats: OrderedDict[str, float] = OrderedDict()
+        self._max_keys = max_keys
+        self._clock = clock
+
+    async def hit(self, key: str, rate: Rate) -> float:
+        return self.hit_now(key, rate)
+
+    def hit_now(self, key: str, rate: Rate) -> float:
+        now = self._clock()
+        tat, wait = gcra(self._tats.get(key, now), now, rate)
+        if wait == 0.0:
+            self._tats[key] = tat
+            self._tats.move_to_end(key)
+            self._prune(now)
+        return wait
+
+    def __len__(self) -> int:
+        return len(self._tats)
+
+    def _prune(self, now: float) -> None:
+        while self._tats:
+            key, tat = next(iter(self._tats.items()))
+            if tat > now and len(self._tats) <= self._max_keys:
+                return
+            del self._tats[key]
+
+    async def close(self) -> None:
+        self._tats.clear()

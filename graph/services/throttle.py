@@ -1,0 +1,91 @@
+"""Request rates: who may do what how often, and the refusal when they may not."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections import Counter
+from enum import StrEnum
+
+from graph.errors import RateLimited
+from graph.ratelimit import RateLimiter
+from graph.settings import Rate, Settings
+
+UNKNOWN_ADDRESS = "unknown"
+
+
+class Limit(StrEnum):
+    LOGIN_PER_ADDRESS = "login:address"
+    LOGIN_PER_USERNAME = "login:username"
+    REGISTER_PER_ADDRESS = "register:address"
+    REGISTER_PER_USERNAME = "register:username"
+    SEND_MESSAGE_PER_USER = "send_message:user"
+    REQUEST_CHAT_PER_USER = "request_chat:user"
+    PUSHER_AUTH_PER_USER = "pusher_auth:user"
+
+
+REFUSALS = {
+    Limit.LOGIN_PER_ADDRESS: "Too many sign-in attempts from your address.",
+    Limit.LOGIN_PER_USERNAME: "Too many sign-in attempts for this username.",
+    Limit.REGISTER_PER_ADDRESS: "Too many registrations from your address.",
+    Limit.REGISTER_PER_USERNAME: "Too many attempts to register this username.",
+    Limit.SEND_MESSAGE_PER_USER: "You are sending messages too fast.",
+    Limit.REQUEST_CHAT_PER_USER: "You are opening chats too fast.",
+    Limit.PUSHER_AUTH_PER_USER: "Too many channel authorizations.",
+}
+
+
+def address_key(host: str | None) -> str:
+    """The key a client address is limited by: an IPv6 client by its /64.
+
+    One IPv6 host usually holds a whole /64, so limiting single addresses
+    would let it pick a fresh one per request.
+    """
+    if not host:
+        return UNKNOWN_ADDRESS
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return UNKNOWN_ADDRESS
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def username_key(username: str) -> str:
+    # Usernames are unique in any letter case, so their limits are too.
+    return username.casefold()
+
+
+class Throttle:
+    """Counts requests against the configured rates; refuses with RATE_LIMITED.
+
+    `refused` counts refusals by limit, for /metrics.
+    """
+
+    def __init__(self, limiter: RateLimiter, settings: Settings) -> None:
+        self._limiter = limiter
+        self._rates: dict[Limit, Rate] = {
+            Limit.LOGIN_PER_ADDRESS: settings.rate_login_per_address,
+            Limit.LOGIN_PER_USERNAME: settings.rate_login_per_username,
+            Limit.REGISTER_PER_ADDRESS: settings.rate_register_per_address,
+            Limit.REGISTER_PER_USERNAME: settings.rate_register_per_username,
+            Limit.SEND_MESSAGE_PER_USER: settings.rate_send_message_per_user,
+            Limit.REQUEST_CHAT_PER_USER: settings.rate_request_chat_per_user,
+            Limit.PUSHER_AUTH_PER_USER: settings.rate_pusher_auth_per_user,
+        }
+        self.refused: Counter[Limit] = Counter()
+
+    async def check(self, limit: Limit, key: str | int) -> None:
+        """Count one request by `key`; RateLimited when over the limit."""
+        wait = await self._limiter.hit(f"{limit}:{key}", self._rates[limit])
+        if wait <= 0:
+            return
+        self.refused[limit] += 1
+        retry_after = max(1, math.ceil(wait))
+        raise RateLimited(
+            f"{REFUSALS[limit]} Try again in {retry_after} s.", retry_after
+        )
+
+    async def close(self) -> None:
+        await self._limiter.close()

@@ -1,0 +1,84 @@
+"""Strawberry's FastAPI router, strict about what it parses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.types.unset import UNSET, UnsetType
+
+from graph.context import Context
+from graph.errors import Unauthenticated
+from graph.transport.websocket import BoundedWebSocketAdapter, SentichatTransportWS
+
+JSON = "application/json"
+NOT_AN_OBJECT = (
+    'The body is one JSON object, such as {"query": "{ me { id } }"}; '
+    "batches are not accepted."
+)
+
+
+class SentichatRouter(GraphQLRouter[Context, None]):
+    """GraphQL over HTTP and graphql-transport-ws, signed in by connection_init."""
+
+    graphql_transport_ws_handler_class = SentichatTransportWS
+    websocket_adapter_class = BoundedWebSocketAdapter
+
+    def __init__(self, *args: Any, ws_max_message_bytes: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ws_max_message_bytes = ws_max_message_bytes
+
+    async def on_ws_connect(
+        self, context: Context
+    ) -> UnsetType | dict[str, object] | None:
+        params = context.connection_params
+        authorization = (
+            params.get("authorization") if isinstance(params, dict) else None
+        )
+        if not isinstance(authorization, str):
+            raise ConnectionRejectionError  # closes the socket with 4403
+        try:
+            context.authenticate(authorization)
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError from exc
+        return cast("UnsetType", UNSET)  # acknowledge with no payload
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if content_type != JSON:
+                raise HTTPException(415, f"Send the request as {JSON}.")
+        data = await super().parse_http_body(request)
+        name = getattr(data, "operation_name", None)
+        if name is not None and not isinstance(name, str):
+            raise HTTPException(400, "`operationName` is a string or null.")
+        return data
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """An HTTP body: one JSON object, or 400."""
+        try:
+            value = self.decode_json(data)
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, "The body is not valid UTF-8 JSON.") from exc
+        if not isinstance(value, dict):
+            raise HTTPException(400, NOT_AN_OBJECT)
+        return value
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON, or JSONDecodeError for anything json.loads would choke on.
+
+        Invalid UTF-8 and nesting deeper than the parser's recursion limit
+        raise other errors from json.loads, which would reach the client as
+        a 500 (HTTP) or kill the socket (WebSocket).
+        """
+        try:
+            return json.loads(data)
+        except (UnicodeDecodeError, RecursionError) as exc:
+            raise json.JSONDecodeError(type(exc).__name__, "", 0) from exc
