@@ -15,6 +15,19 @@ from datetime import UTC, datetime
 from graph.settings import Settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# uvicorn's websockets-sansio logs a client's invalid UTF-8 text frame as an
+# exception, with a traceback, although it only closes that socket with 1007.
+CLIENT_FAULTS = ("Invalid UTF-8 sequence received from client.",)
+
+
+class ClientFaultsAreWarnings(logging.Filter):
+    """A malformed frame is the client's fault: one warning line, no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg in CLIENT_FAULTS:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,6 +46,9 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(settings: Settings) -> None:
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, ClientFaultsAreWarnings) for f in uvicorn_errors.filters):
+        uvicorn_errors.addFilter(ClientFaultsAreWarnings())
     root = logging.getLogger()
     if root.handlers:
         return

@@ -16,8 +16,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema import Schema
+from strawberry.schema.exceptions import (
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+)
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -31,10 +36,22 @@ INTERNAL = "INTERNAL_SERVER_ERROR"
 INTERNAL_MESSAGE = "Internal server error."
 
 
+# Strawberry's own refusals of a request (no operation of that name, an
+# operation type the transport does not allow), reported through GraphQL
+# errors when they reach it over a WebSocket.
+REQUEST_ERRORS = (
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+    MissingQueryError,
+)
+
+
 def is_request_error(error: GraphQLError) -> bool:
     """An error in the request itself, found before any resolver ran."""
     if error.path is not None:
         return False
+    if isinstance(error.original_error, REQUEST_ERRORS):
+        return True
     return error.original_error is None or bool(error.locations)
 
 

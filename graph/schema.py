@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
 import strawberry
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -83,6 +84,24 @@ class Subscription:
 DOCUMENT_CACHE_SIZE = 512
 
 
+class DocumentCache(ParserCache):
+    """ParserCache, minus its habit of raising a syntax error from the hook.
+
+    Raised there, the error escapes strawberry's handling: a subscription's
+    task dies with a traceback instead of closing with 4400. A document that
+    does not parse is left for strawberry to parse again (errors are not
+    cached), where its syntax error is reported as the request's.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 def create_schema(settings: Settings) -> SentichatSchema:
     """The schema with the settings' query limits; production hides its shape.
 
@@ -103,7 +122,7 @@ def create_schema(settings: Settings) -> SentichatSchema:
         # Counted while parsing, so an oversized document is never built.
         partial(MaxTokensLimiter, max_token_count=settings.query_max_tokens),
         partial(AddValidationRules, rules),
-        partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
+        partial(DocumentCache, maxsize=DOCUMENT_CACHE_SIZE),
         partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
     ]
     return SentichatSchema(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from strawberry.exceptions import ConnectionRejectionError
@@ -72,13 +72,22 @@ class SentichatRouter(GraphQLRouter[Context, None]):
         return value
 
     def decode_json(self, data: str | bytes) -> object:
-        """JSON, or JSONDecodeError for anything json.loads would choke on.
+        """Strict JSON (UTF-8, no NaN), or JSONDecodeError.
 
         Invalid UTF-8 and nesting deeper than the parser's recursion limit
         raise other errors from json.loads, which would reach the client as
-        a 500 (HTTP) or kill the socket (WebSocket).
+        a 500 (HTTP) or kill the socket (WebSocket); json.loads would also
+        guess UTF-16 from a byte order mark, and accept NaN.
         """
         try:
-            return json.loads(data)
-        except (UnicodeDecodeError, RecursionError) as exc:
+            text = data.decode() if isinstance(data, bytes) else data
+            return json.loads(text, parse_constant=_not_json)
+        except (UnicodeDecodeError, RecursionError, ValueError) as exc:
+            if isinstance(exc, json.JSONDecodeError):
+                raise
             raise json.JSONDecodeError(type(exc).__name__, "", 0) from exc
+
+
+def _not_json(constant: str) -> NoReturn:
+    # json.loads accepts NaN and Infinity; JSON (RFC 8259) does not.
+    raise ValueError(constant)
