@@ -59,6 +59,7 @@ class Hostile:
     carol: Account  # in no chat with alice
     channel: str  # alice and bob's chat, holding one message from alice
     tally: Tally
+    database_url: str
     _count_rows: Callable[[], Awaitable[dict[str, int]]]
 
     async def graphql(
@@ -153,7 +154,9 @@ async def hostile(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Hos
                     httpx.AsyncClient(base_url=server.http_url, timeout=10) as http,
                     row_counter(database_url) as count_rows,
                 ):
-                    yield await _populate(server, http, pusher, tally, count_rows)
+                    yield await _populate(
+                        server, http, pusher, tally, database_url, count_rows
+                    )
         finally:
             await pusher.stop()
     _record(tally)
@@ -166,6 +169,7 @@ async def _populate(
     http: httpx.AsyncClient,
     pusher: FakePusher,
     tally: Tally,
+    database_url: str,
     count_rows: Callable[[], Awaitable[dict[str, int]]],
 ) -> Hostile:
     alice = await register(server, unique("alice"))
@@ -173,7 +177,16 @@ async def _populate(
     carol = await register(server, unique("carol"))
     channel = await open_chat(server, alice, bob)
     hostile = Hostile(
-        server, http, pusher, alice, bob, carol, channel, tally, count_rows
+        server,
+        http,
+        pusher,
+        alice,
+        bob,
+        carol,
+        channel,
+        tally,
+        database_url,
+        count_rows,
     )
     sent = await hostile.graphql(
         'mutation($c: String!) { sendMessage(channel: $c, message: "hi") { seq } }',

@@ -1,0 +1,115 @@
+"""GCRA limits: a burst of `count`, then one per interval; shared through Redis."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+
+from graph.ratelimit import MemoryRateLimiter, RedisRateLimiter, gcra
+from graph.settings import Rate
+from tests.support.services import require_redis
+
+FIVE_PER_MINUTE = Rate(5, 60)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_rate_parses_from_count_and_period() -> None:
+    assert Rate.parse("30/m") == Rate(30, 60)
+    assert Rate.parse("10/10s") == Rate(10, 10)
+    assert Rate.parse("5/2h") == Rate(5, 7200)
+    assert Rate.parse("100/60") == Rate(100, 60)
+
+
+@pytest.mark.parametrize("text", ["", "5", "0/m", "5/0s", "5/", "-1/m", "5/m/s", "x/m"])
+def test_anything_else_is_not_a_rate(text: str) -> None:
+    with pytest.raises(ValueError, match="rate"):
+        Rate.parse(text)
+
+
+def test_the_whole_burst_is_allowed_at_once_then_one_per_interval() -> None:
+    clock = Clock()
+    limiter = MemoryRateLimiter(clock=clock)
+    assert [limiter.hit_now("k", FIVE_PER_MINUTE) for _ in range(5)] == [0.0] * 5
+    assert limiter.hit_now("k", FIVE_PER_MINUTE) == pytest.approx(12.0)
+    clock.now += 11.9
+    assert limiter.hit_now("k", FIVE_PER_MINUTE) == pytest.approx(0.1)
+    clock.now += 0.1
+    assert limiter.hit_now("k", FIVE_PER_MINUTE) == 0.0
+    assert limiter.hit_now("k", FIVE_PER_MINUTE) == pytest.approx(12.0)
+
+
+def test_refusals_do_not_push_the_next_allowed_request_further() -> None:
+    clock = Clock()
+    limiter = MemoryRateLimiter(clock=clock)
+    for _ in range(5):
+        limiter.hit_now("k", FIVE_PER_MINUTE)
+    waits = [limiter.hit_now("k", FIVE_PER_MINUTE) for _ in range(100)]
+    assert waits == [pytest.approx(12.0)] * 100
+
+
+def test_keys_are_limited_separately() -> None:
+    limiter = MemoryRateLimiter(clock=Clock())
+    for _ in range(5):
+        limiter.hit_now("a", FIVE_PER_MINUTE)
+    assert limiter.hit_now("a", FIVE_PER_MINUTE) > 0
+    assert limiter.hit_now("b", FIVE_PER_MINUTE) == 0.0
+
+
+def test_spent_keys_are_forgotten_and_the_table_is_bounded() -> None:
+    clock = Clock()
+    limiter = MemoryRateLimiter(max_keys=100, clock=clock)
+    for number in range(1000):
+        limiter.hit_now(f"k{number}", FIVE_PER_MINUTE)
+    assert len(limiter) == 100
+    clock.now += 61
+    limiter.hit_now("fresh", FIVE_PER_MINUTE)
+    assert len(limiter) == 1
+
+
+def test_gcra_is_a_pure_function_of_tat_and_now() -> None:
+    assert gcra(0.0, 100.0, FIVE_PER_MINUTE) == (112.0, 0.0)
+    tat, wait = gcra(160.0, 100.0, FIVE_PER_MINUTE)
+    assert (tat, round(wait, 6)) == (160.0, 12.0)
+
+
+async def test_processes_sharing_redis_share_one_allowance() -> None:
+    url = await require_redis()
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    first = RedisRateLimiter(url, prefix=prefix)
+    second = RedisRateLimiter(url, prefix=prefix)
+    try:
+        waits = [
+            await (first, second)[n % 2].hit("k", FIVE_PER_MINUTE) for n in range(5)
+        ]
+        assert waits == [0.0] * 5
+        assert 11.0 < await first.hit("k", FIVE_PER_MINUTE) <= 12.0
+        assert 11.0 < await second.hit("k", FIVE_PER_MINUTE) <= 12.0
+        assert await second.hit("other", FIVE_PER_MINUTE) == 0.0
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_without_redis_limits_hold_per_process_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limiter = RedisRateLimiter("redis://127.0.0.1:1/0", timeout=0.5)
+    try:
+        with caplog.at_level(logging.WARNING, logger="graph.ratelimit"):
+            waits = [await limiter.hit("k", FIVE_PER_MINUTE) for _ in range(6)]
+    finally:
+        await limiter.close()
+    assert waits[:5] == [0.0] * 5
+    assert waits[5] == pytest.approx(12.0, abs=0.5)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("Redis unreachable for rate limits")
