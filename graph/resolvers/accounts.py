@@ -10,8 +10,9 @@ from graph.types import AuthPayload, User
 
 DEFAULT_FIRST = 200
 
+# Nullable, so that a client passing an unset variable (null) gets the default.
 First = Annotated[
-    int, strawberry.argument(description="At most this many users, max 500.")
+    int | None, strawberry.argument(description="At most this many users, max 500.")
 ]
 After = Annotated[
     str | None,
@@ -41,5 +42,6 @@ async def users(
 ) -> list[User]:
     user_id = info.context.viewer_id()
     accounts = info.context.services.accounts
-    others = await accounts.list_others(user_id, first, optional(after))
+    page = DEFAULT_FIRST if first is None else first
+    others = await accounts.list_others(user_id, page, optional(after))
     return [User.from_record(user) for user in others]

@@ -11,7 +11,10 @@ from graph.types import Chat
 
 DEFAULT_FIRST = 100
 
-First = Annotated[int, strawberry.argument(description="The newest N chats, max 500.")]
+# Nullable, so that a client passing an unset variable (null) gets the default.
+First = Annotated[
+    int | None, strawberry.argument(description="The newest N chats, max 500.")
+]
 ToUser = Annotated[
     strawberry.ID, strawberry.argument(description="The other user's id.")
 ]
@@ -26,7 +29,8 @@ async def request_chat(info: Info, to_user: ToUser) -> Chat:
 
 async def chats(info: Info, first: First = DEFAULT_FIRST) -> list[Chat]:
     user_id = info.context.viewer_id()
-    records = await info.context.services.chats.list_chats(user_id, first)
+    chats = info.context.services.chats
+    records = await chats.list_chats(user_id, DEFAULT_FIRST if first is None else first)
     return [Chat.from_record(chat) for chat in records]
 
 

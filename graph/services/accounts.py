@@ -92,9 +92,10 @@ class AccountService:
         """Up to `first` users but the caller, by username, after `after`."""
         if not 1 <= first <= MAX_USERS_PAGE:
             raise BadUserInput(f"`first` is 1 to {MAX_USERS_PAGE}.", field="first")
-        if after is not None and len(after) > USERNAME_MAX:
+        if after is not None and (len(after) > USERNAME_MAX or not is_storable(after)):
             raise BadUserInput(
-                f"`after` is a username, at most {USERNAME_MAX} characters.",
+                f"`after` is a username: at most {USERNAME_MAX} characters, "
+                "no NUL, no invalid Unicode.",
                 field="after",
             )
         async with self._sessions() as session:

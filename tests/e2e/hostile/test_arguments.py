@@ -534,7 +534,23 @@ ARGUMENTS: list[tuple[str, str, dict[str, Any], str, str, str | None]] = [
         USERS,
         {"a": "z" * 33},
         BAD,
-        "`after` is a username, at most 32 characters.",
+        "`after` is a username: at most 32 characters, no NUL, no invalid Unicode.",
+        "after",
+    ),
+    (
+        "users: after with NUL",
+        USERS,
+        {"a": "a\x00"},
+        BAD,
+        "`after` is a username: at most 32 characters, no NUL, no invalid Unicode.",
+        "after",
+    ),
+    (
+        "users: after with a lone surrogate",
+        USERS,
+        {"a": "\ud800"},
+        BAD,
+        "`after` is a username: at most 32 characters, no NUL, no invalid Unicode.",
         "after",
     ),
 ]
@@ -598,3 +614,17 @@ async def test_a_bad_argument_is_refused_exactly_and_writes_nothing(
     hostile.counted(f"GraphQL {error['extensions']['code']}")
     expected = {"code": code, **({"field": field} if field else {})}
     assert (error["message"], error["extensions"]) == (message, expected)
+
+
+async def test_null_for_a_page_size_means_its_default(hostile: Hostile) -> None:
+    """An unset variable is null; it must not be a fault (found by fuzzing)."""
+    token = hostile.alice.token
+    chats = await hostile.graphql(CHATS, {"f": None}, token)
+    users = await hostile.graphql(USERS, {"f": None, "a": None}, token)
+    history = await hostile.graphql(HISTORY, {"c": hostile.channel, "l": None}, token)
+    assert chats.json()["data"]["chats"][0]["channelName"] == hostile.channel
+    assert {user["id"] for user in users.json()["data"]["users"]} >= {
+        hostile.bob.id,
+        hostile.carol.id,
+    }
+    assert history.json()["data"]["messages"][0]["seq"] == 1
