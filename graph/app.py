@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from strawberry.http.websocket_origin import normalize_allowed_origins
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graph.context import get_context
@@ -34,6 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The app for these settings; nothing is opened until its lifespan starts."""
     settings = settings or get_settings()
     configure_logging(settings)
+    # As browsers write them (lower case, no default port), for CORS and the
+    # WebSocket alike; a value that is not an origin stops start-up here.
+    origins = sorted(normalize_allowed_origins(settings.allowed_origins))
     app = FastAPI(
         title="Sentichat",
         lifespan=_lifespan(settings),
@@ -49,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
             connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
             max_subscriptions_per_connection=settings.ws_max_operations,
-            allowed_origins=settings.allowed_origins,
+            allowed_origins=origins,
             allow_queries_via_get=False,
             keep_alive=True,
             keep_alive_interval=KEEP_ALIVE_SECONDS,
@@ -64,10 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Every method, so that a GET is answered 405 (or 404), not by the web client.
     app.add_route("/pusher/auth", pusher_auth, methods=list(HTTP_METHODS))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    if settings.allowed_origins:
+    if origins:
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=list(settings.allowed_origins),
+            allow_origins=origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,

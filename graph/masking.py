@@ -162,7 +162,9 @@ class SentichatSchema(Schema):
                     describe(error.original_error),
                 )
             else:
-                logger.info("refused: %s", error.message)
+                # %r: the message may quote the client's own text, newlines and all.
+                code = (error.extensions or {}).get("code", "BAD_USER_INPUT")
+                logger.info("refused %s: %r", code, error.message)
 
 
 def _operation_name(execution_context: ExecutionContext | None) -> str:

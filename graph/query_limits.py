@@ -14,7 +14,7 @@ as many times as they would be resolved: a fragment used twice, twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from graphql import (
@@ -91,42 +91,38 @@ class _Aliases(_Measure):
 
 def depth_limit(max_depth: int) -> type[ValidationRule]:
     """A rule refusing an operation whose fields nest deeper than `max_depth`."""
-
-    class DepthLimit(ValidationRule):
-        def enter_operation_definition(
-            self, node: OperationDefinitionNode, *_args: Any
-        ) -> None:
-            depth = _Depth(self.context.document).of(node.selection_set)
-            if depth > max_depth:
-                self.report_error(
-                    GraphQLError(
-                        f"{_name(node)} nests fields {depth} deep; "
-                        f"at most {max_depth} is allowed.",
-                        node,
-                    )
-                )
-
-    return DepthLimit
+    return _limit(
+        _Depth,
+        max_depth,
+        lambda name, depth: (
+            f"{name} nests fields {depth} deep; at most {max_depth} is allowed."
+        ),
+    )
 
 
 def alias_limit(max_aliases: int) -> type[ValidationRule]:
     """A rule refusing an operation that resolves more than `max_aliases` aliases."""
+    return _limit(
+        _Aliases,
+        max_aliases,
+        lambda name, aliases: (
+            f"{name} uses {aliases} aliases; at most {max_aliases} are allowed."
+        ),
+    )
 
-    class AliasLimit(ValidationRule):
+
+def _limit(
+    measure: type[_Measure], limit: int, refusal: Callable[[str, int], str]
+) -> type[ValidationRule]:
+    class Limit(ValidationRule):
         def enter_operation_definition(
             self, node: OperationDefinitionNode, *_args: Any
         ) -> None:
-            aliases = _Aliases(self.context.document).of(node.selection_set)
-            if aliases > max_aliases:
-                self.report_error(
-                    GraphQLError(
-                        f"{_name(node)} uses {aliases} aliases; "
-                        f"at most {max_aliases} are allowed.",
-                        node,
-                    )
-                )
+            value = measure(self.context.document).of(node.selection_set)
+            if value > limit:
+                self.report_error(GraphQLError(refusal(_name(node), value), node))
 
-    return AliasLimit
+    return Limit
 
 
 def _name(node: OperationDefinitionNode) -> str:

@@ -47,9 +47,17 @@ class Rate:
         return cls(int(match["count"]), float(amount))
 
     @property
-    def interval(self) -> float:
-        """Seconds between requests at the sustained rate."""
-        return self.period / self.count
+    def period_us(self) -> int:
+        return round(self.period * 1_000_000)
+
+    @property
+    def interval_us(self) -> int:
+        """Microseconds between requests at the sustained rate.
+
+        Whole microseconds, rounded down, so that `count` of them always fit
+        in the period: a burst of exactly `count` is allowed, never one less.
+        """
+        return self.period_us // self.count
 
     def __str__(self) -> str:
         return f"{self.count}/{self.period:g}s"
@@ -117,9 +125,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] | None = None
     # Browser origins other than the server's own that may call the API (CORS)
     # and open its WebSocket; same-origin pages always may.
-    allowed_origins: Annotated[
-        tuple[str, ...], NoDecode, BeforeValidator(_origins)
-    ] = ()
+    allowed_origins: Origins = ()
 
     # Request bounds.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

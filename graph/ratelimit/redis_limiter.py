@@ -9,7 +9,6 @@ than refusing every login or message: Redis is a doorbell, not a gate.
 from __future__ import annotations
 
 import logging
-import math
 import time
 
 from redis.asyncio import Redis
@@ -22,6 +21,9 @@ from graph.settings import Rate
 logger = logging.getLogger(__name__)
 
 OUTAGE_REMINDER_SECONDS = 30.0
+# After a failure, Redis is tried again only this much later: while it is down
+# (or silently dropping packets) a request must not wait out a timeout first.
+RETRY_REDIS_AFTER_SECONDS = 5.0
 
 # KEYS[1]: the key. ARGV: interval and tolerance (period - interval), in
 # microseconds. Returns 0 when allowed, else the microseconds to wait.
@@ -50,15 +52,18 @@ class RedisRateLimiter:
         self._prefix = f"{prefix}ratelimit:"
         self._fallback = MemoryRateLimiter()
         self._warned_at: float | None = None
+        self._retry_at = 0.0
 
     async def hit(self, key: str, rate: Rate) -> float:
-        interval = math.ceil(rate.interval * 1_000_000)
-        tolerance = math.ceil(rate.period * 1_000_000) - interval
+        if time.monotonic() < self._retry_at:
+            return self._fallback.hit_now(key, rate)
+        tolerance = rate.period_us - rate.interval_us
         try:
             wait = await self._script(
-                keys=[self._prefix + key], args=[interval, tolerance]
+                keys=[self._prefix + key], args=[rate.interval_us, tolerance]
             )
         except (RedisError, OSError) as exc:
+            self._retry_at = time.monotonic() + RETRY_REDIS_AFTER_SECONDS
             self._warn(exc)
             return self._fallback.hit_now(key, rate)
         if self._warned_at is not None:

@@ -28,6 +28,10 @@ from graph.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+# A rate-limit check is on the path of every login and send: past this, the
+# process limits on its own rather than wait for Redis.
+RATE_LIMIT_TIMEOUT_SECONDS = 0.5
+
 
 @dataclass(frozen=True, slots=True)
 class Services:
@@ -122,7 +126,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     limiter = create_rate_limiter(
         settings.broadcast_url,
         prefix=settings.broadcast_prefix,
-        timeout=settings.broadcast_timeout_seconds,
+        timeout=min(settings.broadcast_timeout_seconds, RATE_LIMIT_TIMEOUT_SECONDS),
     )
     pusher = create_pusher_fanout(settings)
     if pusher is not None:

@@ -47,6 +47,8 @@ def address_key(host: str | None) -> str:
         address = ipaddress.ip_address(host)
     except ValueError:
         return UNKNOWN_ADDRESS
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return str(address.ipv4_mapped)  # an IPv4 client of a dual-stack socket
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)

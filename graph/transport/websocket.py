@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MESSAGE_TOO_BIG = 1009  # RFC 6455
+MAX_CLOSE_REASON_BYTES = 123  # RFC 6455: 125 bytes of payload, 2 of them the code
 TOKEN_EXPIRED = 4403
 MAX_OPERATION_ID_CHARS = 128
 OPTIONAL_PAYLOAD_FIELDS: tuple[tuple[str, type], ...] = (
@@ -103,7 +104,7 @@ class BoundedWebSocketAdapter(ASGIWebSocketAdapter):
                 raise NonTextMessageReceived from exc
             except WebSocketDisconnect:
                 return
-            if len(text) > limit and len(text.encode()) > limit:
+            if _longer_than(text, limit):
                 await self.close(MESSAGE_TOO_BIG, f"Messages are at most {limit} bytes")
                 return
             try:
@@ -117,6 +118,19 @@ class BoundedWebSocketAdapter(ASGIWebSocketAdapter):
             await super().send_json(message)
         except RuntimeError as exc:  # sent after the close: the peer is gone
             raise WebSocketDisconnected from exc
+
+    async def close(self, code: int, reason: str) -> None:
+        # A close frame's reason is at most 123 bytes; strawberry passes a
+        # client's own syntax error or operation name, of any length.
+        short = reason.encode()[:MAX_CLOSE_REASON_BYTES].decode(errors="ignore")
+        await super().close(code, short)
+
+
+def _longer_than(text: str, limit: int) -> bool:
+    """Whether `text` is more than `limit` bytes of UTF-8 (encoding only if need be)."""
+    if len(text) > limit:
+        return True
+    return len(text) * 4 > limit and len(text.encode()) > limit
 
 
 class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
@@ -138,6 +152,10 @@ class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             self._expiry = asyncio.create_task(self._close_at(expires_at))
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        expires_at = self.context.expires_at
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            await self._close_expired()  # before the timer got to it
+            return
         limit = self.max_subscriptions_per_connection
         if (
             self.connection_acknowledged
@@ -162,14 +180,18 @@ class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     async def _close_at(self, expires_at: datetime) -> None:
         delay = (expires_at - datetime.now(UTC)).total_seconds()
         await asyncio.sleep(max(0.0, delay))
+        await self._close_expired()
+
+    async def _close_expired(self) -> None:
         for operation_id in list(self.operations):
             await self.cleanup_operation(operation_id)
-        with contextlib.suppress(WebSocketDisconnected, RuntimeError):
+        gone = (WebSocketDisconnected, WebSocketDisconnect, RuntimeError, OSError)
+        with contextlib.suppress(*gone):
             await self.websocket.close(TOKEN_EXPIRED, "Token expired")
 
     async def shutdown(self) -> None:
         if self._expiry is not None:
             self._expiry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await self._expiry
         await super().shutdown()

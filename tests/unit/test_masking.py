@@ -6,6 +6,7 @@ import logging
 
 import pytest
 import strawberry
+from graphql import GraphQLError
 
 from graph.errors import Forbidden
 from graph.masking import ErrorCodes, SentichatSchema
@@ -68,3 +69,16 @@ async def test_an_invalid_request_is_bad_user_input(query: str) -> None:
 
     assert result.errors is not None
     assert result.errors[0].formatted["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+def test_a_refusal_is_logged_on_one_line_whatever_its_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    forged = GraphQLError("bad\nERROR graph.errors: forged line")
+    with caplog.at_level(logging.INFO, logger="graph.errors"):
+        schema.process_errors([forged])
+    [record] = caplog.records
+    assert "\n" not in record.getMessage()
+    assert record.getMessage() == (
+        "refused BAD_USER_INPUT: 'bad\\nERROR graph.errors: forged line'"
+    )

@@ -15,11 +15,16 @@ FIVE_PER_MINUTE = Rate(5, 60)
 
 
 class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
+    """Microseconds, moved by hand."""
 
-    def __call__(self) -> float:
+    def __init__(self) -> None:
+        self.now = 1_000_000_000
+
+    def __call__(self) -> int:
         return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += round(seconds * 1_000_000)
 
 
 def test_a_rate_parses_from_count_and_period() -> None:
@@ -40,9 +45,9 @@ def test_the_whole_burst_is_allowed_at_once_then_one_per_interval() -> None:
     limiter = MemoryRateLimiter(clock=clock)
     assert [limiter.hit_now("k", FIVE_PER_MINUTE) for _ in range(5)] == [0.0] * 5
     assert limiter.hit_now("k", FIVE_PER_MINUTE) == pytest.approx(12.0)
-    clock.now += 11.9
+    clock.advance(11.9)
     assert limiter.hit_now("k", FIVE_PER_MINUTE) == pytest.approx(0.1)
-    clock.now += 0.1
+    clock.advance(0.1)
     assert limiter.hit_now("k", FIVE_PER_MINUTE) == 0.0
     assert limiter.hit_now("k", FIVE_PER_MINUTE) == pytest.approx(12.0)
 
@@ -70,15 +75,36 @@ def test_spent_keys_are_forgotten_and_the_table_is_bounded() -> None:
     for number in range(1000):
         limiter.hit_now(f"k{number}", FIVE_PER_MINUTE)
     assert len(limiter) == 100
-    clock.now += 61
+    clock.advance(61)
     limiter.hit_now("fresh", FIVE_PER_MINUTE)
     assert len(limiter) == 1
 
 
-def test_gcra_is_a_pure_function_of_tat_and_now() -> None:
-    assert gcra(0.0, 100.0, FIVE_PER_MINUTE) == (112.0, 0.0)
-    tat, wait = gcra(160.0, 100.0, FIVE_PER_MINUTE)
-    assert (tat, round(wait, 6)) == (160.0, 12.0)
+def test_gcra_is_a_pure_function_of_tat_and_now_in_microseconds() -> None:
+    assert gcra(0, 100_000_000, FIVE_PER_MINUTE) == (112_000_000, 0)
+    assert gcra(160_000_000, 100_000_000, FIVE_PER_MINUTE) == (160_000_000, 12_000_000)
+
+
+@pytest.mark.parametrize(
+    "rate", [Rate(7, 60), Rate(100, 60), Rate(300, 60), Rate(3, 1), Rate(30, 300)]
+)
+def test_a_burst_is_exactly_count_whatever_the_rounding(rate: Rate) -> None:
+    limiter = MemoryRateLimiter(clock=Clock())
+    waits = [limiter.hit_now("k", rate) for _ in range(rate.count + 1)]
+    assert waits[: rate.count] == [0.0] * rate.count
+    assert waits[rate.count] > 0
+
+
+async def test_a_burst_in_redis_is_exactly_count() -> None:
+    url = await require_redis()
+    limiter = RedisRateLimiter(url, prefix=f"test-{uuid.uuid4().hex[:8]}:")
+    try:
+        for rate in (Rate(7, 60), Rate(300, 60)):
+            waits = [await limiter.hit(str(rate), rate) for _ in range(rate.count + 1)]
+            assert waits[: rate.count] == [0.0] * rate.count
+            assert waits[rate.count] > 0
+    finally:
+        await limiter.close()
 
 
 async def test_processes_sharing_redis_share_one_allowance() -> None:

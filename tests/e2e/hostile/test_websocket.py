@@ -41,6 +41,12 @@ def payload(**fields: Any) -> str:
 
 # (name, frames sent before connection_init, close code, reason)
 BEFORE_INIT: list[tuple[str, list[str | bytes], int, str]] = [
+    (
+        "a frame of 20,000 characters but 80,000 bytes",
+        ['{"type": "ping", "payload": {"a": "' + "\U0001f600" * 20_000 + '"}}'],
+        1009,
+        "Messages are at most 65536 bytes",
+    ),
     ("an array", ["[]"], 4400, NOT_AN_OBJECT),
     ("a string", ['"hello"'], 4400, NOT_AN_OBJECT),
     ("a number", ["42"], 4400, NOT_AN_OBJECT),
@@ -122,8 +128,29 @@ BEFORE_INIT: list[tuple[str, list[str | bytes], int, str]] = [
     ),
 ]
 
+LONG_STRING = '"' + "a" * 200 + '"'
+LONG_NAME = "N" * 150
+
+
+def close_reason(message: str) -> str:
+    """`message` cut to what a close frame holds (123 bytes)."""
+    return message.encode()[:123].decode(errors="ignore")
+
+
 # (name, frames sent after a successful connection_init, close code, reason)
 AFTER_INIT: list[tuple[str, list[str | bytes], int, str]] = [
+    (
+        "a syntax error longer than a close frame",
+        [subscribe(id="1", payload={"query": f"subscription {{ {LONG_STRING} }}"})],
+        4400,
+        close_reason(f"Syntax Error: Expected Name, found String '{'a' * 200}'."),
+    ),
+    (
+        "an operationName longer than a close frame",
+        [payload(operationName=LONG_NAME)],
+        4400,
+        close_reason(f'Unknown operation named "{LONG_NAME}".'),
+    ),
     (
         "a second connection_init",
         ['{"type": "connection_init", "payload": {}}'],
@@ -247,36 +274,25 @@ async def run_frames(
     return closed
 
 
-@pytest.mark.parametrize(
-    ("frames", "code", "reason"),
-    [case[1:] for case in BEFORE_INIT],
-    ids=[case[0] for case in BEFORE_INIT],
-)
-async def test_a_bad_frame_before_init_closes_with_the_protocol_code(
+FRAMES = [(False, *case[1:]) for case in BEFORE_INIT] + [
+    (True, *case[1:]) for case in AFTER_INIT
+]
+FRAME_IDS = [f"before init: {case[0]}" for case in BEFORE_INIT] + [
+    f"after init: {case[0]}" for case in AFTER_INIT
+]
+
+
+@pytest.mark.parametrize(("init", "frames", "code", "reason"), FRAMES, ids=FRAME_IDS)
+async def test_a_bad_frame_closes_the_socket_with_the_protocol_code(
     hostile: Hostile,
     request: pytest.FixtureRequest,
+    init: bool,
     frames: list[str | bytes],
     code: int,
     reason: str,
 ) -> None:
-    name = f"before init: {request.node.callspec.id}"
-    assert await run_frames(hostile, name, frames, init=False) == (code, reason)
-
-
-@pytest.mark.parametrize(
-    ("frames", "code", "reason"),
-    [case[1:] for case in AFTER_INIT],
-    ids=[case[0] for case in AFTER_INIT],
-)
-async def test_a_bad_frame_after_init_closes_with_the_protocol_code(
-    hostile: Hostile,
-    request: pytest.FixtureRequest,
-    frames: list[str | bytes],
-    code: int,
-    reason: str,
-) -> None:
-    name = f"after init: {request.node.callspec.id}"
-    assert await run_frames(hostile, name, frames, init=True) == (code, reason)
+    name = request.node.callspec.id
+    assert await run_frames(hostile, name, frames, init=init) == (code, reason)
 
 
 async def test_invalid_utf8_in_a_text_frame_closes_with_1007(hostile: Hostile) -> None:
