@@ -20,6 +20,14 @@ MIN_SECRET_BYTES = 32
 DEFAULT_WEB_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
 
 
+REDIS_SCHEMES = ("redis", "rediss")
+
+
+def is_redis_url(url: str) -> bool:
+    """Whether `url` (BROADCAST_URL) names a Redis server."""
+    return url.split(":", 1)[0] in REDIS_SCHEMES
+
+
 RATE = re.compile(r"(?P<count>[0-9]{1,9})/(?P<amount>[0-9]{0,9})(?P<unit>[smh]?)")
 UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
 

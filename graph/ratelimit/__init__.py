@@ -17,7 +17,7 @@ from typing import Protocol
 
 from graph.ratelimit.memory import MemoryRateLimiter, gcra
 from graph.ratelimit.redis_limiter import RedisRateLimiter
-from graph.settings import Rate
+from graph.settings import Rate, is_redis_url
 
 
 class RateLimiter(Protocol):
@@ -32,7 +32,7 @@ def create_rate_limiter(
     url: str, *, prefix: str = "", timeout: float = 1.0
 ) -> RateLimiter:
     """Shared through Redis for a `redis://` URL, per process otherwise."""
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if is_redis_url(url):
         return RedisRateLimiter(url, prefix=prefix, timeout=timeout)
     return MemoryRateLimiter()
 

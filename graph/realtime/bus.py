@@ -30,6 +30,7 @@ from graph.realtime.hub import (
 from graph.realtime.redis_backend import RedisBackend
 from graph.realtime.stats import DeliveryStats
 from graph.records import ChatRecord, MessageRecord
+from graph.settings import is_redis_url
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def create_backend(
     scheme = url.split(":", 1)[0]
     if scheme == "memory":
         return MemoryBackend(url)
-    if scheme in ("redis", "rediss"):
+    if is_redis_url(url):
         return RedisBackend(url, prefix=prefix, timeout=timeout)
     raise ValueError(f"unsupported BROADCAST_URL scheme {scheme!r}")
 

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 
 from graph.context import Info
-from graph.resolvers.arguments import optional
+from graph.resolvers.arguments import optional, or_default
 from graph.types import AuthPayload, User
 
 DEFAULT_FIRST = 200
@@ -42,6 +42,6 @@ async def users(
 ) -> list[User]:
     user_id = info.context.viewer_id()
     accounts = info.context.services.accounts
-    page = DEFAULT_FIRST if first is None else first
+    page = or_default(first, DEFAULT_FIRST)
     others = await accounts.list_others(user_id, page, optional(after))
     return [User.from_record(user) for user in others]

@@ -24,3 +24,8 @@ def parse_id(value: strawberry.ID, field: str) -> int:
 def optional(value: T | UnsetType | None) -> T | None:
     """An argument the client may omit or send as null."""
     return None if isinstance(value, UnsetType) else value
+
+
+def or_default(value: T | None, default: T) -> T:
+    """A nullable argument with a default: a null variable means the default."""
+    return default if value is None else value

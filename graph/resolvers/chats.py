@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 
 from graph.context import Info
-from graph.resolvers.arguments import parse_id
+from graph.resolvers.arguments import or_default, parse_id
 from graph.types import Chat
 
 DEFAULT_FIRST = 100
@@ -30,7 +30,7 @@ async def request_chat(info: Info, to_user: ToUser) -> Chat:
 async def chats(info: Info, first: First = DEFAULT_FIRST) -> list[Chat]:
     user_id = info.context.viewer_id()
     chats = info.context.services.chats
-    records = await chats.list_chats(user_id, DEFAULT_FIRST if first is None else first)
+    records = await chats.list_chats(user_id, or_default(first, DEFAULT_FIRST))
     return [Chat.from_record(chat) for chat in records]
 
 

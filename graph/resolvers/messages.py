@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 
 from graph.context import Info
-from graph.resolvers.arguments import optional
+from graph.resolvers.arguments import optional, or_default
 from graph.types import Message
 
 DEFAULT_LAST = 50
@@ -53,7 +53,7 @@ async def messages(
         channel,
         after=optional(after),
         before=optional(before),
-        last=DEFAULT_LAST if last is None else last,
+        last=or_default(last, DEFAULT_LAST),
     )
     thresholds = info.context.thresholds
     return [Message.from_record(message, thresholds) for message in history]

@@ -10,6 +10,7 @@ from db import queries
 from db.models import User
 from graph.errors import BadUserInput, Unauthenticated
 from graph.records import AuthRecord, UserRecord
+from graph.services.pages import check_page_size
 from graph.services.security import Passwords, Tokens
 from graph.services.text import is_storable
 from graph.services.throttle import Limit, Throttle, username_key
@@ -90,8 +91,7 @@ class AccountService:
         self, user_id: int, first: int, after: str | None = None
     ) -> list[UserRecord]:
         """Up to `first` users but the caller, by username, after `after`."""
-        if not 1 <= first <= MAX_USERS_PAGE:
-            raise BadUserInput(f"`first` is 1 to {MAX_USERS_PAGE}.", field="first")
+        check_page_size("first", first, MAX_USERS_PAGE)
         if after is not None and (len(after) > USERNAME_MAX or not is_storable(after)):
             raise BadUserInput(
                 f"`after` is a username: at most {USERNAME_MAX} characters, "

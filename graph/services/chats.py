@@ -12,6 +12,7 @@ from graph.errors import BadUserInput, NotFound, Unauthenticated
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.records import ChatRecord
 from graph.services.accounts import user_record
+from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
 from graph.services.throttle import Limit, Throttle
 
@@ -66,8 +67,7 @@ class ChatService:
         `from_user` is whoever first asked for the chat (the lower id for
         chats older than that record).
         """
-        if not 1 <= first <= MAX_CHATS_PAGE:
-            raise BadUserInput(f"`first` is 1 to {MAX_CHATS_PAGE}.", field="first")
+        check_page_size("first", first, MAX_CHATS_PAGE)
         async with self._sessions() as session:
             rows = await queries.list_chats(session, user_id, limit=first)
         return [_chat_record(row) for row in rows]

@@ -19,6 +19,7 @@ from graph.records import MessageRecord, UserRecord
 from graph.sentiment import Scores, analyze
 from graph.services.accounts import user_record
 from graph.services.membership import member_pair
+from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
 from graph.services.text import is_storable
 from graph.services.throttle import Limit, Throttle
@@ -131,9 +132,7 @@ class MessageService:
     ) -> list[MessageRecord]:
         """The newest `last` messages between the exclusive seq bounds, oldest first."""
         pair = member_pair(viewer_id, channel)
-        limit = self._settings.history_max_last
-        if not 1 <= last <= limit:
-            raise BadUserInput(f"`last` is 1 to {limit}.", field="last")
+        check_page_size("last", last, self._settings.history_max_last)
         for name, bound in (("after", after), ("before", before)):
             if bound is not None and bound < 0:
                 raise BadUserInput(f"`{name}` is a seq, 0 or more.", field=name)

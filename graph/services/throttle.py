@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections import Counter
 from enum import StrEnum
 
 from graph.errors import RateLimited
@@ -15,13 +14,15 @@ UNKNOWN_ADDRESS = "unknown"
 
 
 class Limit(StrEnum):
-    LOGIN_PER_ADDRESS = "login:address"
-    LOGIN_PER_USERNAME = "login:username"
-    REGISTER_PER_ADDRESS = "register:address"
-    REGISTER_PER_USERNAME = "register:username"
-    SEND_MESSAGE_PER_USER = "send_message:user"
-    REQUEST_CHAT_PER_USER = "request_chat:user"
-    PUSHER_AUTH_PER_USER = "pusher_auth:user"
+    """Each limit's rate is the setting `rate_<value>` (`RATE_<VALUE>`)."""
+
+    LOGIN_PER_ADDRESS = "login_per_address"
+    LOGIN_PER_USERNAME = "login_per_username"
+    REGISTER_PER_ADDRESS = "register_per_address"
+    REGISTER_PER_USERNAME = "register_per_username"
+    SEND_MESSAGE_PER_USER = "send_message_per_user"
+    REQUEST_CHAT_PER_USER = "request_chat_per_user"
+    PUSHER_AUTH_PER_USER = "pusher_auth_per_user"
 
 
 REFUSALS = {
@@ -60,34 +61,20 @@ def username_key(username: str) -> str:
 
 
 class Throttle:
-    """Counts requests against the configured rates; refuses with RATE_LIMITED.
-
-    `refused` counts refusals by limit, for /metrics.
-    """
+    """Counts requests against the configured rates; refuses with RATE_LIMITED."""
 
     def __init__(self, limiter: RateLimiter, settings: Settings) -> None:
         self._limiter = limiter
         self._rates: dict[Limit, Rate] = {
-            Limit.LOGIN_PER_ADDRESS: settings.rate_login_per_address,
-            Limit.LOGIN_PER_USERNAME: settings.rate_login_per_username,
-            Limit.REGISTER_PER_ADDRESS: settings.rate_register_per_address,
-            Limit.REGISTER_PER_USERNAME: settings.rate_register_per_username,
-            Limit.SEND_MESSAGE_PER_USER: settings.rate_send_message_per_user,
-            Limit.REQUEST_CHAT_PER_USER: settings.rate_request_chat_per_user,
-            Limit.PUSHER_AUTH_PER_USER: settings.rate_pusher_auth_per_user,
+            limit: getattr(settings, f"rate_{limit}") for limit in Limit
         }
-        self.refused: Counter[Limit] = Counter()
 
     async def check(self, limit: Limit, key: str | int) -> None:
         """Count one request by `key`; RateLimited when over the limit."""
         wait = await self._limiter.hit(f"{limit}:{key}", self._rates[limit])
         if wait <= 0:
             return
-        self.refused[limit] += 1
         retry_after = max(1, math.ceil(wait))
         raise RateLimited(
             f"{REFUSALS[limit]} Try again in {retry_after} s.", retry_after
         )
-
-    async def close(self) -> None:
-        await self._limiter.close()

@@ -13,17 +13,11 @@ from types import TracebackType
 
 import httpx
 
+from graph.services.throttle import Limit
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
-RATE_LIMITS = (
-    "login_per_address",
-    "login_per_username",
-    "register_per_address",
-    "register_per_username",
-    "send_message_per_user",
-    "request_chat_per_user",
-    "pusher_auth_per_user",
-)
+RATE_LIMITS = tuple(limit.value for limit in Limit)
 # Tests register, log in and send far faster than people do, all from one
 # address; the rate-limit tests set the limits they exercise themselves.
 UNLIMITED = "1000000/1s"
