@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graph import sentiment
 from graph.realtime.pusher import PusherFanout
 from graph.realtime.pusher.stats import DROP_REASONS
 from graph.services import Services
@@ -66,6 +67,11 @@ class DeliveryCollector(Collector):
             "sentichat_asyncio_tasks",
             "Tasks alive on the event loop.",
             len(asyncio.all_tasks()),
+        )
+        yield CounterMetricFamily(
+            "sentichat_sentiment_scored",
+            "Texts scored for sentiment: one per stored message, none on reads.",
+            value=sentiment.counter.scored,
         )
         services = self._services()
         if services is None:

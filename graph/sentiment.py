@@ -9,7 +9,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from textblob import TextBlob
+# TextBlob's default analyser, called without building a TextBlob: the blob's
+# tokenizer and its lazy properties cost more than the scoring itself, and the
+# scores are identical (tests/unit/test_sentiment.py compares them).
+from textblob.en import sentiment as _pattern_sentiment
 
 from graph.settings import Settings
 
@@ -46,9 +49,22 @@ class Thresholds:
         )
 
 
+class Counter:
+    """Texts this process has scored: one per stored message, none on reads."""
+
+    __slots__ = ("scored",)
+
+    def __init__(self) -> None:
+        self.scored = 0
+
+
+counter = Counter()
+
+
 def analyze(text: str) -> Scores:
     """Score a text with TextBlob's pattern analyser (no corpus download)."""
-    polarity, subjectivity = TextBlob(text).sentiment
+    polarity, subjectivity = _pattern_sentiment(text)
+    counter.scored += 1
     return Scores(polarity=float(polarity), subjectivity=float(subjectivity))
 
 

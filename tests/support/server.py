@@ -35,12 +35,18 @@ class Server:
     """One server process; its log is kept for assertions and failures."""
 
     def __init__(
-        self, env: dict[str, str], log_path: Path, uvicorn_args: tuple[str, ...] = ()
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        uvicorn_args: tuple[str, ...] = (),
+        *,
+        app: str = "graph.app:app",
     ) -> None:
         self.port = free_port()
         self.env = env
         self.log_path = log_path
         self.uvicorn_args = uvicorn_args
+        self.app = app
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -52,7 +58,7 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
     def start(self) -> Server:
-        command = [sys.executable, "-m", "uvicorn", "graph.app:app"]
+        command = [sys.executable, "-m", "uvicorn", self.app]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
         command += self.uvicorn_args
         environment = {
@@ -96,6 +102,11 @@ class Server:
         assert self.process is not None
         self.process.kill()
         self.process.wait()
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     def log(self) -> str:
         return (

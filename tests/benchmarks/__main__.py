@@ -1,0 +1,71 @@
+"""`python -m tests.benchmarks [--smoke] [--only NAME ...] [--out DIR]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import redis
+
+from tests.benchmarks import report, scenarios
+from tests.benchmarks.scenarios import FULL, SCENARIOS, SMOKE, Results
+from tests.benchmarks.stack import ADMIN_URL, PROCESSES, REDIS_URL, UVICORN_ARGS, running_stack
+
+
+async def _postgres_version() -> str:
+    connection = await asyncpg.connect(ADMIN_URL, timeout=5)
+    try:
+        return str(await connection.fetchval("SHOW server_version"))
+    finally:
+        await connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the harness; its figures mean nothing")
+    parser.add_argument("--only", nargs="+", choices=list(SCENARIOS), help="run only these (sentiment needs delivery and history)")
+    parser.add_argument("--out", type=Path, default=Path(".artifacts/bench"))
+    args = parser.parse_args()
+    scale = SMOKE if args.smoke else FULL
+    names = args.only or list(SCENARIOS)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    services = {
+        "postgresql": asyncio.run(_postgres_version()),
+        "redis": str(redis.Redis.from_url(REDIS_URL).info("server")["redis_version"]),
+    }
+    results = Results()
+    started = time.monotonic()
+    with running_stack(scale.seed, out) as stack:
+        for name in names:
+            print(f"-- {name}", flush=True)
+            began = time.monotonic()
+            SCENARIOS[name](stack, scale, results)
+            print(f"   {time.monotonic() - began:.0f} s", flush=True)
+    title = f"Sentichat vs baseline, {'smoke' if args.smoke else 'full'} run, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    record = {
+        "title": title,
+        "run": "smoke" if args.smoke else "full",
+        "seconds": round(time.monotonic() - started),
+        "machine": report.machine(),
+        "versions": report.versions(services),
+        "settings": {
+            "processes_per_system": PROCESSES,
+            "uvicorn": list(UVICORN_ARGS),
+            "scale": asdict(scale),
+            "p99_limit_ms": scenarios.P99_LIMIT_MS,
+        },
+    }
+    report.write(out, results, record)
+    print()
+    print(report.table(results.measures))
+    print(f"\n{out / 'results.json'}, {out / 'table.md'}, {out / 'latency.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,284 @@
+"""The load processes: open-loop HTTP senders, subscribers, idle sockets.
+
+Open loop: requests go out on a fixed schedule whatever the answers, and a
+latency is counted from the scheduled instant, so a server that falls behind
+is charged for the queue it causes (no coordinated omission).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.benchmarks import protocol
+from tests.benchmarks.protocol import Account, Request
+from tests.benchmarks.workers import Link
+
+CONNECT_CONCURRENCY = 64
+MAX_CONNECTIONS_PER_SERVER = 512
+DRAIN_TIMEOUT_S = 30.0
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection; answers must carry Content-Length."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> HttpConnection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer)
+
+    async def post(self, request: Request) -> tuple[int, bytes]:
+        head = (
+            f"POST {request.path} HTTP/1.1\r\nHost: bench\r\n"
+            f"Content-Length: {len(request.body)}\r\n"
+        ).encode()
+        self._writer.write(head + request.headers + b"\r\n" + request.body)
+        header = await self._reader.readuntil(b"\r\n\r\n")
+        status = int(header[9:12])
+        length = None
+        for line in header.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError("an answer without Content-Length")
+        return status, await self._reader.readexactly(length)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    index: int
+    scheduled_ns: int  # time.time_ns() of the scheduled send
+    latency_us: float
+    ok: bool
+
+
+@dataclass(frozen=True)
+class OpenLoopPlan:
+    system: str
+    operation: str  # "send" or "history"
+    servers: tuple[tuple[str, int], ...]
+    accounts: tuple[Account, ...]
+    tag: str  # clientIds are tag + index, unique across the run
+
+
+class OpenLoop:
+    """Fires requests on schedule over per-server pools of connections."""
+
+    def __init__(self, plan: OpenLoopPlan) -> None:
+        self.plan = plan
+        self._idle: list[deque[HttpConnection]] = [deque() for _ in plan.servers]
+        self._open = [0 for _ in plan.servers]
+        self.errors: list[str] = []
+
+    def request(self, index: int) -> Request:
+        plan = self.plan
+        account = plan.accounts[index % len(plan.accounts)]
+        if plan.operation == "send":
+            text = protocol.PHRASES[index % len(protocol.PHRASES)]
+            return protocol.send_request(
+                plan.system, account, text, f"{plan.tag}{index}"
+            )
+        return protocol.history_request(plan.system, account, last=50)
+
+    async def run(self, rate: float, count: int, first: int = 0) -> list[Outcome]:
+        """`count` requests at `rate` per second; their outcomes once all answered."""
+        requests = [self.request(first + i) for i in range(count)]
+        outcomes: list[Outcome] = []
+        tasks: set[asyncio.Task[None]] = set()
+        start_ns = time.time_ns() + 20_000_000
+        start = time.perf_counter() + 0.02
+        for i, request in enumerate(requests):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            scheduled_ns = start_ns + int(i * 1e9 / rate)
+            task = asyncio.create_task(
+                self._fire(first + i, (first + i) % len(self.plan.servers), request, scheduled_ns, start + i / rate, outcomes)
+            )
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        if tasks:
+            await asyncio.wait(tasks, timeout=DRAIN_TIMEOUT_S)
+        return outcomes
+
+    async def _fire(
+        self,
+        index: int,
+        server: int,
+        request: Request,
+        scheduled_ns: int,
+        scheduled: float,
+        outcomes: list[Outcome],
+    ) -> None:
+        ok = False
+        try:
+            connection = await self._connection(server)
+            status, body = await connection.post(request)
+            ok = protocol.answered(self.plan.system, status, body, self._operation)
+            if not ok and len(self.errors) < 5:
+                self.errors.append(f"{status}: {body[:300]!r}")
+            self._idle[server].append(connection)
+        except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
+            self._open[server] -= 1
+            if len(self.errors) < 5:
+                self.errors.append(repr(exc))
+        latency_us = (time.perf_counter() - scheduled) * 1e6
+        outcomes.append(Outcome(index, scheduled_ns, latency_us, ok))
+
+    @property
+    def _operation(self) -> str:
+        return "sendMessage" if self.plan.operation == "send" else "messages"
+
+    async def _connection(self, server: int) -> HttpConnection:
+        idle = self._idle[server]
+        if idle:
+            return idle.pop()
+        if self._open[server] >= MAX_CONNECTIONS_PER_SERVER:
+            while not idle:  # every connection busy: wait for one
+                await asyncio.sleep(0.001)
+            return idle.pop()
+        self._open[server] += 1
+        host, port = self.plan.servers[server]
+        return await HttpConnection.open(host, port)
+
+
+async def open_loop_worker(link: Link, plan: OpenLoopPlan) -> None:
+    """Runs ("run", rate, count, first) commands until told None."""
+    loop = OpenLoop(plan)
+    link.send("ready")
+    while (command := await link.receive()) is not None:
+        _, rate, count, first = command
+        outcomes = await loop.run(rate, count, first)
+        link.send(("done", outcomes, list(loop.errors)))
+        loop.errors.clear()
+
+
+# -- WebSockets ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SocketPlan:
+    system: str
+    servers: tuple[tuple[str, int], ...]
+    accounts: tuple[Account, ...]
+
+
+class Socket:
+    """One subscribed client: records deliveries, answers pings."""
+
+    def __init__(self, system: str, connection: ClientConnection) -> None:
+        self.system = system
+        self.connection = connection
+        self.received: list[tuple[str, int]] = []  # (clientId, time.time_ns())
+        self.pong: asyncio.Future[None] | None = None
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        system = self.system
+        async for frame in self.connection:
+            now = time.time_ns()
+            if frame == "pong" or frame == '{"type":"pong"}':
+                if self.pong is not None and not self.pong.done():
+                    self.pong.set_result(None)
+                continue
+            if system == protocol.SENTICHAT and '"type":"ping"' in frame:
+                await self.connection.send('{"type":"pong"}')
+                continue
+            client_id = protocol.delivered_client_id(system, frame)
+            if client_id is not None:
+                self.received.append((client_id, now))
+            elif system == protocol.SENTICHAT and '"type":"next"' not in frame:
+                raise RuntimeError(f"unexpected frame: {frame[:300]!r}")
+
+    async def ping(self) -> float:
+        """The round trip of one application-level ping, in µs."""
+        self.pong = asyncio.get_running_loop().create_future()
+        started = time.perf_counter()
+        await self.connection.send("ping" if self.system == protocol.BASELINE else '{"type":"ping"}')
+        await asyncio.wait_for(self.pong, 10)
+        return (time.perf_counter() - started) * 1e6
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        await self.connection.close()
+
+
+async def open_socket(system: str, server: tuple[str, int], account: Account) -> Socket:
+    host, port = server
+    uri = f"ws://{host}:{port}{protocol.websocket_path(system, account.channel)}"
+    subprotocols: Any = [protocol.WS_PROTOCOL] if system == protocol.SENTICHAT else None
+    connection = await connect(
+        uri, subprotocols=subprotocols, compression=None, ping_interval=None,
+        open_timeout=30, max_size=2**20,
+    )
+    if system == protocol.SENTICHAT:
+        init, subscribe = protocol.subscribe_messages(account)
+        await connection.send(init.decode())
+        ack = await asyncio.wait_for(connection.recv(), 30)
+        if '"connection_ack"' not in ack:
+            raise RuntimeError(f"no connection_ack: {ack!r}")
+        await connection.send(subscribe.decode())
+    return Socket(system, connection)
+
+
+async def open_sockets(
+    plan: SocketPlan, indexes: range, sockets: dict[int, Socket]
+) -> None:
+    """Socket i for account i, on server i mod the number of servers."""
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def one(i: int) -> None:
+        async with gate:
+            server = plan.servers[i % len(plan.servers)]
+            sockets[i] = await open_socket(plan.system, server, plan.accounts[i])
+
+    await asyncio.gather(*(one(i) for i in indexes))
+
+
+async def subscriber_worker(link: Link, plan: SocketPlan) -> list[list[tuple[str, int]]]:
+    """Subscribes every account, says "ready", then ("drain", expected, quiet_s)."""
+    sockets: dict[int, Socket] = {}
+    await open_sockets(plan, range(len(plan.accounts)), sockets)
+    link.send("ready")
+    _, expected, quiet_s = await link.receive()
+    last_total, last_change = -1, time.monotonic()
+    while True:
+        total = sum(len(s.received) for s in sockets.values())
+        if total >= expected:
+            break
+        if total != last_total:
+            last_total, last_change = total, time.monotonic()
+        elif time.monotonic() - last_change > quiet_s:
+            break
+        await asyncio.sleep(0.05)
+    receipts = [sockets[i].received for i in range(len(plan.accounts))]
+    await asyncio.gather(*(s.close() for s in sockets.values()), return_exceptions=True)
+    return receipts
+
+
+async def idle_worker(link: Link, plan: SocketPlan, steps: tuple[int, ...], pings: int) -> None:
+    """Opens sockets up to each step's count, says ("open", n), then on "ping"
+    sends ("pings", round trips in µs) of `pings` sockets chosen at random."""
+    sockets: dict[int, Socket] = {}
+    for step in steps:
+        await open_sockets(plan, range(len(sockets), step), sockets)
+        link.send(("open", len(sockets)))
+        await link.receive()
+        chosen = random.Random(step).sample(sorted(sockets), min(pings, len(sockets)))
+        link.send(("pings", [await sockets[i].ping() for i in chosen]))
+    await link.receive()
+    await asyncio.gather(*(s.close() for s in sockets.values()), return_exceptions=True)

@@ -1,0 +1,129 @@
+"""What a client says to each system under test, and how it reads the answers.
+
+Sentichat is spoken to as the web client does: GraphQL over HTTP and
+graphql-transport-ws, with the web client's selections. The baseline gets the
+same data in plain JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+SENTICHAT = "sentichat"
+BASELINE = "baseline"
+SYSTEMS = (SENTICHAT, BASELINE)
+
+MESSAGE_FIELDS = """
+  id seq channel message clientId createdAt
+  fromUser { id username } toUser { id username }
+  sentiment { polarity subjectivity label emoji }
+"""
+SEND = (
+    "mutation Send($channel: String!, $message: String!, $clientId: String) {"
+    f" sendMessage(channel: $channel, message: $message, clientId: $clientId) {{{MESSAGE_FIELDS}}} }}"
+)
+HISTORY = (
+    "query History($channel: String!, $last: Int) {"
+    f" messages(channel: $channel, last: $last) {{{MESSAGE_FIELDS}}} }}"
+)
+NEW_MESSAGE = (
+    "subscription Live($channel: String!) {"
+    f" newMessage(channel: $channel) {{{MESSAGE_FIELDS}}} }}"
+)
+WS_PROTOCOL = "graphql-transport-ws"
+
+# Short messages of every mood, as people write them.
+PHRASES = (
+    "Good morning! Did you sleep well?",
+    "I love this plan, it is brilliant.",
+    "The train is late again, this is awful.",
+    "See you at the station at six.",
+    "Thanks so much, that was really kind of you.",
+    "I am not sure about the new office.",
+    "What a terrible, boring meeting.",
+    "Can you send me the report?",
+)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A seeded user, its bearer token and its chat's channel."""
+
+    user_id: int
+    token: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    headers: bytes
+    body: bytes
+
+
+def _post(path: str, body: object, token: str | None = None) -> Request:
+    headers = b"Content-Type: application/json\r\n"
+    if token is not None:
+        headers += f"Authorization: Bearer {token}\r\n".encode()
+    return Request(path, headers, orjson.dumps(body))
+
+
+def send_request(system: str, sender: Account, text: str, client_id: str) -> Request:
+    if system == SENTICHAT:
+        variables = {"channel": sender.channel, "message": text, "clientId": client_id}
+        return _post("/graphql", {"query": SEND, "variables": variables}, sender.token)
+    body = {
+        "channel": sender.channel,
+        "sender_id": sender.user_id,
+        "message": text,
+        "client_id": client_id,
+    }
+    return _post("/send", body)
+
+
+def history_request(system: str, reader: Account, last: int) -> Request:
+    if system == SENTICHAT:
+        variables = {"channel": reader.channel, "last": last}
+        return _post(
+            "/graphql", {"query": HISTORY, "variables": variables}, reader.token
+        )
+    return _post("/history", {"channel": reader.channel, "last": last})
+
+
+def answered(system: str, status: int, body: bytes, operation: str) -> bool:
+    """Whether an HTTP answer is the success a user expects."""
+    if status != 200:
+        return False
+    if system == BASELINE:
+        return True
+    data: Any = orjson.loads(body)
+    return not data.get("errors") and data.get("data", {}).get(operation) is not None
+
+
+def websocket_path(system: str, channel: str) -> str:
+    return "/graphql" if system == SENTICHAT else f"/ws?channel={channel}"
+
+
+def subscribe_messages(account: Account) -> list[bytes]:
+    """What a Sentichat client sends to subscribe, after the handshake."""
+    init = {"type": "connection_init", "payload": {"authorization": f"Bearer {account.token}"}}
+    subscribe = {
+        "id": "1",
+        "type": "subscribe",
+        "payload": {"query": NEW_MESSAGE, "variables": {"channel": account.channel}},
+    }
+    return [orjson.dumps(init), orjson.dumps(subscribe)]
+
+
+def delivered_client_id(system: str, frame: str | bytes) -> str | None:
+    """The clientId of a delivered message, or None for any other frame."""
+    data: Any = orjson.loads(frame)
+    if system == BASELINE:
+        return data.get("client_id")  # type: ignore[no-any-return]
+    if data.get("type") != "next":
+        return None
+    message = (data["payload"].get("data") or {}).get("newMessage")
+    return None if message is None else message["clientId"]  # type: ignore[no-any-return]
