@@ -6,14 +6,55 @@ Nothing here commits: the caller owns the transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from db.models import Chat, Message, User, utcnow
+
+
+class MessageRow(Protocol):
+    """A stored message as read: plain columns, no ORM instance (reads are hot)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def chat_id(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def sender_id(self) -> int: ...
+    @property
+    def recipient_id(self) -> int: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def client_id(self) -> str | None: ...
+    @property
+    def polarity(self) -> float: ...
+    @property
+    def subjectivity(self) -> float: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+MESSAGE_COLUMNS = (
+    Message.id,
+    Message.chat_id,
+    Message.seq,
+    Message.sender_id,
+    Message.recipient_id,
+    Message.body,
+    Message.client_id,
+    Message.polarity,
+    Message.subjectivity,
+    Message.created_at,
+)
 
 
 def _upsert_insert(session: AsyncSession, entity: type[Any]) -> Any:
@@ -127,36 +168,61 @@ async def chat_head(session: AsyncSession, chat_id: int) -> int:
     return head
 
 
-async def claim_next_seq(session: AsyncSession, chat_id: int) -> int:
-    """Number the chat's next message, holding its row lock until commit.
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A chat's next seq, claimed under its row lock, with its members' names."""
+
+    chat_id: int
+    seq: int
+    low_username: str
+    high_username: str
+
+
+async def claim_next_seq(
+    session: AsyncSession, low_id: int, high_id: int
+) -> Claimed | None:
+    """Number the pair's next message, holding its row lock until commit.
 
     The lock queues concurrent senders, so seq order is commit order and a
-    rolled-back transaction returns its number: no gaps.
+    rolled-back transaction returns its number: no gaps. One statement (the
+    members' names come back with the number); None when there is no chat.
     """
+
+    def username(user_id: Any) -> Any:
+        name = select(User.username).where(User.id == user_id)
+        return name.correlate(Chat).scalar_subquery()
+
     statement = (
         update(Chat)
-        .where(Chat.id == chat_id)
+        .where(Chat.user_low_id == low_id, Chat.user_high_id == high_id)
         .values(last_seq=Chat.last_seq + 1)
-        .returning(Chat.last_seq)
+        .returning(
+            Chat.id,
+            Chat.last_seq,
+            username(Chat.user_low_id),
+            username(Chat.user_high_id),
+        )
         .execution_options(synchronize_session=False)
     )
-    seq: int = (await session.execute(statement)).scalar_one()
-    return seq
+    row = (await session.execute(statement)).one_or_none()
+    return None if row is None else Claimed(*row)
 
 
 async def find_message_by_client_id(
     session: AsyncSession, sender_id: int, client_id: str
-) -> Message | None:
-    statement = select(Message).where(
+) -> MessageRow | None:
+    statement = select(*MESSAGE_COLUMNS).where(
         Message.sender_id == sender_id, Message.client_id == client_id
     )
-    return await session.scalar(statement)
+    row = (await session.execute(statement)).first()
+    return None if row is None else cast("MessageRow", row)
 
 
-async def add_message(session: AsyncSession, message: Message) -> Message:
-    session.add(message)
-    await session.flush()
-    return message
+async def insert_message(session: AsyncSession, **values: Any) -> int:
+    """Insert one message (a Core INSERT ... RETURNING id); its new id."""
+    statement = insert(Message).values(**values).returning(Message.id)
+    message_id: int = (await session.execute(statement)).scalar_one()
+    return message_id
 
 
 async def latest_messages(
@@ -166,26 +232,26 @@ async def latest_messages(
     after: int | None,
     before: int | None,
     limit: int,
-) -> list[Message]:
+) -> list[MessageRow]:
     """The newest `limit` messages strictly between the bounds, oldest first."""
-    statement = select(Message).where(Message.chat_id == chat_id)
+    statement = select(*MESSAGE_COLUMNS).where(Message.chat_id == chat_id)
     if after is not None:
         statement = statement.where(Message.seq > after)
     if before is not None:
         statement = statement.where(Message.seq < before)
     statement = statement.order_by(Message.seq.desc()).limit(limit)
-    newest_first = (await session.scalars(statement)).all()
-    return list(reversed(newest_first))
+    newest_first = (await session.execute(statement)).all()
+    return cast("list[MessageRow]", newest_first[::-1])
 
 
 async def messages_after(
     session: AsyncSession, chat_id: int, *, after: int, limit: int
-) -> Sequence[Message]:
+) -> Sequence[MessageRow]:
     """Up to `limit` messages with seq > after, oldest first."""
     statement = (
-        select(Message)
+        select(*MESSAGE_COLUMNS)
         .where(Message.chat_id == chat_id, Message.seq > after)
         .order_by(Message.seq)
         .limit(limit)
     )
-    return (await session.scalars(statement)).all()
+    return cast("Sequence[MessageRow]", (await session.execute(statement)).all())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -30,7 +32,9 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=connect_timeout,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip on every checkout. A connection
+        # found dead fails its request, and the pool then drops every
+        # connection older than the failure, so the next request reconnects.
         connect_args={"command_timeout": command_timeout, "timeout": connect_timeout},
     )
 
@@ -59,3 +63,17 @@ def _serialise_sqlite_writes(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@asynccontextmanager
+async def reading(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session for reads in autocommit: no BEGIN and no ROLLBACK round trips.
+
+    Each statement sees its own snapshot, which is all a read of committed
+    messages by `seq` needs; writes go through `sessions.begin()`.
+    """
+    async with sessions() as session:
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session

@@ -19,6 +19,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from graph.execution import PlainObjectsExecutionContext
 from graph.masking import ErrorCodes, SentichatSchema
 from graph.query_limits import alias_limit, depth_limit
 from graph.resolvers import accounts as accounts_resolvers
@@ -131,6 +132,7 @@ def create_schema(settings: Settings) -> SentichatSchema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.production),
+        execution_context_class=PlainObjectsExecutionContext,
     )
 
 

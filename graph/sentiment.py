@@ -68,6 +68,11 @@ def analyze(text: str) -> Scores:
     return Scores(polarity=float(polarity), subjectivity=float(subjectivity))
 
 
+def warm() -> None:
+    """Load the lexicon (parsed on first use), without counting a score."""
+    _pattern_sentiment("warm")
+
+
 def classify(polarity: float, thresholds: Thresholds) -> SentimentLabel:
     if polarity > thresholds.positive_above:
         return SentimentLabel.POSITIVE

@@ -11,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import queries
-from db.models import Chat, Message, utcnow
+from db.models import Chat, utcnow
+from db.queries import MessageRow
+from db.session import reading
 from graph.errors import BadUserInput, NotFound, SubscriptionLagged
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.realtime.pusher import Slot
@@ -25,6 +27,7 @@ from graph.services.text import is_storable
 from graph.services.throttle import Limit, Throttle
 from graph.settings import Settings
 
+NO_CHAT = "This chat does not exist yet: request it first."
 CLIENT_ID = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
 
 
@@ -41,7 +44,7 @@ class _ChatView:
         channel = chat_channel(chat.user_low_id, chat.user_high_id)
         return cls(chat.id, channel, users, chat.last_seq)
 
-    def record(self, message: Message) -> MessageRecord:
+    def record(self, message: MessageRow) -> MessageRecord:
         return MessageRecord(
             id=message.id,
             seq=message.seq,
@@ -56,14 +59,7 @@ class _ChatView:
         )
 
 
-class _AlreadySent(Exception):
-    """Rolls back a send whose clientId turned out to be used already."""
-
-    def __init__(self, original: MessageRecord) -> None:
-        self.original = original
-
-
-def _replayed(chat: _ChatView, sent: Message, text: str) -> MessageRecord:
+def _replayed(chat: _ChatView, sent: MessageRow, text: str) -> MessageRecord:
     """The original message of a repeated clientId, if the repeat matches it."""
     if sent.chat_id != chat.id or sent.body != text:
         raise BadUserInput(
@@ -109,15 +105,14 @@ class MessageService:
         try:
             record, slot = await self._store(sender_id, pair, text, client_id, scores)
         except IntegrityError:
-            # The same clientId, committed concurrently in another chat.
+            # The same clientId, committed concurrently (a retry racing its
+            # original): the unique (sender, clientId) refused this one.
             if client_id is None:
                 raise
             sent = await self._find_sent(sender_id, client_id, pair, text)
             if sent is None:
                 raise
             return sent
-        except _AlreadySent as already:
-            return already.original
         await self._publisher.message(record, slot)
         return record
 
@@ -136,7 +131,7 @@ class MessageService:
         for name, bound in (("after", after), ("before", before)):
             if bound is not None and bound < 0:
                 raise BadUserInput(f"`{name}` is a seq, 0 or more.", field=name)
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             chat = await self._chat(session, pair)
             rows = await queries.latest_messages(
                 session, chat.id, after=after, before=before, limit=last
@@ -162,7 +157,7 @@ class MessageService:
         pair = member_pair(viewer_id, channel)
         if after_seq is not None and after_seq < 0:
             raise BadUserInput("`afterSeq` is a seq, 0 or more.", field="afterSeq")
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             chat = await self._chat(session, pair)
         if after_seq is not None and after_seq > chat.head:
             raise BadUserInput(
@@ -194,7 +189,7 @@ class MessageService:
                     last = stored.seq
 
     async def _check_lag(self, chat: _ChatView, last: int) -> None:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             head = await queries.chat_head(session, chat.id)
         behind = head - last
         if behind > self._settings.subscription_max_lag:
@@ -207,7 +202,7 @@ class MessageService:
         page_size = self._settings.catch_up_page_size
         stats = self._bus.stats
         while True:
-            async with self._sessions() as session:
+            async with reading(self._sessions) as session:
                 rows = await queries.messages_after(
                     session, chat.id, after=after, limit=page_size
                 )
@@ -226,45 +221,61 @@ class MessageService:
         client_id: str | None,
         scores: Scores,
     ) -> tuple[MessageRecord, Slot | None]:
-        """Commit the message; with Pusher on, also its slot in Pusher's queue."""
+        """Commit the message; with Pusher on, also its slot in Pusher's queue.
+
+        Three statements: claim the seq (and read the members' names), insert,
+        commit. A clientId already used fails the insert on its unique index.
+        """
         slot: Slot | None = None
+        (recipient_id,) = set(pair) - {sender_id}
+        created_at = utcnow()
         try:
             async with self._sessions.begin() as session:
-                chat = await self._chat(session, pair)
-                seq = await queries.claim_next_seq(session, chat.id)
+                claimed = await queries.claim_next_seq(session, *pair)
+                if claimed is None:
+                    raise NotFound(NO_CHAT)
+                channel = chat_channel(*pair)
                 # Under the chat's row lock until the commit: slots follow seq.
-                slot = self._publisher.reserve(chat.channel)
-                if client_id is not None:
-                    # A concurrent twin may have committed meanwhile.
-                    earlier = await queries.find_message_by_client_id(
-                        session, sender_id, client_id
-                    )
-                    if earlier is not None:
-                        raise _AlreadySent(_replayed(chat, earlier, text))
-                (recipient_id,) = set(pair) - {sender_id}
-                message = Message(
-                    chat_id=chat.id,
-                    seq=seq,
+                slot = self._publisher.reserve(channel)
+                message_id = await queries.insert_message(
+                    session,
+                    chat_id=claimed.chat_id,
+                    seq=claimed.seq,
                     sender_id=sender_id,
                     recipient_id=recipient_id,
                     body=text,
                     client_id=client_id,
                     polarity=scores.polarity,
                     subjectivity=scores.subjectivity,
-                    created_at=utcnow(),
+                    created_at=created_at,
                 )
-                await queries.add_message(session, message)
-                record = chat.record(message)
         except BaseException:
             if slot is not None:
                 slot.void()
             raise
+        low, high = pair
+        users = {
+            low: UserRecord(low, claimed.low_username),
+            high: UserRecord(high, claimed.high_username),
+        }
+        record = MessageRecord(
+            id=message_id,
+            seq=claimed.seq,
+            channel=channel,
+            from_user=users[sender_id],
+            to_user=users[recipient_id],
+            message=text,
+            client_id=client_id,
+            created_at=created_at,
+            polarity=scores.polarity,
+            subjectivity=scores.subjectivity,
+        )
         return record, slot
 
     async def _find_sent(
         self, sender_id: int, client_id: str, pair: tuple[int, int], text: str
     ) -> MessageRecord | None:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             sent = await queries.find_message_by_client_id(
                 session, sender_id, client_id
             )
@@ -275,7 +286,7 @@ class MessageService:
     async def _chat(self, session: AsyncSession, pair: tuple[int, int]) -> _ChatView:
         chat = await queries.get_chat(session, *pair)
         if chat is None:
-            raise NotFound("This chat does not exist yet: request it first.")
+            raise NotFound(NO_CHAT)
         return _ChatView.of(chat)
 
     async def _score(self, text: str) -> Scores:

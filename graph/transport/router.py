@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, NoReturn, cast
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
@@ -70,6 +71,10 @@ class SentichatRouter(GraphQLRouter[Context, None]):
         if not isinstance(value, dict):
             raise HTTPException(400, NOT_AN_OBJECT)
         return value
+
+    def encode_json(self, data: object) -> bytes:
+        """orjson: a page of messages encodes several times faster than json."""
+        return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
         """Strict JSON (UTF-8, no NaN), or JSONDecodeError.

@@ -114,9 +114,12 @@ class BoundedWebSocketAdapter(ASGIWebSocketAdapter):
                     raise NonJsonMessageReceived from exc
 
     async def send_json(self, message: Mapping[str, object]) -> None:
+        # A text frame, as graphql-transport-ws requires (the view's JSON is bytes).
+        text = self.view.encode_json(message)
         try:
-            await super().send_json(message)
-        except RuntimeError as exc:  # sent after the close: the peer is gone
+            await self.ws.send_text(text if isinstance(text, str) else text.decode())
+        except (WebSocketDisconnect, RuntimeError) as exc:
+            # RuntimeError: sent after the close; either way the peer is gone.
             raise WebSocketDisconnected from exc
 
     async def close(self, code: int, reason: str) -> None:

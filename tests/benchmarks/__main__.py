@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -13,8 +14,15 @@ import asyncpg
 import redis
 
 from tests.benchmarks import report, scenarios
-from tests.benchmarks.scenarios import FULL, SCENARIOS, SMOKE, Results
-from tests.benchmarks.stack import ADMIN_URL, PROCESSES, REDIS_URL, UVICORN_ARGS, running_stack
+from tests.benchmarks.profiling import sampled
+from tests.benchmarks.scenarios import SCALES, SCENARIOS, Results
+from tests.benchmarks.stack import (
+    ADMIN_URL,
+    PROCESSES,
+    REDIS_URL,
+    UVICORN_ARGS,
+    running_stack,
+)
 
 
 async def _postgres_version() -> str:
@@ -27,11 +35,27 @@ async def _postgres_version() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the harness; its figures mean nothing")
-    parser.add_argument("--only", nargs="+", choices=list(SCENARIOS), help="run only these (sentiment needs delivery and history)")
+    parser.add_argument(
+        "--scale",
+        choices=list(SCALES),
+        default="full",
+        help="full: the figures to quote; quick: about two minutes, for iterating;"
+        " smoke: checks the harness, its figures mean nothing",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(SCENARIOS),
+        help="run only these (sentiment needs delivery and history)",
+    )
     parser.add_argument("--out", type=Path, default=Path(".artifacts/bench"))
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the Sentichat processes with py-spy during each benchmark",
+    )
     args = parser.parse_args()
-    scale = SMOKE if args.smoke else FULL
+    scale = SCALES[args.scale]
     names = args.only or list(SCENARIOS)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -45,12 +69,17 @@ def main() -> None:
         for name in names:
             print(f"-- {name}", flush=True)
             began = time.monotonic()
-            SCENARIOS[name](stack, scale, results)
+            with contextlib.ExitStack() as profiling:
+                if args.profile:
+                    pids = [server.pid for server in stack.servers["sentichat"]]
+                    profiling.enter_context(sampled(pids, out, name))
+                SCENARIOS[name](stack, scale, results)
             print(f"   {time.monotonic() - began:.0f} s", flush=True)
-    title = f"Sentichat vs baseline, {'smoke' if args.smoke else 'full'} run, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    now = datetime.now(UTC)
+    title = f"Sentichat vs baseline, {args.scale} run, {now:%Y-%m-%d %H:%M} UTC"
     record = {
         "title": title,
-        "run": "smoke" if args.smoke else "full",
+        "run": args.scale,
         "seconds": round(time.monotonic() - started),
         "machine": report.machine(),
         "versions": report.versions(services),

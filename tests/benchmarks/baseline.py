@@ -28,7 +28,9 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from textblob.en import sentiment as pattern_sentiment
 
-DSN = os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/sentichat_bench")
+DSN = os.environ.get(
+    "BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/sentichat_bench"
+)
 REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
 PREFIX = os.environ.get("BENCH_PREFIX", "bench-baseline:")
 POOL_SIZE = 10
@@ -78,8 +80,14 @@ def pair(channel: str) -> tuple[int, int]:
 
 
 def message_json(
-    row: Any, channel: str, sender: tuple[int, str], recipient: tuple[int, str],
-    body: str, client_id: str | None, polarity: float, subjectivity: float,
+    row: Any,
+    channel: str,
+    sender: tuple[int, str],
+    recipient: tuple[int, str],
+    body: str,
+    client_id: str | None,
+    polarity: float,
+    subjectivity: float,
 ) -> dict[str, Any]:
     created_at: datetime = row["created_at"]
     tag = label(polarity)
@@ -144,8 +152,14 @@ async def send(request: Request) -> Response:
         SEND, low, high, sender, recipient, body, client_id, polarity, subjectivity
     )
     message = message_json(
-        row, channel, (sender, row["sender"]), (recipient, row["recipient"]),
-        body, client_id, polarity, subjectivity,
+        row,
+        channel,
+        (sender, row["sender"]),
+        (recipient, row["recipient"]),
+        body,
+        client_id,
+        polarity,
+        subjectivity,
     )
     payload = orjson.dumps(message)
     await state.redis.publish(f"{PREFIX}{channel}", payload)
@@ -159,9 +173,14 @@ async def history(request: Request) -> Response:
     rows = await state.pool.fetch(HISTORY, low, high, int(data.get("last", 50)))
     messages = [
         message_json(
-            row, channel, (row["sender_id"], row["sender"]),
-            (row["recipient_id"], row["recipient"]), row["body"], row["client_id"],
-            row["polarity"], row["subjectivity"],
+            row,
+            channel,
+            (row["sender_id"], row["sender"]),
+            (row["recipient_id"], row["recipient"]),
+            row["body"],
+            row["client_id"],
+            row["polarity"],
+            row["subjectivity"],
         )
         for row in reversed(rows)
     ]

@@ -28,7 +28,9 @@ DRAIN_TIMEOUT_S = 30.0
 class HttpConnection:
     """One keep-alive HTTP/1.1 connection; answers must carry Content-Length."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         self._reader = reader
         self._writer = writer
 
@@ -107,7 +109,14 @@ class OpenLoop:
                 await asyncio.sleep(delay)
             scheduled_ns = start_ns + int(i * 1e9 / rate)
             task = asyncio.create_task(
-                self._fire(first + i, (first + i) % len(self.plan.servers), request, scheduled_ns, start + i / rate, outcomes)
+                self._fire(
+                    first + i,
+                    (first + i) % len(self.plan.servers),
+                    request,
+                    scheduled_ns,
+                    start + i / rate,
+                    outcomes,
+                )
             )
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -126,34 +135,56 @@ class OpenLoop:
     ) -> None:
         ok = False
         try:
-            connection = await self._connection(server)
-            status, body = await connection.post(request)
+            status, body = await self._post(server, request)
             ok = protocol.answered(self.plan.system, status, body, self._operation)
             if not ok and len(self.errors) < 5:
                 self.errors.append(f"{status}: {body[:300]!r}")
-            self._idle[server].append(connection)
         except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
-            self._open[server] -= 1
             if len(self.errors) < 5:
                 self.errors.append(repr(exc))
         latency_us = (time.perf_counter() - scheduled) * 1e6
         outcomes.append(Outcome(index, scheduled_ns, latency_us, ok))
 
+    async def _post(self, server: int, request: Request) -> tuple[int, bytes]:
+        """As HTTP clients do: a kept-alive connection the server closed
+        meanwhile (uvicorn's keep-alive timeout) is replaced, once."""
+        for attempt in (1, 2):
+            connection, reused = await self._connection(server, fresh=attempt == 2)
+            try:
+                answer = await connection.post(request)
+            except (OSError, asyncio.IncompleteReadError) as exc:
+                self._open[server] -= 1
+                connection.close()
+                stale = isinstance(exc, asyncio.IncompleteReadError) and not exc.partial
+                if reused and attempt == 1 and (stale or isinstance(exc, OSError)):
+                    continue
+                raise
+            self._idle[server].append(connection)
+            return answer
+        raise AssertionError("unreachable")
+
     @property
     def _operation(self) -> str:
         return "sendMessage" if self.plan.operation == "send" else "messages"
 
-    async def _connection(self, server: int) -> HttpConnection:
+    async def _connection(
+        self, server: int, *, fresh: bool = False
+    ) -> tuple[HttpConnection, bool]:
+        """An idle connection (reused: True) or, if none or `fresh`, a new one."""
         idle = self._idle[server]
-        if idle:
-            return idle.pop()
-        if self._open[server] >= MAX_CONNECTIONS_PER_SERVER:
+        if idle and not fresh:
+            return idle.pop(), True
+        if self._open[server] >= MAX_CONNECTIONS_PER_SERVER and not fresh:
             while not idle:  # every connection busy: wait for one
                 await asyncio.sleep(0.001)
-            return idle.pop()
+            return idle.pop(), True
         self._open[server] += 1
         host, port = self.plan.servers[server]
-        return await HttpConnection.open(host, port)
+        try:
+            return await HttpConnection.open(host, port), False
+        except OSError:
+            self._open[server] -= 1
+            raise
 
 
 async def open_loop_worker(link: Link, plan: OpenLoopPlan) -> None:
@@ -208,7 +239,9 @@ class Socket:
         """The round trip of one application-level ping, in µs."""
         self.pong = asyncio.get_running_loop().create_future()
         started = time.perf_counter()
-        await self.connection.send("ping" if self.system == protocol.BASELINE else '{"type":"ping"}')
+        await self.connection.send(
+            "ping" if self.system == protocol.BASELINE else '{"type":"ping"}'
+        )
         await asyncio.wait_for(self.pong, 10)
         return (time.perf_counter() - started) * 1e6
 
@@ -222,8 +255,12 @@ async def open_socket(system: str, server: tuple[str, int], account: Account) ->
     uri = f"ws://{host}:{port}{protocol.websocket_path(system, account.channel)}"
     subprotocols: Any = [protocol.WS_PROTOCOL] if system == protocol.SENTICHAT else None
     connection = await connect(
-        uri, subprotocols=subprotocols, compression=None, ping_interval=None,
-        open_timeout=30, max_size=2**20,
+        uri,
+        subprotocols=subprotocols,
+        compression=None,
+        ping_interval=None,
+        open_timeout=30,
+        max_size=2**20,
     )
     if system == protocol.SENTICHAT:
         init, subscribe = protocol.subscribe_messages(account)
@@ -249,7 +286,9 @@ async def open_sockets(
     await asyncio.gather(*(one(i) for i in indexes))
 
 
-async def subscriber_worker(link: Link, plan: SocketPlan) -> list[list[tuple[str, int]]]:
+async def subscriber_worker(
+    link: Link, plan: SocketPlan
+) -> list[list[tuple[str, int]]]:
     """Subscribes every account, says "ready", then ("drain", expected, quiet_s)."""
     sockets: dict[int, Socket] = {}
     await open_sockets(plan, range(len(plan.accounts)), sockets)
@@ -270,7 +309,9 @@ async def subscriber_worker(link: Link, plan: SocketPlan) -> list[list[tuple[str
     return receipts
 
 
-async def idle_worker(link: Link, plan: SocketPlan, steps: tuple[int, ...], pings: int) -> None:
+async def idle_worker(
+    link: Link, plan: SocketPlan, steps: tuple[int, ...], pings: int
+) -> None:
     """Opens sockets up to each step's count, says ("open", n), then on "ping"
     sends ("pings", round trips in µs) of `pings` sockets chosen at random."""
     sockets: dict[int, Socket] = {}

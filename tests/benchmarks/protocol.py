@@ -23,7 +23,8 @@ MESSAGE_FIELDS = """
 """
 SEND = (
     "mutation Send($channel: String!, $message: String!, $clientId: String) {"
-    f" sendMessage(channel: $channel, message: $message, clientId: $clientId) {{{MESSAGE_FIELDS}}} }}"
+    " sendMessage(channel: $channel, message: $message, clientId: $clientId)"
+    f" {{{MESSAGE_FIELDS}}} }}"
 )
 HISTORY = (
     "query History($channel: String!, $last: Int) {"
@@ -109,7 +110,10 @@ def websocket_path(system: str, channel: str) -> str:
 
 def subscribe_messages(account: Account) -> list[bytes]:
     """What a Sentichat client sends to subscribe, after the handshake."""
-    init = {"type": "connection_init", "payload": {"authorization": f"Bearer {account.token}"}}
+    init = {
+        "type": "connection_init",
+        "payload": {"authorization": f"Bearer {account.token}"},
+    }
     subscribe = {
         "id": "1",
         "type": "subscribe",
@@ -122,8 +126,10 @@ def delivered_client_id(system: str, frame: str | bytes) -> str | None:
     """The clientId of a delivered message, or None for any other frame."""
     data: Any = orjson.loads(frame)
     if system == BASELINE:
-        return data.get("client_id")  # type: ignore[no-any-return]
-    if data.get("type") != "next":
+        client_id = data.get("client_id")
+    elif data.get("type") != "next":
         return None
-    message = (data["payload"].get("data") or {}).get("newMessage")
-    return None if message is None else message["clientId"]  # type: ignore[no-any-return]
+    else:
+        message = (data["payload"].get("data") or {}).get("newMessage")
+        client_id = None if message is None else message["clientId"]
+    return None if client_id is None else str(client_id)

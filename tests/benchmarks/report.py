@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -14,9 +15,20 @@ from tests.benchmarks.measure import Latencies
 from tests.benchmarks.scenarios import Measure, Results
 
 PACKAGES = (
-    "strawberry-graphql", "graphql-core", "fastapi", "starlette", "uvicorn", "uvloop",
-    "httptools", "websockets", "sqlalchemy", "asyncpg", "redis", "broadcaster",
-    "textblob", "orjson",
+    "strawberry-graphql",
+    "graphql-core",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "websockets",
+    "sqlalchemy",
+    "asyncpg",
+    "redis",
+    "broadcaster",
+    "textblob",
+    "orjson",
 )
 
 
@@ -55,10 +67,8 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     memory = 0
-    try:
+    with contextlib.suppress(ValueError, OSError):
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError):
-        pass
     return {
         "platform": platform.platform(),
         "cpu": model,
@@ -77,9 +87,14 @@ def versions(services: dict[str, str]) -> dict[str, str]:
             found[name] = "absent"
     try:
         revision = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True).stdout
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], capture_output=True, text=True, check=True
+        ).stdout
         found["sentichat"] = revision + ("+changes" if dirty.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         found["sentichat"] = "unknown"
@@ -92,15 +107,22 @@ def write(out: Path, results: Results, record: dict[str, Any]) -> None:
         **record,
         "table": [
             {
-                "measure": m.name, "unit": m.unit, "sentichat": m.sentichat,
-                "baseline": m.baseline, "ratio": m.ratio, "better": m.better,
-                "goal": m.goal, "met": m.met,
+                "measure": m.name,
+                "unit": m.unit,
+                "sentichat": m.sentichat,
+                "baseline": m.baseline,
+                "ratio": m.ratio,
+                "better": m.better,
+                "goal": m.goal,
+                "met": m.met,
             }
             for m in results.measures
         ],
         "details": results.details,
     }
-    (out / "results.json").write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    (out / "results.json").write_text(
+        json.dumps(record, indent=1, ensure_ascii=False) + "\n"
+    )
     (out / "table.md").write_text(table(results.measures) + "\n")
     plot(out / "latency.png", results.latencies, record["title"])
 
@@ -121,7 +143,9 @@ def plot(path: Path, latencies: dict[str, dict[str, Latencies]], title: str) -> 
     import matplotlib.pyplot as plt
 
     panels = [name for name in TITLES if name in latencies]
-    figure, axes = plt.subplots(1, max(len(panels), 1), figsize=(4.2 * max(len(panels), 1), 3.6), squeeze=False)
+    figure, axes = plt.subplots(
+        1, max(len(panels), 1), figsize=(4.2 * max(len(panels), 1), 3.6), squeeze=False
+    )
     for axis, name in zip(axes[0], panels, strict=False):
         for system, samples in latencies[name].items():
             if not len(samples):

@@ -47,13 +47,44 @@ FULL = Scale(
     delivery_chats=500,
     delivery_rate=100,
     delivery_seconds=30,
-    ramp_rates=(100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200, 1400, 1700, 2000, 2500, 3000),
+    ramp_rates=(
+        100,
+        200,
+        300,
+        400,
+        500,
+        600,
+        700,
+        800,
+        1000,
+        1200,
+        1400,
+        1700,
+        2000,
+        2500,
+        3000,
+    ),
     ramp_seconds=5,
     idle_steps=(500, 2_500, 5_000, 10_000),
     idle_pings=200,
     history_rate=200,
     history_seconds=15,
     sentiment_texts=20_000,
+)
+
+# For iterating on the hot paths: every benchmark in about two minutes.
+QUICK = Scale(
+    seed=Seed(users=2_000, history_chats=500, history_messages=100_000),
+    delivery_chats=500,
+    delivery_rate=100,
+    delivery_seconds=8,
+    ramp_rates=(100, 200, 400, 600, 800, 1000, 1400, 2000),
+    ramp_seconds=3,
+    idle_steps=(200, 2_000),
+    idle_pings=100,
+    history_rate=200,
+    history_seconds=6,
+    sentiment_texts=5_000,
 )
 
 SMOKE = Scale(
@@ -117,7 +148,18 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.1)
 
 
-def run_open_loop(load: Worker, rate: float, count: int, first: int) -> tuple[list[Outcome], list[str]]:
+def attached(stack: Stack, count: int) -> None:
+    """Wait until Sentichat's processes hold `count` subscriptions."""
+    wait_until(
+        lambda: stack.sentichat_counter("sentichat_subscriptions") >= count,
+        300,
+        f"{count} subscriptions to attach",
+    )
+
+
+def run_open_loop(
+    load: Worker, rate: float, count: int, first: int
+) -> tuple[list[Outcome], list[str]]:
     load.send(("run", rate, count, first))
     _, outcomes, errors = load.receive(count / rate + 120)
     return outcomes, errors
@@ -132,13 +174,12 @@ def delivery(stack: Stack, scale: Scale, results: Results) -> None:
     for system in SYSTEMS:
         addresses = stack.addresses(system)
         tag = f"{system[0]}d"
-        with Worker(subscriber_worker, SocketPlan(system, addresses, accounts)) as subscribers:
+        with Worker(
+            subscriber_worker, SocketPlan(system, addresses, accounts)
+        ) as subscribers:
             subscribers.expect("ready", 600)
             if system == SENTICHAT:
-                wait_until(
-                    lambda: stack.sentichat_counter("sentichat_subscriptions") >= len(accounts),
-                    120, "every subscription to attach",
-                )
+                attached(stack, len(accounts))
             scored_before = stack.sentichat_counter(SCORED)
             plan = OpenLoopPlan(system, "send", addresses, accounts, tag)
             with Worker(open_loop_worker, plan) as load:
@@ -154,7 +195,7 @@ def delivery(stack: Stack, scale: Scale, results: Results) -> None:
         duplicated = misdelivered = 0
         for account_index, received in enumerate(receipts):
             for client_id, received_ns in received:
-                index = int(client_id[len(tag):])
+                index = int(client_id[len(tag) :])
                 if (account_index, index) in seen:
                     duplicated += 1
                     continue
@@ -192,13 +233,34 @@ def delivery(stack: Stack, scale: Scale, results: Results) -> None:
     }
     s, b = summaries[SENTICHAT], summaries[protocol.BASELINE]
     results.add(
-        Measure("delivery p50", "ms", s["p50_ms"], b["p50_ms"], "lower", "≤ 10", s["p50_ms"] <= 10),
-        Measure("delivery p99", "ms", s["p99_ms"], b["p99_ms"], "lower", "≤ 40", s["p99_ms"] <= 40),
+        Measure(
+            "delivery p50",
+            "ms",
+            s["p50_ms"],
+            b["p50_ms"],
+            "lower",
+            "≤ 10",
+            s["p50_ms"] <= 10,
+        ),
+        Measure(
+            "delivery p99",
+            "ms",
+            s["p99_ms"],
+            b["p99_ms"],
+            "lower",
+            "≤ 40",
+            s["p99_ms"] <= 40,
+        ),
         Measure("delivery p99.9", "ms", s["p999_ms"], b["p999_ms"], "lower"),
         Measure(
-            "deliveries lost + duplicated + misdelivered", "", s["lost"] + s["duplicated"] + s["misdelivered"],
-            b["lost"] + b["duplicated"] + b["misdelivered"], "lower", "0",
-            s["lost"] + s["duplicated"] + s["misdelivered"] == 0 and s["sends_failed"] == 0,
+            "deliveries lost + duplicated + misdelivered",
+            "",
+            s["lost"] + s["duplicated"] + s["misdelivered"],
+            b["lost"] + b["duplicated"] + b["misdelivered"],
+            "lower",
+            "0",
+            s["lost"] + s["duplicated"] + s["misdelivered"] == 0
+            and s["sends_failed"] == 0,
         ),
     )
 
@@ -207,11 +269,22 @@ def delivery(stack: Stack, scale: Scale, results: Results) -> None:
 
 
 def ramp(
-    stack: Stack, scale: Scale, system: str, operation: str, accounts: Sequence[Any],
-    results: Results, fixed_rate: float | None = None,
+    stack: Stack,
+    scale: Scale,
+    system: str,
+    operation: str,
+    accounts: Sequence[Any],
+    results: Results,
+    fixed_rate: float | None = None,
 ) -> dict[str, Any]:
     """Step the open-loop rate up until p99 passes the limit or a request fails."""
-    plan = OpenLoopPlan(system, operation, stack.addresses(system), tuple(accounts), f"{system[0]}{operation[0]}")
+    plan = OpenLoopPlan(
+        system,
+        operation,
+        stack.addresses(system),
+        tuple(accounts),
+        f"{system[0]}{operation[0]}",
+    )
     processes = stack.processes(system)
     steps: list[dict[str, Any]] = []
     best: dict[str, Any] | None = None
@@ -226,7 +299,17 @@ def ramp(
         first += warm
         rates = ([fixed_rate] if fixed_rate else []) + list(scale.ramp_rates)
         for n, rate in enumerate(rates):
-            count = max(1, int(rate * (scale.history_seconds if fixed_rate and n == 0 else scale.ramp_seconds)))
+            count = max(
+                1,
+                int(
+                    rate
+                    * (
+                        scale.history_seconds
+                        if fixed_rate and n == 0
+                        else scale.ramp_seconds
+                    )
+                ),
+            )
             cpu_before = cpu_seconds(processes)
             started = time.perf_counter()
             outcomes, errors = run_open_loop(load, rate, count, first)
@@ -237,7 +320,7 @@ def ramp(
                 results.sentichat_sends += sum(o.ok for o in outcomes)
             latencies = Latencies.of(o.latency_us for o in outcomes)
             failed = count - sum(o.ok for o in outcomes)
-            step = {
+            step: dict[str, Any] = {
                 "rate_per_s": rate,
                 **latencies.summary(),
                 "failed": failed,
@@ -261,14 +344,31 @@ def ramp(
 
 
 def throughput(stack: Stack, scale: Scale, results: Results) -> None:
-    summaries = {system: ramp(stack, scale, system, "send", stack.accounts, results) for system in SYSTEMS}
+    summaries = {
+        system: ramp(stack, scale, system, "send", stack.accounts, results)
+        for system in SYSTEMS
+    }
     results.details["send_throughput"] = summaries
     s, b = (summaries[system]["best"] or {} for system in SYSTEMS)
     s_rate, b_rate = s.get("rate_per_s", 0.0), b.get("rate_per_s", 0.0)
     ratio_ok = bool(b_rate) and s_rate / b_rate >= 0.5
     results.add(
-        Measure("send throughput (p99 < 50 ms)", "msg/s", s_rate, b_rate or None, "higher", "≥ 0.5 × baseline", ratio_ok),
-        Measure("server CPU per message", "µs", s.get("server_cpu_us_per_request", 0.0), b.get("server_cpu_us_per_request"), "lower"),
+        Measure(
+            "send throughput (p99 < 50 ms)",
+            "msg/s",
+            s_rate,
+            b_rate or None,
+            "higher",
+            "≥ 0.5 x baseline",
+            ratio_ok,
+        ),
+        Measure(
+            "server CPU per message",
+            "µs",
+            s.get("server_cpu_us_per_request", 0.0),
+            b.get("server_cpu_us_per_request"),
+            "lower",
+        ),
     )
 
 
@@ -282,29 +382,57 @@ def idle(stack: Stack, scale: Scale, results: Results) -> None:
         server = stack.addresses(system)[:1]
         process = stack.processes(system)[0]
         steps = []
-        with Worker(idle_worker, SocketPlan(system, server, accounts), scale.idle_steps, scale.idle_pings) as sockets:
+        with Worker(
+            idle_worker,
+            SocketPlan(system, server, accounts),
+            scale.idle_steps,
+            scale.idle_pings,
+        ) as sockets:
             for _ in scale.idle_steps:
                 _, count = sockets.receive(1200)
                 if system == SENTICHAT:
-                    wait_until(lambda: stack.sentichat_counter("sentichat_subscriptions") >= count, 300, "idle subscriptions")
+                    attached(stack, count)
                 rss = process.memory_info().rss
                 sockets.send("ping")
                 _, pings = sockets.receive(300)
                 latencies = Latencies.of(pings)
-                steps.append({"sockets": count, "rss_bytes": rss, **latencies.summary()})
+                steps.append(
+                    {"sockets": count, "rss_bytes": rss, **latencies.summary()}
+                )
             sockets.send("done")
             results.latencies.setdefault("ping", {})[system] = latencies
         first, last = steps[0], steps[-1]
-        per_socket = (last["rss_bytes"] - first["rss_bytes"]) / (last["sockets"] - first["sockets"])
+        per_socket = (last["rss_bytes"] - first["rss_bytes"]) / (
+            last["sockets"] - first["sockets"]
+        )
         summaries[system] = {"steps": steps, "bytes_per_socket": round(per_socket)}
     results.details["idle_subscriptions"] = summaries
     s, b = summaries[SENTICHAT], summaries[protocol.BASELINE]
     count = scale.idle_steps[-1]
     results.add(
-        Measure(f"memory per idle subscription (to {count})", "KiB", round(s["bytes_per_socket"] / 1024, 1),
-                round(b["bytes_per_socket"] / 1024, 1), "lower", "≤ 64", s["bytes_per_socket"] <= 64 * 1024),
-        Measure(f"ping round trip p50 at {count}", "ms", s["steps"][-1]["p50_ms"], b["steps"][-1]["p50_ms"], "lower"),
-        Measure(f"ping round trip p99 at {count}", "ms", s["steps"][-1]["p99_ms"], b["steps"][-1]["p99_ms"], "lower"),
+        Measure(
+            f"memory per idle subscription (to {count})",
+            "KiB",
+            round(s["bytes_per_socket"] / 1024, 1),
+            round(b["bytes_per_socket"] / 1024, 1),
+            "lower",
+            "≤ 64",
+            s["bytes_per_socket"] <= 64 * 1024,
+        ),
+        Measure(
+            f"ping round trip p50 at {count}",
+            "ms",
+            s["steps"][-1]["p50_ms"],
+            b["steps"][-1]["p50_ms"],
+            "lower",
+        ),
+        Measure(
+            f"ping round trip p99 at {count}",
+            "ms",
+            s["steps"][-1]["p99_ms"],
+            b["steps"][-1]["p99_ms"],
+            "lower",
+        ),
     )
 
 
@@ -315,17 +443,51 @@ def history(stack: Stack, scale: Scale, results: Results) -> None:
     readers = stack.chat_members(stack.seed.history_chats)
     scored_before = stack.sentichat_counter(SCORED)
     summaries = {
-        system: ramp(stack, scale, system, "history", readers, results, fixed_rate=scale.history_rate)
+        system: ramp(
+            stack,
+            scale,
+            system,
+            "history",
+            readers,
+            results,
+            fixed_rate=scale.history_rate,
+        )
         for system in SYSTEMS
     }
-    results.details["history"] = {"messages_in_all": stack.seed.history_messages, "chats": stack.seed.history_chats, **summaries}
-    results.details["history"]["scored_during_reads"] = stack.sentichat_counter(SCORED) - scored_before
+    results.details["history"] = {
+        "messages_in_all": stack.seed.history_messages,
+        "chats": stack.seed.history_chats,
+        **summaries,
+    }
+    results.details["history"]["scored_during_reads"] = (
+        stack.sentichat_counter(SCORED) - scored_before
+    )
     s, b = (summaries[system] for system in SYSTEMS)
     s_best, b_best = s["best"] or {}, b["best"] or {}
     results.add(
-        Measure(f"history p50 at {scale.history_rate:.0f}/s", "ms", s["fixed"]["p50_ms"], b["fixed"]["p50_ms"], "lower", "≤ 4", s["fixed"]["p50_ms"] <= 4),
-        Measure(f"history p99 at {scale.history_rate:.0f}/s", "ms", s["fixed"]["p99_ms"], b["fixed"]["p99_ms"], "lower"),
-        Measure("history rate (p99 < 50 ms)", "req/s", s_best.get("rate_per_s", 0.0), b_best.get("rate_per_s") or None, "higher"),
+        Measure(
+            f"history p50 at {scale.history_rate:.0f}/s",
+            "ms",
+            s["fixed"]["p50_ms"],
+            b["fixed"]["p50_ms"],
+            "lower",
+            "≤ 4",
+            s["fixed"]["p50_ms"] <= 4,
+        ),
+        Measure(
+            f"history p99 at {scale.history_rate:.0f}/s",
+            "ms",
+            s["fixed"]["p99_ms"],
+            b["fixed"]["p99_ms"],
+            "lower",
+        ),
+        Measure(
+            "history rate (p99 < 50 ms)",
+            "req/s",
+            s_best.get("rate_per_s", 0.0),
+            b_best.get("rate_per_s") or None,
+            "higher",
+        ),
     )
 
 
@@ -338,7 +500,10 @@ def sentiment(stack: Stack, scale: Scale, results: Results) -> None:
 
     from graph.sentiment import analyze
 
-    texts = [f"{protocol.PHRASES[i % len(protocol.PHRASES)]} ({i})" for i in range(scale.sentiment_texts)]
+    texts = [
+        f"{protocol.PHRASES[i % len(protocol.PHRASES)]} ({i})"
+        for i in range(scale.sentiment_texts)
+    ]
 
     def per_text(score: Callable[[str], object]) -> float:
         score("warm up")
@@ -353,7 +518,10 @@ def sentiment(stack: Stack, scale: Scale, results: Results) -> None:
     scored = stack.sentichat_counter(SCORED)
     delivery = results.details["delivery"][SENTICHAT]
     per_send = scored / results.sentichat_sends if results.sentichat_sends else 0.0
-    extra = delivery["scored_beyond_sends"] + results.details["history"]["scored_during_reads"]
+    extra = (
+        delivery["scored_beyond_sends"]
+        + results.details["history"]["scored_during_reads"]
+    )
     results.details["sentiment"] = {
         "us_per_text": round(ours, 1),
         "raw_pattern_us_per_text": round(raw, 1),
@@ -361,13 +529,38 @@ def sentiment(stack: Stack, scale: Scale, results: Results) -> None:
         "scored_by_servers": scored,
         "messages_sent": results.sentichat_sends,
         "scored_during_delivery_beyond_sends": delivery["scored_beyond_sends"],
-        "deliveries_during_delivery": delivery["deliveries_expected"] - delivery["lost"],
+        "deliveries_during_delivery": delivery["deliveries_expected"]
+        - delivery["lost"],
         "scored_during_reads": results.details["history"]["scored_during_reads"],
     }
     results.add(
-        Measure("sentiment per short message", "µs", round(ours, 1), round(raw, 1), "lower", "< 100", ours < 100),
-        Measure("texts scored per message sent", "", round(per_send, 3), None, "lower", "1", per_send == 1),
-        Measure("texts scored by fan-out and reads", "", extra, None, "lower", "0", extra == 0),
+        Measure(
+            "sentiment per short message",
+            "µs",
+            round(ours, 1),
+            round(raw, 1),
+            "lower",
+            "< 100",
+            ours < 100,
+        ),
+        Measure(
+            "texts scored per message sent",
+            "",
+            round(per_send, 3),
+            None,
+            "lower",
+            "1",
+            per_send == 1,
+        ),
+        Measure(
+            "texts scored by fan-out and reads",
+            "",
+            extra,
+            None,
+            "lower",
+            "0",
+            extra == 0,
+        ),
     )
 
 
@@ -378,3 +571,4 @@ SCENARIOS: dict[str, Callable[[Stack, Scale, Results], None]] = {
     "history": history,
     "sentiment": sentiment,
 }
+SCALES = {"full": FULL, "quick": QUICK, "smoke": SMOKE}

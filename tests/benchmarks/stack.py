@@ -26,7 +26,9 @@ from tests.benchmarks import protocol
 from tests.benchmarks.protocol import Account
 from tests.support.server import Server
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 DATABASE = "sentichat_bench"
 JWT_SECRET = "bench-secret-of-at-least-32-bytes-0123456789"
@@ -34,13 +36,19 @@ PROCESSES = 2
 
 # Both systems run under exactly these; WebSocket compression off, as in `make run`.
 UVICORN_ARGS = (
-    "--loop", "uvloop",
-    "--http", "httptools",
-    "--ws", "websockets-sansio",
-    "--ws-per-message-deflate", "false",
-    "--ws-max-size", "1048576",
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--ws",
+    "websockets-sansio",
+    "--ws-per-message-deflate",
+    "false",
+    "--ws-max-size",
+    "1048576",
     "--no-access-log",
-    "--log-level", "warning",
+    "--log-level",
+    "warning",
 )
 
 
@@ -106,7 +114,12 @@ async def _reset_database(seed: Seed) -> str:
     url = make_url(ADMIN_URL).set(drivername="postgresql+asyncpg", database=DATABASE)
     rendered = url.render_as_string(hide_password=False)
     await asyncio.to_thread(upgrade_to_head, rendered)
-    await _load(make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False), seed)
+    await _load(
+        make_url(ADMIN_URL)
+        .set(database=DATABASE)
+        .render_as_string(hide_password=False),
+        seed,
+    )
     return rendered
 
 
@@ -130,25 +143,51 @@ async def _load(dsn: str, seed: Seed) -> None:
             chats.append((k, 2 * k - 1, 2 * k, 2 * k - 1, last_seq, now))
         await connection.copy_records_to_table(
             "chat",
-            columns=["id", "user_low_id", "user_high_id", "requested_by_id", "last_seq", "created_at"],
+            columns=[
+                "id",
+                "user_low_id",
+                "user_high_id",
+                "requested_by_id",
+                "last_seq",
+                "created_at",
+            ],
             records=chats,
         )
         rng = random.Random(7)
-        messages = []
+        messages: list[tuple[object, ...]] = []
         for k in range(1, seed.history_chats + 1):
             for seq in range(1, per_chat + 1):
                 phrase = rng.randrange(len(protocol.PHRASES))
                 sender = 2 * k - 1 + seq % 2
                 recipient = 4 * k - 1 - sender
-                messages.append((
-                    len(messages) + 1, k, seq, sender, recipient,
-                    protocol.PHRASES[phrase], None,
-                    scores[phrase].polarity, scores[phrase].subjectivity, now,
-                ))
+                messages.append(
+                    (
+                        len(messages) + 1,
+                        k,
+                        seq,
+                        sender,
+                        recipient,
+                        protocol.PHRASES[phrase],
+                        None,
+                        scores[phrase].polarity,
+                        scores[phrase].subjectivity,
+                        now,
+                    )
+                )
         await connection.copy_records_to_table(
             "message",
-            columns=["id", "chat_id", "seq", "sender_id", "recipient_id", "body",
-                     "client_id", "polarity", "subjectivity", "created_at"],
+            columns=[
+                "id",
+                "chat_id",
+                "seq",
+                "sender_id",
+                "recipient_id",
+                "body",
+                "client_id",
+                "polarity",
+                "subjectivity",
+                "created_at",
+            ],
             records=messages,
         )
         for table in ("user_account", "chat", "message"):
@@ -162,7 +201,14 @@ async def _load(dsn: str, seed: Seed) -> None:
 
 
 def _accounts(seed: Seed) -> list[Account]:
-    tokens = Tokens(Settings.model_construct(jwt_secret=JWT_SECRET, token_ttl_seconds=24 * 3600, jwt_issuer="sentichat", jwt_audience="sentichat"))
+    tokens = Tokens(
+        Settings.model_construct(
+            jwt_secret=JWT_SECRET,
+            token_ttl_seconds=24 * 3600,
+            jwt_issuer="sentichat",
+            jwt_audience="sentichat",
+        )
+    )
     return [
         Account(i, tokens.issue(i), chat_channel(i, i + 1 if i % 2 else i - 1))
         for i in range(1, seed.users + 1)
@@ -174,7 +220,9 @@ def running_stack(seed: Seed, logs: Path) -> Iterator[Stack]:
     """The seeded database and every server process, stopped on exit."""
     database_url = asyncio.run(_reset_database(seed))
     stack = Stack(seed, database_url, _accounts(seed))
-    dsn = make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
+    dsn = (
+        make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
+    )
     plans = {
         protocol.SENTICHAT: ("graph.app:app", sentichat_env(database_url)),
         protocol.BASELINE: (
