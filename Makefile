@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format schema migrate web web-dev clean
+.PHONY: run test bench bench-smoke lint format schema migrate web web-dev clean
 
 WEB := frontend
 WEB_STAMP := $(WEB)/node_modules/.installed
@@ -33,7 +33,8 @@ $(WEB_BUILD): $(WEB_STAMP) $(WEB_SOURCES)
 ## Serve Sentichat on the embedded default (SQLite file, in-memory fan-out),
 ## with the web client at http://$(HOST):$(PORT)/.
 run: $(STAMP) $(WEB_BUILD)
-	$(BIN)/uvicorn graph.app:app --host $(HOST) --port $(PORT) --ws-max-size 1048576
+	$(BIN)/uvicorn graph.app:app --host $(HOST) --port $(PORT) --ws-max-size 1048576 \
+		--ws-per-message-deflate false
 
 ## Build the web client into frontend/dist.
 web: $(WEB_BUILD)
@@ -48,6 +49,16 @@ web-dev: $(WEB_STAMP)
 test: $(STAMP) $(WEB_BUILD)
 	cd $(WEB) && npm test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Benchmarks against raw baselines, same run (PostgreSQL and Redis needed):
+## the table on stdout; JSON, table.md and latency.png in .artifacts/bench.
+## BENCH_ARGS="--scale quick" for a two-minute run, "--profile" for py-spy.
+bench: $(STAMP)
+	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
+
+## A tiny run that keeps the harness working (CI); its figures mean nothing.
+bench-smoke: $(STAMP)
+	$(BIN)/python -m tests.benchmarks --scale smoke --out .artifacts/bench-smoke
 
 ## ruff, formatting, mypy --strict, import-linter contracts; vue-tsc on the client.
 lint: $(STAMP) $(WEB_STAMP)

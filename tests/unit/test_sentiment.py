@@ -49,3 +49,20 @@ def test_each_label_has_its_emoji() -> None:
         SentimentLabel.NEUTRAL: "\U0001f610",
         SentimentLabel.NEGATIVE: "\U0001f61f",
     }
+
+
+def test_scores_equal_textblobs_own() -> None:
+    from textblob import TextBlob
+
+    texts = [
+        "I love this, it is wonderful!",
+        "not bad at all, but the food was cold",
+        "What a terrible, boring meeting :(",
+        "See you at six.",
+        "",
+        "VERY GOOD!!! very, very good",
+    ]
+    for text in texts:
+        polarity, subjectivity = TextBlob(text).sentiment
+        scores = analyze(text)
+        assert (scores.polarity, scores.subjectivity) == (polarity, subjectivity)

@@ -1,0 +1,149 @@
+"""The plain-object fast path answers exactly as graphql-core's general path."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from graph.execution import PlainObjectsExecutionContext
+
+
+@strawberry.enum
+class Mood(enum.Enum):
+    HAPPY = "HAPPY"
+    SAD = "SAD"
+
+
+@strawberry.type
+class Person:
+    id: strawberry.ID
+    name: str
+
+
+@strawberry.type
+class Scores:
+    polarity: float
+    mood: Mood
+
+
+@strawberry.type
+class Note:
+    id: strawberry.ID
+    seq: int
+    text: str
+    client_id: str | None
+    created_at: datetime
+    author: Person
+    scores: Scores
+    # Declared non-null, but the source may hold None: graphql-core's error.
+    checked: str
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.text.upper()
+
+
+@dataclass
+class Row:
+    """What resolvers hand over: attributes, possibly null where they must not be."""
+
+    id: strawberry.ID
+    seq: int
+    text: str
+    client_id: str | None
+    created_at: datetime
+    author: Person
+    scores: Scores
+    checked: Any
+
+
+def rows(checked: Any = "ok") -> list[Row]:
+    return [
+        Row(
+            strawberry.ID(str(n)),
+            n,
+            f"note {n}",
+            None if n % 2 else f"c{n}",
+            datetime(2026, 11, 25, 12, n, tzinfo=UTC),
+            Person(id=strawberry.ID("7"), name="ada"),
+            Scores(polarity=n / 10, mood=Mood.HAPPY if n % 2 else Mood.SAD),
+            checked,
+        )
+        for n in range(1, 4)
+    ]
+
+
+def schema(context: type[Any], notes: list[Row]) -> strawberry.Schema:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def notes(self) -> list[Note]:
+            return notes  # type: ignore[return-value]
+
+    return strawberry.Schema(query=Query, execution_context_class=context)
+
+
+DOCUMENTS = [
+    "{ notes { id seq text clientId createdAt author { id name } "
+    "scores { polarity mood } } }",
+    "{ notes { __typename first: text again: text author { __typename name } } }",
+    "fragment N on Note { seq scores { mood } } "
+    "{ notes { ...N id ... on Note { text } } }",
+    "query($skip: Boolean!) { notes { id text @skip(if: $skip) "
+    "author @include(if: $skip) { name } } }",
+    "{ notes { id shout author { name } } }",  # a resolver: the general path
+    "{ notes { id checked } }",
+]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+@pytest.mark.parametrize("checked", ["ok", None])
+async def test_same_answer_as_graphql_core(document: str, checked: Any) -> None:
+    variables = {"skip": True}
+    fast = await schema(PlainObjectsExecutionContext, rows(checked)).execute(
+        document, variable_values=variables
+    )
+    general = await schema(
+        StrawberryGraphQLCoreExecutionContext, rows(checked)
+    ).execute(document, variable_values=variables)
+    assert fast.data == general.data
+    assert [e.formatted for e in fast.errors or []] == [
+        e.formatted for e in general.errors or []
+    ]
+
+
+async def test_a_null_in_a_non_null_field_is_reported_not_passed_on() -> None:
+    result = await schema(PlainObjectsExecutionContext, rows(None)).execute(
+        "{ notes { id checked } }"
+    )
+    assert result.data is None
+    assert result.errors
+    assert "non-nullable" in result.errors[0].message.lower()
+
+
+async def test_plain_selections_take_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import graph.execution
+
+    completed: list[object] = []
+    complete = graph.execution._complete
+
+    def counting(plan: Any, source: Any) -> dict[str, Any]:
+        completed.append(source)
+        return complete(plan, source)
+
+    monkeypatch.setattr(graph.execution, "_complete", counting)
+    result = await schema(PlainObjectsExecutionContext, rows()).execute(DOCUMENTS[0])
+    assert result.errors is None
+    # Each note in one pass, its author and scores within it.
+    assert [type(source) for source in completed].count(Row) == 3
+    completed.clear()
+    await schema(PlainObjectsExecutionContext, rows()).execute(DOCUMENTS[4])
+    assert [type(source) for source in completed] == [Person] * 3  # notes: general
