@@ -21,8 +21,7 @@ compares the two.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLEnumType,
@@ -35,32 +34,23 @@ from graphql.execution.collect_fields import FieldDetails
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-TYPENAME = "__typename"
+TYPENAME_FIELD = "__typename"
 
 
-@dataclass(frozen=True, slots=True)
-class _Leaf:
+LEAF, OBJECT, TYPENAME = 0, 1, 2
+
+
+class _Step(NamedTuple):
+    """One response key: how to fill it from the source object."""
+
     key: str
     attribute: str
-    type: GraphQLScalarType | GraphQLEnumType
+    kind: int  # LEAF, OBJECT or TYPENAME
+    # LEAF: the type's output coercion; OBJECT: the sub-plan; TYPENAME: the name.
+    how: Any
     non_null: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Object:
-    key: str
-    attribute: str
-    non_null: bool
-    plan: _Plan
-
-
-@dataclass(frozen=True, slots=True)
-class _Typename:
-    key: str
-    name: str
-
-
-_Step = _Leaf | _Object | _Typename
 _Plan = tuple[_Step, ...]
 
 
@@ -129,8 +119,8 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         for key, field_details_list in grouped_field_set.items():
             node = field_details_list[0].node
             name = node.name.value
-            if name == TYPENAME:
-                steps.append(_Typename(key, parent_type.name))
+            if name == TYPENAME_FIELD:
+                steps.append(_Step(key, "", TYPENAME, parent_type.name, True))
                 continue
             field = parent_type.fields.get(name)
             if (
@@ -149,7 +139,8 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if non_null:
                 field_type = field_type.of_type
             if isinstance(field_type, GraphQLScalarType | GraphQLEnumType):
-                steps.append(_Leaf(key, attribute, field_type, non_null))
+                coerce = field_type.coerce_output_value
+                steps.append(_Step(key, attribute, LEAF, coerce, non_null))
             elif (
                 isinstance(field_type, GraphQLObjectType) and not field_type.is_type_of
             ):
@@ -159,7 +150,7 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 plan = None if defer_usages else self._plan(field_type, grouped)
                 if plan is None:
                     return None
-                steps.append(_Object(key, attribute, non_null, plan))
+                steps.append(_Step(key, attribute, OBJECT, plan, non_null))
             else:
                 return None
         return tuple(steps)
@@ -167,23 +158,23 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 def _complete(plan: _Plan, source: Any) -> dict[str, Any]:
     completed: dict[str, Any] = {}
-    for step in plan:
-        if isinstance(step, _Typename):
-            completed[step.key] = step.name
+    for key, attribute, kind, how, non_null in plan:
+        if kind == TYPENAME:
+            completed[key] = how
             continue
-        value = getattr(source, step.attribute)
+        value = getattr(source, attribute)
         if value is None:
-            if step.non_null:
+            if non_null:
                 raise _FALLBACK  # graphql-core reports the null
-            completed[step.key] = None
-        elif isinstance(step, _Leaf):
+            completed[key] = None
+        elif kind == LEAF:
             try:
-                coerced = step.type.coerce_output_value(value)
+                coerced = how(value)
             except Exception:  # noqa: BLE001 -- graphql-core reports it
                 raise _FALLBACK from None
             if coerced is None or coerced is Undefined:
                 raise _FALLBACK
-            completed[step.key] = coerced
+            completed[key] = coerced
         else:
-            completed[step.key] = _complete(step.plan, value)
+            completed[key] = _complete(how, value)
     return completed
