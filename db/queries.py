@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from db.models import Chat, Message, User, utcnow
 
@@ -140,6 +140,47 @@ async def get_chat(session: AsyncSession, low_id: int, high_id: int) -> Chat | N
     return await session.scalar(statement)
 
 
+@dataclass(frozen=True, slots=True)
+class ChatRow:
+    """A chat as messages need it: its head and its members' names."""
+
+    id: int
+    user_low_id: int
+    user_high_id: int
+    last_seq: int
+    low_username: str
+    high_username: str
+
+
+_LOW = aliased(User)
+_HIGH = aliased(User)
+_CHAT_OF_PAIR = (
+    select(
+        Chat.id,
+        Chat.user_low_id,
+        Chat.user_high_id,
+        Chat.last_seq,
+        _LOW.username,
+        _HIGH.username,
+    )
+    .join(_LOW, _LOW.id == Chat.user_low_id)
+    .join(_HIGH, _HIGH.id == Chat.user_high_id)
+    .where(
+        Chat.user_low_id == bindparam("low_id"),
+        Chat.user_high_id == bindparam("high_id"),
+    )
+)
+
+
+async def chat_of_pair(
+    session: AsyncSession, low_id: int, high_id: int
+) -> ChatRow | None:
+    """The pair's chat with its members' names, in one Core query (no ORM load)."""
+    parameters = {"low_id": low_id, "high_id": high_id}
+    row = (await session.execute(_CHAT_OF_PAIR, parameters)).first()
+    return None if row is None else ChatRow(*row)
+
+
 async def chat_exists(session: AsyncSession, low_id: int, high_id: int) -> bool:
     statement = select(Chat.id).where(
         Chat.user_low_id == low_id, Chat.user_high_id == high_id
@@ -178,6 +219,29 @@ class Claimed:
     high_username: str
 
 
+def _username(user_id: Any) -> Any:
+    name = select(User.username).where(User.id == user_id)
+    return name.correlate(Chat).scalar_subquery()
+
+
+# Built once: the hot path reuses the statement and its cache key.
+_CLAIM_NEXT_SEQ = (
+    update(Chat)
+    .where(
+        Chat.user_low_id == bindparam("low_id"),
+        Chat.user_high_id == bindparam("high_id"),
+    )
+    .values(last_seq=Chat.last_seq + 1)
+    .returning(
+        Chat.id,
+        Chat.last_seq,
+        _username(Chat.user_low_id),
+        _username(Chat.user_high_id),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 async def claim_next_seq(
     session: AsyncSession, low_id: int, high_id: int
 ) -> Claimed | None:
@@ -187,24 +251,8 @@ async def claim_next_seq(
     rolled-back transaction returns its number: no gaps. One statement (the
     members' names come back with the number); None when there is no chat.
     """
-
-    def username(user_id: Any) -> Any:
-        name = select(User.username).where(User.id == user_id)
-        return name.correlate(Chat).scalar_subquery()
-
-    statement = (
-        update(Chat)
-        .where(Chat.user_low_id == low_id, Chat.user_high_id == high_id)
-        .values(last_seq=Chat.last_seq + 1)
-        .returning(
-            Chat.id,
-            Chat.last_seq,
-            username(Chat.user_low_id),
-            username(Chat.user_high_id),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    row = (await session.execute(statement)).one_or_none()
+    parameters = {"low_id": low_id, "high_id": high_id}
+    row = (await session.execute(_CLAIM_NEXT_SEQ, parameters)).one_or_none()
     return None if row is None else Claimed(*row)
 
 
@@ -218,10 +266,12 @@ async def find_message_by_client_id(
     return None if row is None else cast("MessageRow", row)
 
 
+_INSERT_MESSAGE = insert(Message).returning(Message.id)
+
+
 async def insert_message(session: AsyncSession, **values: Any) -> int:
     """Insert one message (a Core INSERT ... RETURNING id); its new id."""
-    statement = insert(Message).values(**values).returning(Message.id)
-    message_id: int = (await session.execute(statement)).scalar_one()
+    message_id: int = (await session.execute(_INSERT_MESSAGE, values)).scalar_one()
     return message_id
 
 

@@ -14,13 +14,15 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+DATABASE_POOL_SIZE = 10
+
 
 def create_engine(
     url: str,
     *,
     command_timeout: float = 10.0,
     connect_timeout: float = 5.0,
-    pool_size: int = 10,
+    pool_size: int = DATABASE_POOL_SIZE,
 ) -> AsyncEngine:
     """An engine with bounded waits: no request hangs on a dead database."""
     if url.startswith("sqlite"):
@@ -63,6 +65,19 @@ def _serialise_sqlite_writes(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def open_connections(engine: AsyncEngine, count: int) -> None:
+    """Open `count` pooled connections now, so that the first requests after
+    start-up do not each pay for a connection (TCP, TLS negotiation, auth).
+
+    Raises what connecting raises; the caller decides whether that matters.
+    """
+    if engine.dialect.name == "sqlite":
+        return
+    connections = [await engine.connect() for _ in range(count)]
+    for connection in connections:
+        await connection.close()
 
 
 @asynccontextmanager

@@ -8,10 +8,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.migrations import upgrade_to_head
-from db.session import create_engine, create_sessionmaker
+from db.session import (
+    DATABASE_POOL_SIZE,
+    create_engine,
+    create_sessionmaker,
+    open_connections,
+)
+from graph.errors import describe
 from graph.ratelimit import RateLimiter, create_rate_limiter
 from graph.realtime import EventBus, create_event_bus
 from graph.realtime.pusher import Backoff, PusherClient, PusherConfig, PusherFanout
@@ -116,6 +123,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         command_timeout=settings.db_command_timeout_seconds,
         connect_timeout=settings.db_connect_timeout_seconds,
     )
+    try:
+        await open_connections(engine, DATABASE_POOL_SIZE)
+    except (OSError, TimeoutError, SQLAlchemyError) as exc:
+        # Not fatal: the process starts, /readyz says the database is down,
+        # and connections are made on demand once it is back.
+        logger.warning("could not open database connections: %s", describe(exc))
     bus = create_event_bus(
         settings.broadcast_url,
         prefix=settings.broadcast_prefix,

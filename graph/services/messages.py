@@ -11,15 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import queries
-from db.models import Chat, utcnow
-from db.queries import MessageRow
+from db.models import utcnow
+from db.queries import ChatRow, MessageRow
 from db.session import reading
 from graph.errors import BadUserInput, NotFound, SubscriptionLagged
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.realtime.pusher import Slot
 from graph.records import MessageRecord, UserRecord
 from graph.sentiment import Scores, analyze
-from graph.services.accounts import user_record
 from graph.services.membership import member_pair
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
@@ -39,10 +38,13 @@ class _ChatView:
     head: int  # seq of the newest committed message when it was read
 
     @classmethod
-    def of(cls, chat: Chat) -> _ChatView:
-        users = {user.id: user_record(user) for user in (chat.user_low, chat.user_high)}
-        channel = chat_channel(chat.user_low_id, chat.user_high_id)
-        return cls(chat.id, channel, users, chat.last_seq)
+    def of(cls, chat: ChatRow) -> _ChatView:
+        low, high = chat.user_low_id, chat.user_high_id
+        users = {
+            low: UserRecord(low, chat.low_username),
+            high: UserRecord(high, chat.high_username),
+        }
+        return cls(chat.id, chat_channel(low, high), users, chat.last_seq)
 
     def record(self, message: MessageRow) -> MessageRecord:
         return MessageRecord(
@@ -284,7 +286,7 @@ class MessageService:
             return _replayed(await self._chat(session, pair), sent, text)
 
     async def _chat(self, session: AsyncSession, pair: tuple[int, int]) -> _ChatView:
-        chat = await queries.get_chat(session, *pair)
+        chat = await queries.chat_of_pair(session, *pair)
         if chat is None:
             raise NotFound(NO_CHAT)
         return _ChatView.of(chat)
