@@ -12,10 +12,14 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
 from db.models import Chat, Message, User, utcnow
+
+# The hot message statements are Core and run on a bare connection (no ORM
+# session to set up); the rest take an ORM session.
+Executor = AsyncSession | AsyncConnection
 
 
 class MessageRow(Protocol):
@@ -172,9 +176,7 @@ _CHAT_OF_PAIR = (
 )
 
 
-async def chat_of_pair(
-    session: AsyncSession, low_id: int, high_id: int
-) -> ChatRow | None:
+async def chat_of_pair(session: Executor, low_id: int, high_id: int) -> ChatRow | None:
     """The pair's chat with its members' names, in one Core query (no ORM load)."""
     parameters = {"low_id": low_id, "high_id": high_id}
     row = (await session.execute(_CHAT_OF_PAIR, parameters)).first()
@@ -202,7 +204,7 @@ async def list_chats(
     return (await session.scalars(statement)).all()
 
 
-async def chat_head(session: AsyncSession, chat_id: int) -> int:
+async def chat_head(session: Executor, chat_id: int) -> int:
     """The seq of the chat's newest committed message (0 when it has none)."""
     statement = select(Chat.last_seq).where(Chat.id == chat_id)
     head: int = (await session.execute(statement)).scalar_one()
@@ -243,7 +245,7 @@ _CLAIM_NEXT_SEQ = (
 
 
 async def claim_next_seq(
-    session: AsyncSession, low_id: int, high_id: int
+    session: Executor, low_id: int, high_id: int
 ) -> Claimed | None:
     """Number the pair's next message, holding its row lock until commit.
 
@@ -257,7 +259,7 @@ async def claim_next_seq(
 
 
 async def find_message_by_client_id(
-    session: AsyncSession, sender_id: int, client_id: str
+    session: Executor, sender_id: int, client_id: str
 ) -> MessageRow | None:
     statement = select(*MESSAGE_COLUMNS).where(
         Message.sender_id == sender_id, Message.client_id == client_id
@@ -269,14 +271,14 @@ async def find_message_by_client_id(
 _INSERT_MESSAGE = insert(Message).returning(Message.id)
 
 
-async def insert_message(session: AsyncSession, **values: Any) -> int:
+async def insert_message(session: Executor, **values: Any) -> int:
     """Insert one message (a Core INSERT ... RETURNING id); its new id."""
     message_id: int = (await session.execute(_INSERT_MESSAGE, values)).scalar_one()
     return message_id
 
 
 async def latest_messages(
-    session: AsyncSession,
+    session: Executor,
     chat_id: int,
     *,
     after: int | None,
@@ -295,7 +297,7 @@ async def latest_messages(
 
 
 async def messages_after(
-    session: AsyncSession, chat_id: int, *, after: int, limit: int
+    session: Executor, chat_id: int, *, after: int, limit: int
 ) -> Sequence[MessageRow]:
     """Up to `limit` messages with seq > after, oldest first."""
     statement = (

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -81,14 +82,13 @@ async def open_connections(engine: AsyncEngine, count: int) -> None:
 
 
 @asynccontextmanager
-async def reading(
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[AsyncSession]:
-    """A session for reads in autocommit: no BEGIN and no ROLLBACK round trips.
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A bare connection in autocommit, for Core reads: no ORM session, and no
+    BEGIN or ROLLBACK round trips.
 
     Each statement sees its own snapshot, which is all a read of committed
-    messages by `seq` needs; writes go through `sessions.begin()`.
+    messages by `seq` needs.
     """
-    async with sessions() as session:
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        yield session
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection

@@ -8,7 +8,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
 
 from db import queries
 from db.models import utcnow
@@ -85,7 +90,8 @@ class MessageService:
         throttle: Throttle,
         settings: Settings,
     ) -> None:
-        self._sessions = sessions
+        # Messages run Core statements only, on bare connections.
+        self._engine: AsyncEngine = sessions.kw["bind"]
         self._bus = bus
         self._publisher = publisher
         self._throttle = throttle
@@ -133,7 +139,7 @@ class MessageService:
         for name, bound in (("after", after), ("before", before)):
             if bound is not None and bound < 0:
                 raise BadUserInput(f"`{name}` is a seq, 0 or more.", field=name)
-        async with reading(self._sessions) as session:
+        async with reading(self._engine) as session:
             chat = await self._chat(session, pair)
             rows = await queries.latest_messages(
                 session, chat.id, after=after, before=before, limit=last
@@ -159,7 +165,7 @@ class MessageService:
         pair = member_pair(viewer_id, channel)
         if after_seq is not None and after_seq < 0:
             raise BadUserInput("`afterSeq` is a seq, 0 or more.", field="afterSeq")
-        async with reading(self._sessions) as session:
+        async with reading(self._engine) as session:
             chat = await self._chat(session, pair)
         if after_seq is not None and after_seq > chat.head:
             raise BadUserInput(
@@ -191,7 +197,7 @@ class MessageService:
                     last = stored.seq
 
     async def _check_lag(self, chat: _ChatView, last: int) -> None:
-        async with reading(self._sessions) as session:
+        async with reading(self._engine) as session:
             head = await queries.chat_head(session, chat.id)
         behind = head - last
         if behind > self._settings.subscription_max_lag:
@@ -204,7 +210,7 @@ class MessageService:
         page_size = self._settings.catch_up_page_size
         stats = self._bus.stats
         while True:
-            async with reading(self._sessions) as session:
+            async with reading(self._engine) as session:
                 rows = await queries.messages_after(
                     session, chat.id, after=after, limit=page_size
                 )
@@ -232,7 +238,7 @@ class MessageService:
         (recipient_id,) = set(pair) - {sender_id}
         created_at = utcnow()
         try:
-            async with self._sessions.begin() as session:
+            async with self._engine.begin() as session:
                 claimed = await queries.claim_next_seq(session, *pair)
                 if claimed is None:
                     raise NotFound(NO_CHAT)
@@ -277,7 +283,7 @@ class MessageService:
     async def _find_sent(
         self, sender_id: int, client_id: str, pair: tuple[int, int], text: str
     ) -> MessageRecord | None:
-        async with reading(self._sessions) as session:
+        async with reading(self._engine) as session:
             sent = await queries.find_message_by_client_id(
                 session, sender_id, client_id
             )
@@ -285,7 +291,7 @@ class MessageService:
                 return None
             return _replayed(await self._chat(session, pair), sent, text)
 
-    async def _chat(self, session: AsyncSession, pair: tuple[int, int]) -> _ChatView:
+    async def _chat(self, session: AsyncConnection, pair: tuple[int, int]) -> _ChatView:
         chat = await queries.chat_of_pair(session, *pair)
         if chat is None:
             raise NotFound(NO_CHAT)
