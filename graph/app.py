@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ from graph.context import get_context
 from graph.logs import configure_logging
 from graph.metrics import CountConnections, Metrics
 from graph.pusher_auth import pusher_auth
+from graph.runtime import tune_gc
 from graph.schema import create_schema
 from graph.services import Services, open_services
 from graph.settings import Settings, get_settings
@@ -92,28 +92,13 @@ def _lifespan(settings: Settings) -> Any:
             # Loaded now, not on the first message: TextBlob's lexicon (an
             # XML file, ~100 ms to parse).
             sentiment.warm()
-            _freeze_start_up()
+            tune_gc()
             try:
                 yield
             finally:
                 app.state.services = None
 
     return lifespan
-
-
-_frozen = False
-
-
-def _freeze_start_up() -> None:
-    """What start-up built lives as long as the process: moved out of the
-    collector's generations, it is never scanned again, so the collections
-    that requests trigger are shorter. Once per process (tests start many apps).
-    """
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.collect()
-        gc.freeze()
 
 
 async def healthz() -> dict[str, str]:

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from graph import sentiment
+from graph import runtime, sentiment
 from graph.realtime.pusher import PusherFanout
 from graph.realtime.pusher.stats import DROP_REASONS
 from graph.services import Services
@@ -68,6 +68,21 @@ class DeliveryCollector(Collector):
             "Tasks alive on the event loop.",
             len(asyncio.all_tasks()),
         )
+        gc_pauses = CounterMetricFamily(
+            "sentichat_gc_pause_seconds",
+            "Time the garbage collector stopped the process, per generation.",
+            labels=["generation"],
+        )
+        longest = GaugeMetricFamily(
+            "sentichat_gc_longest_pause_seconds",
+            "The longest garbage collection pause, per generation.",
+            labels=["generation"],
+        )
+        for generation in range(3):
+            gc_pauses.add_metric([str(generation)], runtime.pauses.seconds[generation])
+            longest.add_metric([str(generation)], runtime.pauses.longest[generation])
+        yield gc_pauses
+        yield longest
         yield CounterMetricFamily(
             "sentichat_sentiment_scored",
             "Texts scored for sentiment: one per stored message, none on reads.",

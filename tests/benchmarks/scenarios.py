@@ -25,6 +25,8 @@ from tests.benchmarks.workers import Worker
 
 P99_LIMIT_MS = 50.0  # a rate is sustained while p99 stays under this
 SCORED = "sentichat_sentiment_scored_total"
+GC_PAUSES = 'sentichat_gc_pause_seconds_total{generation="2"}'
+GC_LONGEST = 'sentichat_gc_longest_pause_seconds{generation="2"}'
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,7 @@ def delivery(stack: Stack, scale: Scale, results: Results) -> None:
             if system == SENTICHAT:
                 attached(stack, len(accounts))
             scored_before = stack.sentichat_counter(SCORED)
+            paused_before = stack.sentichat_counter(GC_PAUSES)
             plan = OpenLoopPlan(system, "send", addresses, accounts, tag)
             with Worker(open_loop_worker, plan) as load:
                 load.expect("ready", 60)
@@ -224,6 +227,12 @@ def delivery(stack: Stack, scale: Scale, results: Results) -> None:
             results.sentichat_sends += len(sent)
             scored = stack.sentichat_counter(SCORED) - scored_before
             summaries[system]["scored_beyond_sends"] = scored - len(sent)
+            paused = stack.sentichat_counter(GC_PAUSES) - paused_before
+            summaries[system]["full_gc_pause_seconds"] = round(paused, 3)
+            summaries[system]["longest_full_gc_pause_ms"] = [
+                round(seconds * 1000, 1)
+                for seconds in stack.sentichat_metrics(GC_LONGEST)
+            ]
     results.details["delivery"] = {
         "subscriptions": len(accounts),
         "chats": scale.delivery_chats,

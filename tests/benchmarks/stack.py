@@ -94,14 +94,18 @@ class Stack:
 
     def sentichat_counter(self, name: str) -> float:
         """A metric summed over the Sentichat processes."""
-        total = 0.0
+        return sum(self.sentichat_metrics(name))
+
+    def sentichat_metrics(self, name: str) -> list[float]:
+        """A metric (name with its labels, as exposed) of each Sentichat process."""
+        values = []
         for server in self.servers[protocol.SENTICHAT]:
             text = httpx.get(f"{server.http_url}/metrics", timeout=10).text
             for line in text.splitlines():
                 metric, _, value = line.partition(" ")
                 if metric == name:
-                    total += float(value)
-        return total
+                    values.append(float(value))
+        return values
 
 
 async def _reset_database(seed: Seed) -> str:

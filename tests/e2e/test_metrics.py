@@ -33,6 +33,8 @@ async def test_metrics_count_publishes_and_live_deliveries(
     assert grew("sentichat_events_published_total{event=new_message}") == 1
     assert grew("sentichat_messages_delivered_live_total") == 1
     assert grew("sentichat_messages_caught_up_total") == 0
+    # Scored once, when stored; the delivery read the stored scores.
+    assert grew("sentichat_sentiment_scored_total") == 1
     assert during["sentichat_websocket_connections"] == 1
     assert during["sentichat_subscriptions"] == 1
     assert during["sentichat_broadcast_channels"] == 1
@@ -55,5 +57,8 @@ async def test_metrics_are_prometheus_text(embedded_server: Server) -> None:
         "sentichat_redis_reconnects_total",
         "sentichat_buffered_events",
         "sentichat_asyncio_tasks",
+        "sentichat_sentiment_scored_total",
+        "sentichat_gc_pause_seconds_total{generation=2}",
+        "sentichat_gc_longest_pause_seconds{generation=0}",
     ):
         assert name in samples
