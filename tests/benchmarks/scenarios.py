@@ -150,6 +150,21 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.1)
 
 
+def settled(stack: Stack) -> None:
+    """Wait until Sentichat has torn down every subscription, so that the
+    next benchmark does not measure the previous one's clean-up."""
+    wait_until(
+        lambda: stack.sentichat_counter("sentichat_subscriptions") == 0,
+        300,
+        "subscriptions to end",
+    )
+
+
+def gc_pause_seconds(stack: Stack, system: str) -> float:
+    """Full collections' pauses so far, over Sentichat's processes (0: baseline)."""
+    return stack.sentichat_counter(GC_PAUSES) if system == SENTICHAT else 0.0
+
+
 def attached(stack: Stack, count: int) -> None:
     """Wait until Sentichat's processes hold `count` subscriptions."""
     wait_until(
@@ -193,6 +208,8 @@ def delivery(stack: Stack, scale: Scale, results: Results) -> None:
             sent = {o.index: o.scheduled_ns for o in outcomes if o.ok}
             subscribers.send(("drain", 2 * len(sent), 5.0))
             receipts: list[list[tuple[str, int]]] = subscribers.result(120)
+        if system == SENTICHAT:
+            settled(stack)
         delays: list[float] = []
         seen: set[tuple[int, int]] = set()
         duplicated = misdelivered = 0
@@ -319,6 +336,7 @@ def ramp(
                     )
                 ),
             )
+            gc_before = gc_pause_seconds(stack, system)
             cpu_before = cpu_seconds(processes)
             started = time.perf_counter()
             outcomes, errors = run_open_loop(load, rate, count, first)
@@ -336,6 +354,9 @@ def ramp(
                 "errors": errors,
                 "server_cpu_us_per_request": round(cpu * 1e6 / count, 1),
                 "server_cpu_cores": round(cpu / elapsed, 2),
+                "full_gc_pause_ms": round(
+                    (gc_pause_seconds(stack, system) - gc_before) * 1000, 1
+                ),
             }
             if fixed_rate and n == 0:
                 fixed = step
@@ -410,6 +431,8 @@ def idle(stack: Stack, scale: Scale, results: Results) -> None:
                 )
             sockets.send("done")
             results.latencies.setdefault("ping", {})[system] = latencies
+        if system == SENTICHAT:
+            settled(stack)
         first, last = steps[0], steps[-1]
         per_socket = (last["rss_bytes"] - first["rss_bytes"]) / (
             last["sockets"] - first["sockets"]
