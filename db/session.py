@@ -76,9 +76,13 @@ async def open_connections(engine: AsyncEngine, count: int) -> None:
     """
     if engine.dialect.name == "sqlite":
         return
-    connections = [await engine.connect() for _ in range(count)]
-    for connection in connections:
-        await connection.close()
+    connections = []
+    try:
+        for _ in range(count):
+            connections.append(await engine.connect())
+    finally:
+        for connection in connections:
+            await connection.close()
 
 
 @asynccontextmanager

@@ -33,6 +33,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetails
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 TYPENAME_FIELD = "__typename"
 
@@ -123,17 +124,19 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 steps.append(_Step(key, "", TYPENAME, parent_type.name, True))
                 continue
             field = parent_type.fields.get(name)
-            if (
-                field is None
-                or field.args
-                or node.arguments
-                or not getattr(field.resolve, "_is_default", False)
-            ):
+            if field is None or field.args or node.arguments:
                 return None
             definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            attribute = getattr(definition, "python_name", None)
-            if not isinstance(attribute, str):
+            # Basic: no resolver and no extensions (permission classes are
+            # extensions); `_is_default`: strawberry resolves it by attribute
+            # alone (no exception handlers either).
+            if not (
+                isinstance(definition, StrawberryField)
+                and definition.is_basic_field
+                and getattr(field.resolve, "_is_default", False)
+            ):
                 return None
+            attribute = definition.python_name
             field_type = field.type
             non_null = isinstance(field_type, GraphQLNonNull)
             if non_null:
@@ -162,7 +165,10 @@ def _complete(plan: _Plan, source: Any) -> dict[str, Any]:
         if kind == TYPENAME:
             completed[key] = how
             continue
-        value = getattr(source, attribute)
+        try:
+            value = getattr(source, attribute)
+        except Exception:  # noqa: BLE001 -- graphql-core reports it, at its path
+            raise _FALLBACK from None
         if value is None:
             if non_null:
                 raise _FALLBACK  # graphql-core reports the null

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.migrations import upgrade_to_head
 from db.session import (
@@ -56,12 +56,13 @@ class Services:
 
 
 def build_services(
-    sessions: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
     bus: EventBus,
     settings: Settings,
     limiter: RateLimiter,
     pusher: PusherFanout | None = None,
 ) -> Services:
+    sessions = create_sessionmaker(engine)
     tokens = Tokens(settings)
     passwords = Passwords(settings)
     throttle = Throttle(limiter, settings)
@@ -73,7 +74,7 @@ def build_services(
     return Services(
         accounts=AccountService(sessions, passwords, tokens, throttle),
         chats=ChatService(sessions, bus, publisher, throttle),
-        messages=MessageService(sessions, bus, publisher, throttle, settings),
+        messages=MessageService(engine, bus, publisher, throttle, settings),
         health=HealthService(sessions, bus),
         tokens=tokens,
         passwords=passwords,
@@ -115,47 +116,45 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
 
     Migrations run first when the settings ask for it (by default on the
     embedded SQLite only; PostgreSQL is migrated with `alembic upgrade head`).
+    Whatever was opened is closed, in reverse order, also when a later step
+    of start-up fails.
     """
     if settings.migrate_on_start:
         await asyncio.to_thread(upgrade_to_head, settings.database_url)
-    engine = create_engine(
-        settings.database_url,
-        command_timeout=settings.db_command_timeout_seconds,
-        connect_timeout=settings.db_connect_timeout_seconds,
-    )
-    try:
-        await open_connections(engine, DATABASE_POOL_SIZE)
-    except (OSError, TimeoutError, SQLAlchemyError) as exc:
-        # Not fatal: the process starts, /readyz says the database is down,
-        # and connections are made on demand once it is back.
-        logger.warning("could not open database connections: %s", describe(exc))
-    bus = create_event_bus(
-        settings.broadcast_url,
-        prefix=settings.broadcast_prefix,
-        timeout=settings.broadcast_timeout_seconds,
-        inbox_capacity=settings.subscription_buffer,
-    )
-    await bus.connect()
-    limiter = create_rate_limiter(
-        settings.broadcast_url,
-        prefix=settings.broadcast_prefix,
-        timeout=min(settings.broadcast_timeout_seconds, RATE_LIMIT_TIMEOUT_SECONDS),
-    )
-    pusher = create_pusher_fanout(settings)
-    if pusher is not None:
-        await pusher.start()
-    services = build_services(
-        create_sessionmaker(engine), bus, settings, limiter, pusher
-    )
-    try:
-        yield services
-    finally:
+    async with AsyncExitStack() as opened:
+        engine = create_engine(
+            settings.database_url,
+            command_timeout=settings.db_command_timeout_seconds,
+            connect_timeout=settings.db_connect_timeout_seconds,
+        )
+        opened.push_async_callback(engine.dispose)
+        try:
+            await open_connections(engine, DATABASE_POOL_SIZE)
+        except (OSError, TimeoutError, SQLAlchemyError) as exc:
+            # Not fatal: the process starts, /readyz says the database is
+            # down, and connections are made on demand once it is back.
+            logger.warning("could not open database connections: %s", describe(exc))
+        bus = create_event_bus(
+            settings.broadcast_url,
+            prefix=settings.broadcast_prefix,
+            timeout=settings.broadcast_timeout_seconds,
+            inbox_capacity=settings.subscription_buffer,
+        )
+        await bus.connect()
+        opened.push_async_callback(bus.disconnect)
+        limiter = create_rate_limiter(
+            settings.broadcast_url,
+            prefix=settings.broadcast_prefix,
+            timeout=min(settings.broadcast_timeout_seconds, RATE_LIMIT_TIMEOUT_SECONDS),
+        )
+        opened.push_async_callback(limiter.close)
+        pusher = create_pusher_fanout(settings)
         if pusher is not None:
-            await pusher.stop(settings.pusher_drain_seconds)
-        services.passwords.close()
-        await limiter.close()
-        await bus.disconnect()
-        await engine.dispose()
+            await pusher.start()
+            opened.push_async_callback(pusher.stop, settings.pusher_drain_seconds)
+        services = build_services(engine, bus, settings, limiter, pusher)
+        opened.callback(services.passwords.close)
+        yield services
 
 
 __all__ = ["Services", "build_services", "create_pusher_fanout", "open_services"]

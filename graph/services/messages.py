@@ -11,8 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
 )
 
 from db import queries
@@ -84,14 +82,14 @@ class MessageService:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         bus: EventBus,
         publisher: Publisher,
         throttle: Throttle,
         settings: Settings,
     ) -> None:
         # Messages run Core statements only, on bare connections.
-        self._engine: AsyncEngine = sessions.kw["bind"]
+        self._engine = engine
         self._bus = bus
         self._publisher = publisher
         self._throttle = throttle
@@ -236,12 +234,13 @@ class MessageService:
         """
         slot: Slot | None = None
         (recipient_id,) = set(pair) - {sender_id}
-        created_at = utcnow()
         try:
             async with self._engine.begin() as session:
                 claimed = await queries.claim_next_seq(session, *pair)
                 if claimed is None:
                     raise NotFound(NO_CHAT)
+                # Stamped under the lock, so createdAt follows seq.
+                created_at = utcnow()
                 channel = chat_channel(*pair)
                 # Under the chat's row lock until the commit: slots follow seq.
                 slot = self._publisher.reserve(channel)

@@ -122,6 +122,17 @@ class OpenLoop:
             task.add_done_callback(tasks.discard)
         if tasks:
             await asyncio.wait(tasks, timeout=DRAIN_TIMEOUT_S)
+        # Unanswered after the drain timeout: failed, and not left to load
+        # the next step.
+        for task in list(tasks):
+            task.cancel()
+        answered = {outcome.index for outcome in outcomes}
+        for i in range(count):
+            if first + i not in answered:
+                scheduled_ns = start_ns + int(i * 1e9 / rate)
+                outcomes.append(
+                    Outcome(first + i, scheduled_ns, DRAIN_TIMEOUT_S * 1e6, False)
+                )
         return outcomes
 
     async def _fire(
@@ -288,7 +299,7 @@ async def open_sockets(
 
 async def subscriber_worker(
     link: Link, plan: SocketPlan
-) -> list[list[tuple[str, int]]]:
+) -> tuple[list[list[tuple[str, int]]], list[str]]:
     """Subscribes every account, says "ready", then ("drain", expected, quiet_s)."""
     sockets: dict[int, Socket] = {}
     await open_sockets(plan, range(len(plan.accounts)), sockets)
@@ -305,8 +316,16 @@ async def subscriber_worker(
             break
         await asyncio.sleep(0.05)
     receipts = [sockets[i].received for i in range(len(plan.accounts))]
+    # A reader that stopped (a closed socket, an error frame) explains losses.
+    failures = [
+        f"socket {i}: {socket.reader.exception()!r}"
+        for i, socket in sorted(sockets.items())
+        if socket.reader.done()
+        and not socket.reader.cancelled()
+        and socket.reader.exception() is not None
+    ]
     await asyncio.gather(*(s.close() for s in sockets.values()), return_exceptions=True)
-    return receipts
+    return receipts, failures
 
 
 async def idle_worker(

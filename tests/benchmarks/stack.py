@@ -79,6 +79,7 @@ class Seed:
 class Stack:
     seed: Seed
     database_url: str
+    dsn: str  # the same database, for asyncpg
     accounts: list[Account]
     servers: dict[str, list[Server]] = field(default_factory=dict)
 
@@ -91,6 +92,19 @@ class Stack:
     def chat_members(self, chats: int) -> tuple[Account, ...]:
         """Both members of each of the first `chats` chats."""
         return tuple(self.accounts[: 2 * chats])
+
+    def stored_messages(self, client_id_prefix: str) -> int:
+        """Messages in the database whose clientId starts with the prefix."""
+
+        async def count() -> int:
+            connection = await asyncpg.connect(self.dsn)
+            try:
+                query = "SELECT count(*) FROM message WHERE client_id LIKE $1"
+                return int(await connection.fetchval(query, f"{client_id_prefix}%"))
+            finally:
+                await connection.close()
+
+        return asyncio.run(count())
 
     def sentichat_counter(self, name: str) -> float:
         """A metric summed over the Sentichat processes."""
@@ -223,10 +237,10 @@ def _accounts(seed: Seed) -> list[Account]:
 def running_stack(seed: Seed, logs: Path) -> Iterator[Stack]:
     """The seeded database and every server process, stopped on exit."""
     database_url = asyncio.run(_reset_database(seed))
-    stack = Stack(seed, database_url, _accounts(seed))
     dsn = (
         make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
     )
+    stack = Stack(seed, database_url, dsn, _accounts(seed))
     plans = {
         protocol.SENTICHAT: ("graph.app:app", sentichat_env(database_url)),
         protocol.BASELINE: (

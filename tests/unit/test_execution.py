@@ -147,3 +147,73 @@ async def test_plain_selections_take_the_fast_path(
     completed.clear()
     await schema(PlainObjectsExecutionContext, rows()).execute(DOCUMENTS[4])
     assert [type(source) for source in completed] == [Person] * 3  # notes: general
+
+
+class Nobody(strawberry.BasePermission):
+    message = "Not for you."
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class Secret:
+    name: str
+    code: str = strawberry.field(permission_classes=[Nobody])
+
+
+class Exploding:
+    name = "boom"
+
+    @property
+    def code(self) -> str:
+        raise RuntimeError("cannot read")
+
+
+def secret_schema(source: Any) -> strawberry.Schema:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def secret(self) -> Secret:
+            return source  # type: ignore[no-any-return]
+
+    return strawberry.Schema(
+        query=Query, execution_context_class=PlainObjectsExecutionContext
+    )
+
+
+async def test_a_field_with_a_permission_class_is_checked() -> None:
+    result = await secret_schema(Secret(name="n", code="c")).execute(
+        "{ secret { name code } }"
+    )
+    assert result.data is None
+    assert result.errors
+    assert result.errors[0].message == "Not for you."
+
+
+@strawberry.type
+class Open:
+    name: str
+    code: str | None
+
+
+async def test_an_attribute_that_raises_is_reported_at_its_own_path() -> None:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def open(self) -> Open:
+            return Exploding()  # type: ignore[return-value]
+
+    fast, general = [
+        await strawberry.Schema(query=Query, execution_context_class=context).execute(
+            "{ open { name code } }"
+        )
+        for context in (
+            PlainObjectsExecutionContext,
+            StrawberryGraphQLCoreExecutionContext,
+        )
+    ]
+    assert fast.data == general.data == {"open": {"name": "boom", "code": None}}
+    assert fast.errors
+    assert general.errors
+    assert fast.errors[0].path == general.errors[0].path == ["open", "code"]
