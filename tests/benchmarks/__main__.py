@@ -61,7 +61,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     services = {
         "postgresql": asyncio.run(_postgres_version()),
-        "redis": str(redis.Redis.from_url(REDIS_URL).info("server")["redis_version"]),
+        "redis-server": str(
+            redis.Redis.from_url(REDIS_URL).info("server")["redis_version"]
+        ),
     }
     results = Results()
     started = time.monotonic()

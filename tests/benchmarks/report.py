@@ -127,6 +127,7 @@ def write(out: Path, results: Results, record: dict[str, Any]) -> None:
     plot(out / "latency.png", results.latencies, record["title"])
 
 
+COLORS = {"sentichat": "tab:blue", "baseline": "tab:orange"}
 TITLES = {
     "delivery": "delivery: send to receipt",
     "send": "sendMessage answer",
@@ -154,7 +155,7 @@ def plot(path: Path, latencies: dict[str, dict[str, Latencies]], title: str) -> 
             # x: 1 / (1 - percentile), so the tail gets its share of the width.
             xs = [1 / (1 - (i + 0.5) / count) for i in range(count)]
             ys = [value / 1000 for value in samples.samples_us]
-            axis.plot(xs, ys, label=system, linewidth=1.4)
+            axis.plot(xs, ys, label=system, linewidth=1.4, color=COLORS[system])
         axis.set_xscale("log")
         ticks = [1 / (1 - q) for q in (0.0, 0.5, 0.9, 0.99, 0.999)]
         axis.set_xticks(ticks, ["0", "50", "90", "99", "99.9"])

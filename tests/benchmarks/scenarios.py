@@ -366,11 +366,13 @@ def ramp(
                 step["histogram"] = latencies.histogram()
                 continue
             steps.append(step)
+            if operation == "send" and n == 0:
+                # The plot's send latencies: the first step, at the same
+                # rate for both systems.
+                results.latencies.setdefault(operation, {})[system] = latencies
             if failed or latencies.ms(0.99) >= P99_LIMIT_MS:
                 break
             best = step
-            if operation == "send" and (rate == scale.ramp_rates[0]):
-                results.latencies.setdefault(operation, {})[system] = latencies
         load.send(None)
     return {"steps": steps, "best": best, "fixed": fixed}
 
