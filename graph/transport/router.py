@@ -73,8 +73,16 @@ class SentichatRouter(GraphQLRouter[Context, None]):
         return value
 
     def encode_json(self, data: object) -> bytes:
-        """orjson: a page of messages encodes several times faster than json."""
-        return orjson.dumps(data)
+        """orjson: a page of messages encodes several times faster than json.
+
+        orjson refuses a lone surrogate, which a client can send (as a JSON
+        `\\ud800` escape) and an error message can echo back; json writes it
+        as the same escape, so such an answer is still the JSON it would be.
+        """
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return json.dumps(data, separators=(",", ":")).encode()
 
     def decode_json(self, data: str | bytes) -> object:
         """Strict JSON (UTF-8, no NaN), or JSONDecodeError.

@@ -124,8 +124,10 @@ class BoundedWebSocketAdapter(ASGIWebSocketAdapter):
 
     async def close(self, code: int, reason: str) -> None:
         # A close frame's reason is at most 123 bytes; strawberry passes a
-        # client's own syntax error or operation name, of any length.
-        short = reason.encode()[:MAX_CLOSE_REASON_BYTES].decode(errors="ignore")
+        # client's own syntax error or operation name, of any length, which
+        # may quote a lone surrogate (UTF-8 has none: it becomes "?").
+        encoded = reason.encode(errors="replace")
+        short = encoded[:MAX_CLOSE_REASON_BYTES].decode(errors="ignore")
         await super().close(code, short)
 
 

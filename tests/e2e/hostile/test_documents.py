@@ -118,6 +118,13 @@ DOCUMENTS: list[tuple[str, str, dict[str, Any] | None, list[str]]] = [
         ["Syntax Error: Invalid character: U+D800."],
     ),
     (
+        # The error quotes the surrogate: the answer must still be JSON.
+        "lone surrogate in a broken escape",
+        '{ messages(channel: "\\u\uda730082") { seq } }',
+        None,
+        ["Syntax Error: Invalid Unicode escape sequence: '\\u\uda73008'."],
+    ),
+    (
         "NUL in the document",
         "{ me { id } }\x00",
         None,

@@ -209,6 +209,12 @@ AFTER_INIT: list[tuple[str, list[str | bytes], int, str]] = [
         "Syntax Error: Expected Name, found <EOF>.",
     ),
     (
+        "a syntax error quoting a lone surrogate",
+        [subscribe(id="1", payload={"query": 'subscription { x(a: "\\u\uda730082") }'})],
+        4400,
+        "Syntax Error: Invalid Unicode escape sequence: '\\u?008'.",
+    ),
+    (
         "over 1000 tokens",
         [
             subscribe(
