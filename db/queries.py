@@ -156,19 +156,19 @@ class ChatRow:
     high_username: str
 
 
-_LOW = aliased(User)
-_HIGH = aliased(User)
+LOW_USER = aliased(User)
+HIGH_USER = aliased(User)
 _CHAT_OF_PAIR = (
     select(
         Chat.id,
         Chat.user_low_id,
         Chat.user_high_id,
         Chat.last_seq,
-        _LOW.username,
-        _HIGH.username,
+        LOW_USER.username,
+        HIGH_USER.username,
     )
-    .join(_LOW, _LOW.id == Chat.user_low_id)
-    .join(_HIGH, _HIGH.id == Chat.user_high_id)
+    .join(LOW_USER, LOW_USER.id == Chat.user_low_id)
+    .join(HIGH_USER, HIGH_USER.id == Chat.user_high_id)
     .where(
         Chat.user_low_id == bindparam("low_id"),
         Chat.user_high_id == bindparam("high_id"),
@@ -275,25 +275,6 @@ async def insert_message(session: Executor, **values: Any) -> int:
     """Insert one message (a Core INSERT ... RETURNING id); its new id."""
     message_id: int = (await session.execute(_INSERT_MESSAGE, values)).scalar_one()
     return message_id
-
-
-async def latest_messages(
-    session: Executor,
-    chat_id: int,
-    *,
-    after: int | None,
-    before: int | None,
-    limit: int,
-) -> list[MessageRow]:
-    """The newest `limit` messages strictly between the bounds, oldest first."""
-    statement = select(*MESSAGE_COLUMNS).where(Message.chat_id == chat_id)
-    if after is not None:
-        statement = statement.where(Message.seq > after)
-    if before is not None:
-        statement = statement.where(Message.seq < before)
-    statement = statement.order_by(Message.seq.desc()).limit(limit)
-    newest_first = (await session.execute(statement)).all()
-    return cast("list[MessageRow]", newest_first[::-1])
 
 
 async def messages_after(

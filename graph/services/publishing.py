@@ -34,6 +34,11 @@ class Publisher:
         self._pusher = pusher
         self._thresholds = thresholds
 
+    @property
+    def reserves_slots(self) -> bool:
+        """Whether a send must `reserve` a slot under its chat's row lock."""
+        return self._pusher is not None
+
     def reserve(self, channel: str) -> Slot | None:
         """A place in Pusher's queue for a message about to be committed.
 

@@ -1,0 +1,177 @@
+"""The two hottest statements, each one round trip: a send and a history page.
+
+Both are keyed by the chat's pair of users, so neither needs the chat read
+first. The statements are built once; their compiled forms are cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from db.models import Chat, Message
+from db.queries import HIGH_USER, LOW_USER, MESSAGE_COLUMNS, Executor, MessageRow
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A message just committed: what the database chose for it."""
+
+    id: int
+    seq: int
+    created_at: datetime
+    low_username: str
+    high_username: str
+
+
+def _store_statement() -> Any:
+    claimed = (
+        update(Chat)
+        .where(
+            Chat.user_low_id == bindparam("low_id", type_=Integer),
+            Chat.user_high_id == bindparam("high_id", type_=Integer),
+        )
+        .values(last_seq=Chat.last_seq + 1)
+        .returning(Chat.id, Chat.last_seq, Chat.user_low_id, Chat.user_high_id)
+        .cte("claimed")
+    )
+    values = select(
+        claimed.c.id,
+        claimed.c.last_seq,
+        bindparam("sender_id", type_=Integer),
+        bindparam("recipient_id", type_=Integer),
+        bindparam("body", type_=String),
+        bindparam("client_id", type_=String),
+        bindparam("polarity", type_=Float),
+        bindparam("subjectivity", type_=Float),
+        # Evaluated per row of `claimed`, so after the row lock is taken:
+        # createdAt follows seq.
+        func.clock_timestamp(),
+    )
+    stored = (
+        insert(Message)
+        .from_select(
+            [
+                "chat_id",
+                "seq",
+                "sender_id",
+                "recipient_id",
+                "body",
+                "client_id",
+                "polarity",
+                "subjectivity",
+                "created_at",
+            ],
+            values,
+        )
+        .returning(Message.id, Message.chat_id, Message.seq, Message.created_at)
+        .cte("stored")
+    )
+    return (
+        select(
+            stored.c.id,
+            stored.c.seq,
+            stored.c.created_at,
+            LOW_USER.username,
+            HIGH_USER.username,
+        )
+        .select_from(stored)
+        .join(claimed, claimed.c.id == stored.c.chat_id)
+        .join(LOW_USER, LOW_USER.id == claimed.c.user_low_id)
+        .join(HIGH_USER, HIGH_USER.id == claimed.c.user_high_id)
+    )
+
+
+_STORE = _store_statement()
+
+
+async def store_message(
+    connection: Executor,
+    *,
+    low_id: int,
+    high_id: int,
+    sender_id: int,
+    recipient_id: int,
+    body: str,
+    client_id: str | None,
+    polarity: float,
+    subjectivity: float,
+) -> Stored | None:
+    """Claim the pair's next seq and insert the message, in one statement.
+
+    PostgreSQL only (SQLite has no data-modifying CTE). Run in autocommit, the
+    statement is its own transaction: the chat's row lock is held from the
+    claim to the commit, so seq order is commit order, and a failure (a used
+    clientId fails the unique index) rolls both back, leaving no gap. None
+    when the pair has no chat.
+    """
+    parameters = {
+        "low_id": low_id,
+        "high_id": high_id,
+        "sender_id": sender_id,
+        "recipient_id": recipient_id,
+        "body": body,
+        "client_id": client_id,
+        "polarity": polarity,
+        "subjectivity": subjectivity,
+    }
+    row = (await connection.execute(_STORE, parameters)).first()
+    return None if row is None else Stored(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Messages of a pair's chat, oldest first, with the members' names."""
+
+    rows: Sequence[MessageRow]
+    low_username: str
+    high_username: str
+
+
+_PAGE_COLUMNS = (*MESSAGE_COLUMNS, LOW_USER.username, HIGH_USER.username)
+
+
+async def latest_of_pair(
+    connection: Executor,
+    low_id: int,
+    high_id: int,
+    *,
+    after: int | None,
+    before: int | None,
+    limit: int,
+) -> Page | None:
+    """The newest `limit` messages strictly between the bounds, oldest first.
+
+    None when there are none: the caller tells an empty chat from a missing one.
+    """
+    statement = (
+        select(*_PAGE_COLUMNS)
+        .join(Chat, Chat.id == Message.chat_id)
+        .join(LOW_USER, LOW_USER.id == Chat.user_low_id)
+        .join(HIGH_USER, HIGH_USER.id == Chat.user_high_id)
+        .where(Chat.user_low_id == low_id, Chat.user_high_id == high_id)
+    )
+    if after is not None:
+        statement = statement.where(Message.seq > after)
+    if before is not None:
+        statement = statement.where(Message.seq < before)
+    statement = statement.order_by(Message.seq.desc()).limit(limit)
+    newest_first = (await connection.execute(statement)).all()
+    if not newest_first:
+        return None
+    newest = newest_first[0]
+    rows = cast("Sequence[MessageRow]", newest_first[::-1])
+    return Page(rows, str(newest[-2]), str(newest[-1]))
