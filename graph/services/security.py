@@ -22,6 +22,7 @@ ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "iss", "aud"]
 MAX_HEADER_CHARS = 4096
 BUSY_RETRY_AFTER_SECONDS = 1
+VERIFIED_CAPACITY = 16_384  # tokens remembered as verified, ~5 MB at most
 
 T = TypeVar("T")
 
@@ -95,13 +96,23 @@ class Bearer:
 
 
 class Tokens:
-    """Signed access tokens; every claim required, the algorithm pinned."""
+    """Signed access tokens; every claim required, the algorithm pinned.
 
-    def __init__(self, settings: Settings) -> None:
+    A token verified once is remembered (up to `VERIFIED_CAPACITY`, the
+    oldest forgotten first) until it expires: checking its signature and
+    claims on every request was a few percent of a send. Only a token that
+    passed every check is remembered, and its expiry is checked on each use.
+    """
+
+    def __init__(
+        self, settings: Settings, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self._clock = clock or _utc_now
         self._secret = settings.jwt_secret
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._ttl = timedelta(seconds=settings.token_ttl_seconds)
+        self._verified: dict[str, Bearer] = {}
 
     def issue(self, user_id: int, *, now: datetime | None = None) -> str:
         issued_at = now or datetime.now(UTC)
@@ -116,6 +127,18 @@ class Tokens:
 
     def verify(self, token: str) -> Bearer:
         """Who the token was issued to; Unauthenticated otherwise."""
+        bearer = self._verified.get(token)
+        if bearer is None:
+            bearer = self._decode(token)
+            if len(self._verified) >= VERIFIED_CAPACITY:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = bearer
+        if bearer.expires_at <= self._clock():
+            del self._verified[token]
+            raise Unauthenticated("Invalid or expired token.")
+        return bearer
+
+    def _decode(self, token: str) -> Bearer:
         try:
             claims = jwt.decode(
                 token,
@@ -153,3 +176,7 @@ def _user_id(subject: object) -> int:
     if user_id is None:
         raise Unauthenticated("Invalid or expired token.")
     return user_id
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -86,3 +86,35 @@ def test_a_token_that_breaks_a_rule_is_refused(token: str) -> None:
 def test_a_malformed_authorization_header_is_refused(header: str) -> None:
     with pytest.raises(Unauthenticated):
         Tokens(SETTINGS).verify_header(header)
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    now = [datetime.now(UTC)]
+    tokens = Tokens(SETTINGS, clock=lambda: now[0])
+    token = tokens.issue(42)
+    assert tokens.verify(token).user_id == 42  # verified, then remembered
+
+    now[0] += timedelta(seconds=61)  # past the 60 s lifetime
+
+    with pytest.raises(Unauthenticated):
+        tokens.verify(token)
+
+
+def test_a_refused_token_is_refused_again() -> None:
+    tokens = Tokens(SETTINGS)
+    forged = jwt.encode(claims(), "another secret entirely, " + "k" * 40)
+
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            tokens.verify(forged)
+
+
+def test_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("graph.services.security.VERIFIED_CAPACITY", 3)
+    tokens = Tokens(SETTINGS)
+    issued = [tokens.issue(user_id) for user_id in range(1, 6)]
+
+    verified = [tokens.verify(token).user_id for token in issued * 2]
+
+    assert verified == [1, 2, 3, 4, 5] * 2
+    assert len(tokens._verified) == 3

@@ -210,7 +210,11 @@ AFTER_INIT: list[tuple[str, list[str | bytes], int, str]] = [
     ),
     (
         "a syntax error quoting a lone surrogate",
-        [subscribe(id="1", payload={"query": 'subscription { x(a: "\\u\uda730082") }'})],
+        [
+            subscribe(
+                id="1", payload={"query": 'subscription { x(a: "\\u\uda730082") }'}
+            )
+        ],
         4400,
         "Syntax Error: Invalid Unicode escape sequence: '\\u?008'.",
     ),
