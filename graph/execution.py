@@ -25,12 +25,15 @@ from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLResolveInfo,
     GraphQLScalarType,
     Undefined,
 )
 from graphql.execution.collect_fields import FieldDetails
+from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -96,6 +99,47 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             new_defer_usages,
             position_context,
         )
+
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[Any],
+        field_details_list: list[FieldDetails],
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        # A list of plain objects (a page of messages) in one pass, without
+        # graphql-core's per-item path, awaitable checks and completion calls.
+        if isinstance(result, list) and not self._middleware:
+            plan = self._list_plan(return_type, field_details_list, path)
+            if plan is not None:
+                try:
+                    return [_complete(plan, item) for item in result]
+                except _Fallback:
+                    pass
+        return super().complete_list_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _list_plan(
+        self,
+        return_type: GraphQLList[Any],
+        field_details_list: list[FieldDetails],
+        path: Path,
+    ) -> _Plan | None:
+        item_type = return_type.of_type
+        if not isinstance(item_type, GraphQLNonNull):
+            return None  # a null item is the general path's to complete
+        item_type = item_type.of_type
+        if not isinstance(item_type, GraphQLObjectType) or item_type.is_type_of:
+            return None
+        if self.get_stream_usage(field_details_list, path) is not None:
+            return None
+        grouped, defer_usages, *_ = self.collect_subfields(
+            item_type, field_details_list
+        )
+        return None if defer_usages else self._plan(item_type, grouped)
 
     def _plan(
         self,

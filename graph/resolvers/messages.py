@@ -55,8 +55,7 @@ async def messages(
         before=optional(before),
         last=or_default(last, DEFAULT_LAST),
     )
-    thresholds = info.context.thresholds
-    return [Message.from_record(message, thresholds) for message in history]
+    return Message.page(history, info.context.thresholds)
 
 
 async def new_message(

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import strawberry
 
 from graph import sentiment as scoring
-from graph.records import MessageRecord
+from graph.records import MessageRecord, UserRecord
 from graph.types.user import User
 
 strawberry.enum(
@@ -56,14 +57,17 @@ class Message:
 
     @classmethod
     def from_record(
-        cls, message: MessageRecord, thresholds: scoring.Thresholds
+        cls,
+        message: MessageRecord,
+        thresholds: scoring.Thresholds,
+        user: Callable[[UserRecord], User] = User.from_record,
     ) -> Message:
         return cls(
             id=strawberry.ID(str(message.id)),
             seq=message.seq,
             channel=message.channel,
-            from_user=User.from_record(message.from_user),
-            to_user=User.from_record(message.to_user),
+            from_user=user(message.from_user),
+            to_user=user(message.to_user),
             message=message.message,
             client_id=message.client_id,
             created_at=message.created_at,
@@ -71,3 +75,18 @@ class Message:
                 message.polarity, message.subjectivity, thresholds
             ),
         )
+
+    @classmethod
+    def page(
+        cls, messages: Iterable[MessageRecord], thresholds: scoring.Thresholds
+    ) -> list[Message]:
+        """Messages of one chat: its two users are built once, not per message."""
+        users: dict[int, User] = {}
+
+        def user(record: UserRecord) -> User:
+            built = users.get(record.id)
+            if built is None:
+                built = users[record.id] = User.from_record(record)
+            return built
+
+        return [cls.from_record(message, thresholds, user) for message in messages]

@@ -118,6 +118,39 @@ async def test_same_answer_as_graphql_core(document: str, checked: Any) -> None:
     ]
 
 
+def lists_schema(context: type[Any], notes: list[Any]) -> strawberry.Schema:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def notes(self) -> list[Note]:
+            return notes
+
+        @strawberry.field
+        def maybe_notes(self) -> list[Note | None]:
+            return notes
+
+    return strawberry.Schema(query=Query, execution_context_class=context)
+
+
+@pytest.mark.parametrize("field", ["notes", "maybeNotes"])
+async def test_a_null_item_of_a_list_is_answered_as_graphql_core_does(
+    field: str,
+) -> None:
+    items: list[Any] = [*rows(), None]
+    document = f"{{ {field} {{ id author {{ name }} }} }}"
+    fast, general = [
+        await lists_schema(context, items).execute(document)
+        for context in (
+            PlainObjectsExecutionContext,
+            StrawberryGraphQLCoreExecutionContext,
+        )
+    ]
+    assert fast.data == general.data
+    assert [e.formatted for e in fast.errors or []] == [
+        e.formatted for e in general.errors or []
+    ]
+
+
 async def test_a_null_in_a_non_null_field_is_reported_not_passed_on() -> None:
     result = await schema(PlainObjectsExecutionContext, rows(None)).execute(
         "{ notes { id checked } }"
@@ -139,11 +172,23 @@ async def test_plain_selections_take_the_fast_path(
         completed.append(source)
         return complete(plan, source)
 
+    per_item: list[object] = []
+
+    def general_list(self: Any, *args: Any) -> Any:
+        per_item.append(args)
+        return StrawberryGraphQLCoreExecutionContext.complete_iterable_value(
+            self, *args
+        )
+
     monkeypatch.setattr(graph.execution, "_complete", counting)
+    monkeypatch.setattr(
+        PlainObjectsExecutionContext, "complete_iterable_value", general_list
+    )
     result = await schema(PlainObjectsExecutionContext, rows()).execute(DOCUMENTS[0])
     assert result.errors is None
-    # Each note in one pass, its author and scores within it.
+    # Each note in one pass, its author and scores within it; the list too.
     assert [type(source) for source in completed].count(Row) == 3
+    assert per_item == []
     completed.clear()
     await schema(PlainObjectsExecutionContext, rows()).execute(DOCUMENTS[4])
     assert [type(source) for source in completed] == [Person] * 3  # notes: general
