@@ -141,7 +141,32 @@ class Page:
     high_username: str
 
 
-_PAGE_COLUMNS = (*MESSAGE_COLUMNS, LOW_USER.username, HIGH_USER.username)
+def _page_statement(*, after: bool, before: bool) -> Any:
+    statement = (
+        select(*MESSAGE_COLUMNS, LOW_USER.username, HIGH_USER.username)
+        .join(Chat, Chat.id == Message.chat_id)
+        .join(LOW_USER, LOW_USER.id == Chat.user_low_id)
+        .join(HIGH_USER, HIGH_USER.id == Chat.user_high_id)
+        .where(
+            Chat.user_low_id == bindparam("low_id", type_=Integer),
+            Chat.user_high_id == bindparam("high_id", type_=Integer),
+        )
+    )
+    if after:
+        statement = statement.where(Message.seq > bindparam("after", type_=Integer))
+    if before:
+        statement = statement.where(Message.seq < bindparam("before", type_=Integer))
+    limit = bindparam("limit", type_=Integer)
+    return statement.order_by(Message.seq.desc()).limit(limit)
+
+
+# Built once per combination of bounds: building a statement on every request
+# cost about as much as running it.
+_PAGES = {
+    (after, before): _page_statement(after=after, before=before)
+    for after in (False, True)
+    for before in (False, True)
+}
 
 
 async def latest_of_pair(
@@ -157,19 +182,15 @@ async def latest_of_pair(
 
     None when there are none: the caller tells an empty chat from a missing one.
     """
-    statement = (
-        select(*_PAGE_COLUMNS)
-        .join(Chat, Chat.id == Message.chat_id)
-        .join(LOW_USER, LOW_USER.id == Chat.user_low_id)
-        .join(HIGH_USER, HIGH_USER.id == Chat.user_high_id)
-        .where(Chat.user_low_id == low_id, Chat.user_high_id == high_id)
-    )
-    if after is not None:
-        statement = statement.where(Message.seq > after)
-    if before is not None:
-        statement = statement.where(Message.seq < before)
-    statement = statement.order_by(Message.seq.desc()).limit(limit)
-    newest_first = (await connection.execute(statement)).all()
+    statement = _PAGES[after is not None, before is not None]
+    parameters = {
+        "low_id": low_id,
+        "high_id": high_id,
+        "after": after,
+        "before": before,
+        "limit": limit,
+    }
+    newest_first = (await connection.execute(statement, parameters)).all()
     if not newest_first:
         return None
     newest = newest_first[0]

@@ -204,10 +204,13 @@ async def list_chats(
     return (await session.scalars(statement)).all()
 
 
+_CHAT_HEAD = select(Chat.last_seq).where(Chat.id == bindparam("chat_id"))
+
+
 async def chat_head(session: Executor, chat_id: int) -> int:
     """The seq of the chat's newest committed message (0 when it has none)."""
-    statement = select(Chat.last_seq).where(Chat.id == chat_id)
-    head: int = (await session.execute(statement)).scalar_one()
+    result = await session.execute(_CHAT_HEAD, {"chat_id": chat_id})
+    head: int = result.scalar_one()
     return head
 
 
@@ -277,14 +280,18 @@ async def insert_message(session: Executor, **values: Any) -> int:
     return message_id
 
 
+_MESSAGES_AFTER = (
+    select(*MESSAGE_COLUMNS)
+    .where(Message.chat_id == bindparam("chat_id"), Message.seq > bindparam("after"))
+    .order_by(Message.seq)
+    .limit(bindparam("limit"))
+)
+
+
 async def messages_after(
     session: Executor, chat_id: int, *, after: int, limit: int
 ) -> Sequence[MessageRow]:
     """Up to `limit` messages with seq > after, oldest first."""
-    statement = (
-        select(*MESSAGE_COLUMNS)
-        .where(Message.chat_id == chat_id, Message.seq > after)
-        .order_by(Message.seq)
-        .limit(limit)
-    )
-    return cast("Sequence[MessageRow]", (await session.execute(statement)).all())
+    parameters = {"chat_id": chat_id, "after": after, "limit": limit}
+    result = await session.execute(_MESSAGES_AFTER, parameters)
+    return cast("Sequence[MessageRow]", result.all())
