@@ -25,11 +25,13 @@ from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLScalarType,
+    GraphQLString,
     Undefined,
 )
 from graphql.execution.collect_fields import FieldDetails
@@ -41,7 +43,9 @@ from strawberry.types.field import StrawberryField
 TYPENAME_FIELD = "__typename"
 
 
-LEAF, OBJECT, TYPENAME = 0, 1, 2
+LEAF, TEXT, OBJECT, TYPENAME = 0, 1, 2, 3
+# Scalars whose output coercion returns a `str` value unchanged.
+TEXT_SCALARS = frozenset({GraphQLString, GraphQLID})
 
 
 class _Step(NamedTuple):
@@ -49,8 +53,9 @@ class _Step(NamedTuple):
 
     key: str
     attribute: str
-    kind: int  # LEAF, OBJECT or TYPENAME
-    # LEAF: the type's output coercion; OBJECT: the sub-plan; TYPENAME: the name.
+    kind: int  # LEAF, TEXT, OBJECT or TYPENAME
+    # LEAF, TEXT: the type's output coercion (TEXT: a str needs none);
+    # OBJECT: the sub-plan; TYPENAME: the name.
     how: Any
     non_null: bool
 
@@ -187,7 +192,8 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 field_type = field_type.of_type
             if isinstance(field_type, GraphQLScalarType | GraphQLEnumType):
                 coerce = field_type.coerce_output_value
-                steps.append(_Step(key, attribute, LEAF, coerce, non_null))
+                kind = TEXT if field_type in TEXT_SCALARS else LEAF
+                steps.append(_Step(key, attribute, kind, coerce, non_null))
             elif (
                 isinstance(field_type, GraphQLObjectType) and not field_type.is_type_of
             ):
@@ -217,7 +223,9 @@ def _complete(plan: _Plan, source: Any) -> dict[str, Any]:
             if non_null:
                 raise _FALLBACK  # graphql-core reports the null
             completed[key] = None
-        elif kind == LEAF:
+        elif kind == TEXT and type(value) is str:
+            completed[key] = value
+        elif kind <= TEXT:
             try:
                 coerced = how(value)
             except Exception:  # noqa: BLE001 -- graphql-core reports it

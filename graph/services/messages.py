@@ -50,17 +50,18 @@ class _ChatView:
         return cls(chat.id, chat_channel(low, high), users, chat.last_seq)
 
     def record(self, message: MessageRow) -> MessageRecord:
+        # Positional: a page builds fifty of these, and keywords cost more.
         return MessageRecord(
-            id=message.id,
-            seq=message.seq,
-            channel=self.channel,
-            from_user=self.users[message.sender_id],
-            to_user=self.users[message.recipient_id],
-            message=message.body,
-            client_id=message.client_id,
-            created_at=message.created_at,
-            polarity=message.polarity,
-            subjectivity=message.subjectivity,
+            message.id,
+            message.seq,
+            self.channel,
+            self.users[message.sender_id],
+            self.users[message.recipient_id],
+            message.body,
+            message.client_id,
+            message.created_at,
+            message.polarity,
+            message.subjectivity,
         )
 
 
