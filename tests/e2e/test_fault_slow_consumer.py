@@ -96,6 +96,20 @@ class Peaks:
             await asyncio.sleep(0.05)  # the sampling period
 
 
+async def stuck_figures(server: Server) -> dict[str, float]:
+    samples = await scrape(server.http_url)
+    names = (
+        "sentichat_messages_delivered_live_total",
+        "sentichat_messages_caught_up_total",
+        "sentichat_subscription_gaps_total",
+        "sentichat_subscription_buffers_dropped_total",
+        "sentichat_buffered_events",
+        "sentichat_subscriptions",
+        "sentichat_asyncio_tasks",
+    )
+    return {name: samples[name] for name in names if name in samples}
+
+
 async def test_a_stalled_subscriber_costs_bounded_memory_and_misses_nothing(
     servers: tuple[Server, Server], cluster_env: dict[str, str]
 ) -> None:
@@ -129,7 +143,13 @@ async def test_a_stalled_subscriber_costs_bounded_memory_and_misses_nothing(
     while_stalled = await scrape(subscriber.http_url)
     peaks.phase = "draining"
     bobs.read_again()
-    await bobs.until(set(range(1, MESSAGES + 1)), timeout=180)
+    try:
+        await bobs.until(set(range(1, MESSAGES + 1)), timeout=180)
+    except AssertionError as stuck:
+        # Where the server stands: delivered (live + caught up) against what
+        # the client received tells a stuck send from a stuck stream.
+        figures = await stuck_figures(subscriber)
+        raise AssertionError(f"{stuck}; server: {figures}") from None
     drained_in = time.monotonic() - started - sent_in
     stop.set()
     await watching
