@@ -45,6 +45,17 @@ class MessageRow(Protocol):
     def subjectivity(self) -> float: ...
     @property
     def created_at(self) -> datetime: ...
+    def __getitem__(self, index: slice) -> tuple[Any, ...]: ...
+
+
+# A message's columns in MESSAGE_COLUMNS' order, as `message_values` gives them.
+MessageValues = tuple[int, int, int, int, int, str, str | None, float, float, datetime]
+
+
+def message_values(row: MessageRow) -> MessageValues:
+    """The row's columns by position: a Row's attribute lookups cost several
+    times more, and a page reads fifty rows."""
+    return cast("MessageValues", row[:10])
 
 
 MESSAGE_COLUMNS = (
