@@ -23,11 +23,12 @@ from graph.runtime import tune_gc
 from graph.schema import create_schema
 from graph.services import Services, open_services
 from graph.settings import Settings, get_settings
-from graph.transport import BodyLimit, SentichatRouter
+from graph.transport import BodyLimit, DirectPost, SentichatRouter
 from graph.web import mount_web_client
 
 logger = logging.getLogger(__name__)
 
+GRAPHQL_PATH = "/graphql"
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=5)
 KEEP_ALIVE_SECONDS = 15.0
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -47,28 +48,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    app.include_router(
-        SentichatRouter(
-            create_schema(settings),
-            context_getter=get_context,
-            graphql_ide="graphiql" if settings.graphiql_enabled else None,
-            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
-            connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
-            max_subscriptions_per_connection=settings.ws_max_operations,
-            allowed_origins=origins,
-            allow_queries_via_get=False,
-            keep_alive=True,
-            keep_alive_interval=KEEP_ALIVE_SECONDS,
-            ws_max_message_bytes=settings.ws_max_message_bytes,
-        ),
-        prefix="/graphql",
+    router = SentichatRouter(
+        create_schema(settings),
+        context_getter=get_context,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
+        max_subscriptions_per_connection=settings.ws_max_operations,
+        allowed_origins=origins,
+        allow_queries_via_get=False,
+        keep_alive=True,
+        keep_alive_interval=KEEP_ALIVE_SECONDS,
+        ws_max_message_bytes=settings.ws_max_message_bytes,
     )
+    app.include_router(router, prefix=GRAPHQL_PATH)
     app.add_api_route("/healthz", healthz, methods=["GET"])
     app.add_api_route("/readyz", readyz, methods=["GET"])
     metrics = Metrics(lambda: getattr(app.state, "services", None))
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"])
     # Every method, so that a GET is answered 405 (or 404), not by the web client.
     app.add_route("/pusher/auth", pusher_auth, methods=list(HTTP_METHODS))
+    # Innermost: what follows sees every request, this one's POSTs included.
+    app.add_middleware(DirectPost, router=router, path=GRAPHQL_PATH)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if origins:
         app.add_middleware(
