@@ -21,6 +21,7 @@ compares the two.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import EnumMeta
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -43,7 +44,7 @@ from strawberry.types.field import StrawberryField
 TYPENAME_FIELD = "__typename"
 
 
-LEAF, TEXT, OBJECT, TYPENAME = 0, 1, 2, 3
+LEAF, TEXT, NAMED, OBJECT, TYPENAME = 0, 1, 2, 3, 4
 # Scalars whose output coercion returns a `str` value unchanged.
 TEXT_SCALARS = frozenset({GraphQLString, GraphQLID})
 
@@ -53,8 +54,9 @@ class _Step(NamedTuple):
 
     key: str
     attribute: str
-    kind: int  # LEAF, TEXT, OBJECT or TYPENAME
+    kind: int  # LEAF, TEXT, NAMED, OBJECT or TYPENAME
     # LEAF, TEXT: the type's output coercion (TEXT: a str needs none);
+    # NAMED: the coercion and a dict of an enum's members to their names;
     # OBJECT: the sub-plan; TYPENAME: the name.
     how: Any
     non_null: bool
@@ -191,9 +193,7 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if non_null:
                 field_type = field_type.of_type
             if isinstance(field_type, GraphQLScalarType | GraphQLEnumType):
-                coerce = field_type.coerce_output_value
-                kind = TEXT if field_type in TEXT_SCALARS else LEAF
-                steps.append(_Step(key, attribute, kind, coerce, non_null))
+                steps.append(_leaf(key, attribute, field_type, non_null))
             elif (
                 isinstance(field_type, GraphQLObjectType) and not field_type.is_type_of
             ):
@@ -207,6 +207,28 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             else:
                 return None
         return tuple(steps)
+
+
+def _leaf(
+    key: str,
+    attribute: str,
+    field_type: GraphQLScalarType | GraphQLEnumType,
+    non_null: bool,
+) -> _Step:
+    coerce = field_type.coerce_output_value
+    if field_type in TEXT_SCALARS:
+        return _Step(key, attribute, TEXT, coerce, non_null)
+    members = getattr(field_type, "wrapped_cls", None)  # strawberry's enums
+    if isinstance(field_type, GraphQLEnumType) and isinstance(members, EnumMeta):
+        # strawberry's coercion searches the values for each member it is given.
+        names: dict[Any, str] = {}
+        for name, value in field_type.values.items():
+            try:
+                names[members(value.value)] = name
+            except ValueError:
+                return _Step(key, attribute, LEAF, coerce, non_null)
+        return _Step(key, attribute, NAMED, (coerce, names, members), non_null)
+    return _Step(key, attribute, LEAF, coerce, non_null)
 
 
 def _complete(plan: _Plan, source: Any) -> dict[str, Any]:
@@ -225,9 +247,12 @@ def _complete(plan: _Plan, source: Any) -> dict[str, Any]:
             completed[key] = None
         elif kind == TEXT and type(value) is str:
             completed[key] = value
-        elif kind <= TEXT:
+        elif kind == NAMED and type(value) is how[2] and value in how[1]:
+            completed[key] = how[1][value]
+        elif kind <= NAMED:
+            coerce = how[0] if kind == NAMED else how
             try:
-                coerced = how(value)
+                coerced = coerce(value)
             except Exception:  # noqa: BLE001 -- graphql-core reports it
                 raise _FALLBACK from None
             if coerced is None or coerced is Undefined:
