@@ -86,12 +86,13 @@ async def open_connections(engine: AsyncEngine, count: int) -> None:
 
 
 @asynccontextmanager
-async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A bare connection in autocommit, for Core reads: no ORM session, and no
-    BEGIN or ROLLBACK round trips.
+async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A bare connection in autocommit, for Core statements: no ORM session,
+    and no BEGIN, COMMIT or ROLLBACK round trips.
 
-    Each statement sees its own snapshot, which is all a read of committed
-    messages by `seq` needs.
+    Each statement is its own transaction and sees its own snapshot: all that
+    a read of committed messages by `seq` needs, and what a send's single
+    statement (claim, insert) relies on to commit at once.
     """
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")

@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
 from db import messages, queries
 from db.models import utcnow
 from db.queries import ChatRow, MessageRow, message_values
-from db.session import reading
+from db.session import autocommit
 from graph.errors import BadUserInput, NotFound, SubscriptionLagged
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.realtime.pusher import Slot
@@ -42,12 +43,9 @@ class _ChatView:
 
     @classmethod
     def of(cls, chat: ChatRow) -> _ChatView:
-        low, high = chat.user_low_id, chat.user_high_id
-        users = {
-            low: UserRecord(low, chat.low_username),
-            high: UserRecord(high, chat.high_username),
-        }
-        return cls(chat.id, chat_channel(low, high), users, chat.last_seq)
+        pair = chat.user_low_id, chat.user_high_id
+        users = _members(pair, chat.low_username, chat.high_username)
+        return cls(chat.id, chat_channel(*pair), users, chat.last_seq)
 
     def record(self, message: MessageRow) -> MessageRecord:
         # Positional both ways: a page builds fifty of these.
@@ -76,6 +74,41 @@ class _ChatView:
             polarity,
             subjectivity,
         )
+
+
+def _members(
+    pair: tuple[int, int], low_username: str, high_username: str
+) -> dict[int, UserRecord]:
+    low, high = pair
+    return {low: UserRecord(low, low_username), high: UserRecord(high, high_username)}
+
+
+def _sent(
+    users: dict[int, UserRecord],
+    sender_id: int,
+    text: str,
+    client_id: str | None,
+    scores: Scores,
+    *,
+    message_id: int,
+    seq: int,
+    created_at: datetime,
+) -> MessageRecord:
+    """The record of a message just committed by `sender_id`."""
+    (recipient_id,) = set(users) - {sender_id}
+    low, high = sorted(users)
+    return MessageRecord(
+        id=message_id,
+        seq=seq,
+        channel=chat_channel(low, high),
+        from_user=users[sender_id],
+        to_user=users[recipient_id],
+        message=text,
+        client_id=client_id,
+        created_at=created_at,
+        polarity=scores.polarity,
+        subjectivity=scores.subjectivity,
+    )
 
 
 def _replayed(chat: _ChatView, sent: MessageRow, text: str) -> MessageRecord:
@@ -162,18 +195,14 @@ class MessageService:
         for name, bound in (("after", after), ("before", before)):
             if bound is not None and bound < 0:
                 raise BadUserInput(f"`{name}` is a seq, 0 or more.", field=name)
-        async with reading(self._engine) as session:
+        async with autocommit(self._engine) as session:
             page = await messages.latest_of_pair(
                 session, *pair, after=after, before=before, limit=last
             )
             if page is None:  # an empty page, or no chat at all
                 await self._chat(session, pair)
                 return []
-        low, high = pair
-        users = {
-            low: UserRecord(low, page.low_username),
-            high: UserRecord(high, page.high_username),
-        }
+        users = _members(pair, page.low_username, page.high_username)
         view = _ChatView(page.rows[0].chat_id, channel, users, head=0)
         return [view.record(row) for row in page.rows]
 
@@ -196,7 +225,7 @@ class MessageService:
         pair = member_pair(viewer_id, channel)
         if after_seq is not None and after_seq < 0:
             raise BadUserInput("`afterSeq` is a seq, 0 or more.", field="afterSeq")
-        async with reading(self._engine) as session:
+        async with autocommit(self._engine) as session:
             chat = await self._chat(session, pair)
         if after_seq is not None and after_seq > chat.head:
             raise BadUserInput(
@@ -228,7 +257,7 @@ class MessageService:
                     last = stored.seq
 
     async def _check_lag(self, chat: _ChatView, last: int) -> None:
-        async with reading(self._engine) as session:
+        async with autocommit(self._engine) as session:
             head = await queries.chat_head(session, chat.id)
         behind = head - last
         if behind > self._settings.subscription_max_lag:
@@ -241,7 +270,7 @@ class MessageService:
         page_size = self._settings.catch_up_page_size
         stats = self._bus.stats
         while True:
-            async with reading(self._engine) as session:
+            async with autocommit(self._engine) as session:
                 rows = await queries.messages_after(
                     session, chat.id, after=after, limit=page_size
                 )
@@ -293,22 +322,16 @@ class MessageService:
             if slot is not None:
                 slot.void()
             raise
-        low, high = pair
-        users = {
-            low: UserRecord(low, claimed.low_username),
-            high: UserRecord(high, claimed.high_username),
-        }
-        record = MessageRecord(
-            id=message_id,
+        users = _members(pair, claimed.low_username, claimed.high_username)
+        record = _sent(
+            users,
+            sender_id,
+            text,
+            client_id,
+            scores,
+            message_id=message_id,
             seq=claimed.seq,
-            channel=channel,
-            from_user=users[sender_id],
-            to_user=users[recipient_id],
-            message=text,
-            client_id=client_id,
             created_at=created_at,
-            polarity=scores.polarity,
-            subjectivity=scores.subjectivity,
         )
         return record, slot
 
@@ -323,7 +346,7 @@ class MessageService:
         """Commit the message with one statement, in autocommit (PostgreSQL)."""
         (recipient_id,) = set(pair) - {sender_id}
         low, high = pair
-        async with reading(self._engine) as connection:
+        async with autocommit(self._engine) as connection:
             stored = await messages.store_message(
                 connection,
                 low_id=low,
@@ -337,27 +360,22 @@ class MessageService:
             )
         if stored is None:
             raise NotFound(NO_CHAT)
-        users = {
-            low: UserRecord(low, stored.low_username),
-            high: UserRecord(high, stored.high_username),
-        }
-        return MessageRecord(
-            id=stored.id,
+        users = _members(pair, stored.low_username, stored.high_username)
+        return _sent(
+            users,
+            sender_id,
+            text,
+            client_id,
+            scores,
+            message_id=stored.id,
             seq=stored.seq,
-            channel=chat_channel(low, high),
-            from_user=users[sender_id],
-            to_user=users[recipient_id],
-            message=text,
-            client_id=client_id,
             created_at=stored.created_at,
-            polarity=scores.polarity,
-            subjectivity=scores.subjectivity,
         )
 
     async def _find_sent(
         self, sender_id: int, client_id: str, pair: tuple[int, int], text: str
     ) -> MessageRecord | None:
-        async with reading(self._engine) as session:
+        async with autocommit(self._engine) as session:
             sent = await queries.find_message_by_client_id(
                 session, sender_id, client_id
             )
