@@ -128,7 +128,9 @@ class Results:
     measures: list[Measure] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     latencies: dict[str, dict[str, Latencies]] = field(default_factory=dict)
-    sentichat_sends: int = 0  # successful sendMessage calls, for the sentiment count
+    # sendMessage calls to Sentichat, and those answered, for the sentiment count
+    sentichat_send_attempts: int = 0
+    sentichat_sends: int = 0
 
     def add(self, *measures: Measure) -> None:
         self.measures.extend(measures)
@@ -243,6 +245,7 @@ def delivery(stack: Stack, scale: Scale, results: Results) -> None:
             "histogram": latencies.histogram(),
         }
         if system == SENTICHAT:
+            results.sentichat_send_attempts += count
             results.sentichat_sends += len(sent)
             scored = stack.sentichat_counter(SCORED) - scored_before
             summaries[system]["scored_beyond_sends"] = scored - len(sent)
@@ -324,6 +327,7 @@ def ramp(
         warm = int(scale.ramp_rates[0] * scale.ramp_seconds / 2) or 1
         warm_outcomes, _ = run_open_loop(load, scale.ramp_rates[0], warm, first)
         if operation == "send" and system == SENTICHAT:
+            results.sentichat_send_attempts += warm
             results.sentichat_sends += sum(o.ok for o in warm_outcomes)
         first += warm
         rates = ([fixed_rate] if fixed_rate else []) + list(scale.ramp_rates)
@@ -338,6 +342,7 @@ def ramp(
             step, latencies = _step(stack, system, processes, load, rate, count, first)
             first += count
             if operation == "send" and system == SENTICHAT:
+                results.sentichat_send_attempts += count
                 results.sentichat_sends += count - step["failed"]
             if fixed_rate and n == 0:
                 fixed = step
@@ -573,10 +578,20 @@ def sentiment(stack: Stack, scale: Scale, results: Results) -> None:
     blob = per_text(lambda text: TextBlob(text).sentiment)
     scored = stack.sentichat_counter(SCORED)
     delivery = results.details["delivery"][SENTICHAT]
-    # Against the messages stored (a send can be stored, then time out at
-    # the client): the clientIds of Sentichat's sends start with "s".
+    # At the delivery benchmark's steady 100/s every send is stored: exactly
+    # one score each. Over the whole run, a send refused after it was scored
+    # (the database pool exhausted past the highest sustained rate) is
+    # scored and not stored; still never twice, so at most one per send.
+    delivered_sends = delivery["sends"] - delivery["sends_failed"]
+    per_stored = (
+        (delivered_sends + delivery["scored_beyond_sends"]) / delivered_sends
+        if delivered_sends
+        else 0.0
+    )
+    attempts = results.sentichat_send_attempts
+    per_attempt = scored / attempts if attempts else 0.0
+    # The clientIds of Sentichat's sends start with "s".
     stored = stack.stored_messages("s")
-    per_send = scored / stored if stored else 0.0
     extra = (
         delivery["scored_beyond_sends"]
         + results.details["history"]["scored_during_reads"]
@@ -587,6 +602,7 @@ def sentiment(stack: Stack, scale: Scale, results: Results) -> None:
         "textblob_object_us_per_text": round(blob, 1),
         "scored_by_servers": scored,
         "messages_stored": stored,
+        "sends_made": attempts,
         "sends_answered": results.sentichat_sends,
         "scored_during_delivery_beyond_sends": delivery["scored_beyond_sends"],
         "deliveries_during_delivery": delivery["deliveries_expected"]
@@ -604,13 +620,22 @@ def sentiment(stack: Stack, scale: Scale, results: Results) -> None:
             ours < 100,
         ),
         Measure(
-            "texts scored per message stored",
+            "texts scored per message stored (delivery)",
             "",
-            round(per_send, 3),
+            round(per_stored, 3),
             None,
             "lower",
             "1",
-            per_send == 1,
+            per_stored == 1,
+        ),
+        Measure(
+            "texts scored per send made (whole run)",
+            "",
+            round(per_attempt, 3),
+            None,
+            "lower",
+            "≤ 1",
+            per_attempt <= 1 and scored >= stored,
         ),
         Measure(
             "texts scored by fan-out and reads",
