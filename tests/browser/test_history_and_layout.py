@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.async_api import ViewportSize, expect
 
 from tests.browser.conftest import Pages
+from tests.support.metrics import scrape, wait_for
 from tests.support.remote import chat_pair, send
 from tests.support.server import Server
 
@@ -42,7 +43,12 @@ async def test_a_chat_opens_on_its_newest_message(
     alice, bob, channel = await chat_pair(a)
     for n in range(1, 101):
         await send(a, bob, channel, f"old {n}")
+    before = (await scrape(a.http_url))["sentichat_subscriptions"]
     page = await pages.signed_in(a, alice, "alice")
+    # The page counts as unread what comes after the chats it listed; wait
+    # until it has listed them and attached their feeds (newChat and the
+    # chat's newMessage), or the next two may be listed as already there.
+    await wait_for(a.http_url, "sentichat_subscriptions", lambda n: n >= before + 2)
 
     # Two arrive live while no chat is open: only they count as unread.
     await send(a, bob, channel, "new 1")
