@@ -48,32 +48,37 @@ class _ChatView:
         return cls(chat.id, chat_channel(*pair), users, chat.last_seq)
 
     def record(self, message: MessageRow) -> MessageRecord:
-        # Positional both ways: a page builds fifty of these.
-        (
-            message_id,
-            _,
-            seq,
-            sender_id,
-            recipient_id,
-            body,
-            client_id,
-            polarity,
-            subjectivity,
-            created_at,
-        ) = message_values(message)
-        users = self.users
-        return MessageRecord(
-            message_id,
-            seq,
-            self.channel,
-            users[sender_id],
-            users[recipient_id],
-            body,
-            client_id,
-            created_at,
-            polarity,
-            subjectivity,
-        )
+        return _stored_record(self.channel, self.users, message)
+
+
+def _stored_record(
+    channel: str, users: dict[int, UserRecord], message: MessageRow
+) -> MessageRecord:
+    # Positional both ways: a page builds fifty of these.
+    (
+        message_id,
+        _,
+        seq,
+        sender_id,
+        recipient_id,
+        body,
+        client_id,
+        polarity,
+        subjectivity,
+        created_at,
+    ) = message_values(message)
+    return MessageRecord(
+        message_id,
+        seq,
+        channel,
+        users[sender_id],
+        users[recipient_id],
+        body,
+        client_id,
+        created_at,
+        polarity,
+        subjectivity,
+    )
 
 
 def _members(
@@ -203,8 +208,7 @@ class MessageService:
                 await self._chat(session, pair)
                 return []
         users = _members(pair, page.low_username, page.high_username)
-        view = _ChatView(page.rows[0].chat_id, channel, users, head=0)
-        return [view.record(row) for row in page.rows]
+        return [_stored_record(channel, users, row) for row in page.rows]
 
     async def stream(
         self, viewer_id: int, channel: str, after_seq: int | None = None
