@@ -6,11 +6,12 @@ first. The statements are built once; their compiled forms are cached.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+import asyncpg
 from sqlalchemy import (
     Float,
     Integer,
@@ -21,9 +22,35 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.exc import IntegrityError
 
 from db.models import Chat, Message
 from db.queries import HIGH_USER, LOW_USER, MESSAGE_COLUMNS, Executor, MessageRow
+
+_ASYNCPG = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+
+
+class DriverStatement:
+    """A Core statement compiled once for asyncpg, to run on its connection.
+
+    The SQL is SQLAlchemy's own rendering (`$n` parameters), so the statement
+    is still written once, in Core; only its execution skips SQLAlchemy.
+    """
+
+    def __init__(self, statement: Any) -> None:
+        compiled = statement.compile(dialect=_ASYNCPG)
+        self.sql: str = compiled.string
+        self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self._defaults: dict[str, Any] = dict(compiled.params)
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        """The positional arguments: `values` by name, else the literal bound
+        in the statement (a `+ 1`, say)."""
+        defaults = self._defaults
+        return [
+            values[name] if name in values else defaults[name] for name in self._names
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +123,11 @@ def _store_statement() -> Any:
 
 
 _STORE = _store_statement()
+_STORE_ON_DRIVER = DriverStatement(_STORE)
 
 
 async def store_message(
-    connection: Executor,
+    connection: asyncpg.Connection,
     *,
     low_id: int,
     high_id: int,
@@ -112,11 +140,13 @@ async def store_message(
 ) -> Stored | None:
     """Claim the pair's next seq and insert the message, in one statement.
 
-    PostgreSQL only (SQLite has no data-modifying CTE). Run in autocommit, the
+    PostgreSQL only (SQLite has no data-modifying CTE), on asyncpg's own
+    connection (`db.session.driver_connection`). Run in autocommit, the
     statement is its own transaction: the chat's row lock is held from the
-    claim to the commit, so seq order is commit order, and a failure (a used
-    clientId fails the unique index) rolls both back, leaving no gap. None
-    when the pair has no chat.
+    claim to the commit, so seq order is commit order, and a failure rolls
+    both back, leaving no gap: a used clientId fails the unique index, raised
+    as SQLAlchemy's IntegrityError like any other refused insert. None when
+    the pair has no chat.
     """
     parameters = {
         "low_id": low_id,
@@ -128,7 +158,11 @@ async def store_message(
         "polarity": polarity,
         "subjectivity": subjectivity,
     }
-    row = (await connection.execute(_STORE, parameters)).first()
+    arguments = _STORE_ON_DRIVER.arguments(parameters)
+    try:
+        row = await connection.fetchrow(_STORE_ON_DRIVER.sql, *arguments)
+    except asyncpg.UniqueViolationError as exc:
+        raise IntegrityError(_STORE_ON_DRIVER.sql, arguments, exc) from exc
     return None if row is None else Stored(*row)
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -15,7 +16,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from db.errors import is_unavailable
+
 DATABASE_POOL_SIZE = 10
+# Pooled connections found closed at one checkout before using the last one
+# anyway (its statement then fails as an outage): after a server restart,
+# every idle connection is closed.
+_MAX_CLOSED_IN_A_ROW = 2 * DATABASE_POOL_SIZE + 1
 
 
 def create_engine(
@@ -97,3 +104,29 @@ async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection's asyncpg connection itself, for the hottest
+    statements (PostgreSQL only): one statement through SQLAlchemy's
+    execution layer cost as much CPU again as asyncpg running it.
+
+    The connection is SQLAlchemy's, checked out and back in as any other, and
+    runs in asyncpg's autocommit (SQLAlchemy begins no transaction on it). A
+    connection the server has closed while it sat in the pool is replaced
+    before use; one that fails with an outage is dropped from the pool.
+    """
+    async with engine.connect() as connection:
+        for _ in range(_MAX_CLOSED_IN_A_ROW):
+            pooled = await connection.get_raw_connection()
+            driver: asyncpg.Connection = pooled.driver_connection
+            if not driver.is_closed():
+                break
+            await connection.invalidate()  # the next one comes from the pool
+        try:
+            yield driver
+        except BaseException as exc:
+            if is_unavailable(exc):
+                await connection.invalidate(exc)
+            raise

@@ -11,11 +11,9 @@ from __future__ import annotations
 import logging
 import time
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from graph.errors import describe
 from graph.ratelimit.memory import MemoryRateLimiter
+from graph.resp import ReplyError, RespClient
 from graph.settings import Rate
 
 logger = logging.getLogger(__name__)
@@ -45,10 +43,7 @@ return 0
 
 class RedisRateLimiter:
     def __init__(self, url: str, *, prefix: str = "", timeout: float = 1.0) -> None:
-        self._redis = Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
-        self._script = self._redis.register_script(GCRA_SCRIPT)
+        self._redis = RespClient(url, timeout=timeout)
         self._prefix = f"{prefix}ratelimit:"
         self._fallback = MemoryRateLimiter()
         self._warned_at: float | None = None
@@ -59,17 +54,21 @@ class RedisRateLimiter:
             return self._fallback.hit_now(key, rate)
         tolerance = rate.period_us - rate.interval_us
         try:
-            wait = await self._script(
-                keys=[self._prefix + key], args=[rate.interval_us, tolerance]
+            wait = await self._redis.evalsha(
+                GCRA_SCRIPT, [self._prefix + key], [rate.interval_us, tolerance]
             )
-        except (RedisError, OSError) as exc:
+        except (ReplyError, OSError) as exc:
             self._retry_at = time.monotonic() + RETRY_REDIS_AFTER_SECONDS
             self._warn(exc)
             return self._fallback.hit_now(key, rate)
         if self._warned_at is not None:
             logger.warning("Redis answers again: rate limits are shared again")
             self._warned_at = None
-        return int(wait) / 1_000_000
+        if not isinstance(wait, int):
+            # Not what the script returns: a bug, or not Redis at the address.
+            self._warn(ReplyError(f"the rate-limit script returned {wait!r}"))
+            return self._fallback.hit_now(key, rate)
+        return wait / 1_000_000
 
     def _warn(self, exc: BaseException) -> None:
         now = time.monotonic()
@@ -83,4 +82,4 @@ class RedisRateLimiter:
         )
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        await self._redis.close()

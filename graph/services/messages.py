@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
 from db import messages, queries
 from db.models import utcnow
 from db.queries import ChatRow, MessageRow, message_values
-from db.session import autocommit
+from db.session import autocommit, driver_connection
 from graph.errors import BadUserInput, NotFound, SubscriptionLagged
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.realtime.pusher import Slot
@@ -350,7 +350,7 @@ class MessageService:
         """Commit the message with one statement, in autocommit (PostgreSQL)."""
         (recipient_id,) = set(pair) - {sender_id}
         low, high = pair
-        async with autocommit(self._engine) as connection:
+        async with driver_connection(self._engine) as connection:
             stored = await messages.store_message(
                 connection,
                 low_id=low,
