@@ -21,6 +21,7 @@ reader owns its connection.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections import deque
 from collections.abc import Sequence
@@ -33,6 +34,8 @@ from urllib.parse import unquote, urlsplit
 # long: Redis sends nothing like it to these commands, so more is garbage.
 MAX_NESTING = 8
 MAX_BULK_BYTES = 64 * 1024 * 1024
+
+_DIGITS = re.compile(r"[0-9]{1,5}")
 
 Reply = None | int | bytes | list["Reply"]
 Argument = str | bytes | int | float
@@ -64,11 +67,10 @@ class Address:
             msg = f"a Redis URL is redis:// or rediss://, not {parts.scheme}://"
             raise ValueError(msg)
         path = parts.path.strip("/")
-        try:
-            db = int(path or 0)
-        except ValueError:
+        if not _DIGITS.fullmatch(path or "0"):
             msg = f"a Redis URL's path is a database number, not {path!r}"
-            raise ValueError(msg) from None
+            raise ValueError(msg)
+        db = int(path or 0)
         return cls(
             host=parts.hostname or "localhost",
             port=parts.port or 6379,
@@ -97,8 +99,10 @@ def encode(command: Sequence[Argument]) -> bytes:
             data = argument
         elif isinstance(argument, str):
             data = argument.encode()
+        elif isinstance(argument, int):
+            data = b"%d" % argument  # an IntEnum's or a bool's number, too
         else:
-            data = repr(argument).encode()  # int, or float in full precision
+            data = repr(float(argument)).encode()  # in full precision
         parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
     return b"".join(parts)
 
@@ -241,7 +245,13 @@ class _Connection(asyncio.Protocol):
         while self._waiting:
             waiting = self._waiting.popleft()
             if not waiting.done():
-                error = ConnectionError(f"Redis connection lost: {reason}")
+                kind = (
+                    ProtocolError
+                    if isinstance(reason, ProtocolError)
+                    else ConnectionError
+                )
+                error = kind(f"Redis connection lost: {reason}")
+                error.__cause__ = reason
                 waiting.set_exception(error)
                 # Retrieved here: a caller that timed out never will.
                 waiting.exception()
@@ -258,7 +268,7 @@ class RespClient:
         self._address = Address.parse(url)
         self._timeout = timeout
         self._connection: _Connection | None = None
-        self._connecting: asyncio.Lock | None = None
+        self._opening: asyncio.Future[_Connection] | None = None
         self._scripts: dict[str, str] = {}  # sha1 -> source
 
     async def execute(self, *command: Argument) -> Reply:
@@ -290,6 +300,8 @@ class RespClient:
         return await self.execute("EVAL", script, len(keys), *keys, *args)
 
     async def close(self) -> None:
+        if self._opening is not None and not self._opening.done():
+            self._opening.cancel()
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close(ConnectionError("the client was closed"))
@@ -298,14 +310,18 @@ class RespClient:
         connection = self._connection
         if connection is not None and connection.lost is None:
             return connection
-        if self._connecting is None:
-            self._connecting = asyncio.Lock()
-        async with self._connecting:
-            connection = self._connection
-            if connection is None or connection.lost is not None:
-                async with asyncio.timeout(self._timeout):
-                    connection = await self._open()
-                self._connection = connection
+        # Callers arriving while a connection is being opened share that
+        # attempt, and its outcome: one connection, one timeout.
+        opening = self._opening
+        if opening is None or opening.done():
+            opening = self._opening = asyncio.ensure_future(self._open_in_time())
+            opening.add_done_callback(_retrieved)
+        return await asyncio.shield(opening)
+
+    async def _open_in_time(self) -> _Connection:
+        async with asyncio.timeout(self._timeout):
+            connection = await self._open()
+        self._connection = connection
         return connection
 
     async def _open(self) -> _Connection:
@@ -325,3 +341,9 @@ class RespClient:
                 raise ConnectionError(f"Redis refused the connection: {exc}") from exc
             raise
         return connection
+
+
+def _retrieved(opening: asyncio.Future[_Connection]) -> None:
+    # A failed attempt whose callers all gave up is not an unhandled error.
+    if not opening.cancelled():
+        opening.exception()

@@ -1,0 +1,171 @@
+"""The hot statements on asyncpg's own connection: pooled as SQLAlchemy pools
+it, replaced when the server closed it, dropped after an outage."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db import messages, queries
+from db.errors import is_unavailable
+from db.session import create_engine, create_sessionmaker, driver_connection
+from tests.support.services import POSTGRES_ADMIN_URL, empty_tables
+from tests.support.waiting import wait_until
+
+
+@pytest.fixture
+async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    await empty_tables(postgres_url)
+    # One pooled connection, so that "the same connection" is observable.
+    engine = create_engine(postgres_url, pool_size=1)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def _backend_pid(engine: AsyncEngine) -> int:
+    async with driver_connection(engine) as connection:
+        return int(await connection.fetchval("SELECT pg_backend_pid()"))
+
+
+async def _terminate(pid: int) -> None:
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+
+
+async def _chat(engine: AsyncEngine) -> tuple[int, int]:
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        alice = await queries.insert_user(session, username="alice", password_hash="-")
+        bob = await queries.insert_user(session, username="bob", password_hash="-")
+        assert alice is not None
+        assert bob is not None
+        low, high = sorted((alice.id, bob.id))
+        await queries.ensure_chat(session, low, high, requested_by=low)
+    return low, high
+
+
+async def test_the_connection_is_the_pools_and_is_reused(engine: AsyncEngine) -> None:
+    assert await _backend_pid(engine) == await _backend_pid(engine)
+
+
+async def test_a_connection_the_server_closed_in_the_pool_is_replaced_unseen(
+    engine: AsyncEngine,
+) -> None:
+    async with driver_connection(engine) as connection:
+        closed_later = connection
+        pid = int(await connection.fetchval("SELECT pg_backend_pid()"))
+    await _terminate(pid)  # as a restart does to every idle connection
+    await wait_until(closed_later.is_closed)
+
+    # No request fails for it: the next checkout opens a new one.
+    assert await _backend_pid(engine) != pid
+
+
+async def test_a_connection_lost_mid_statement_fails_as_an_outage_and_is_dropped(
+    engine: AsyncEngine,
+) -> None:
+    pid = 0
+
+    async def lose_it_mid_statement() -> None:
+        nonlocal pid
+        async with driver_connection(engine) as connection:
+            pid = int(await connection.fetchval("SELECT pg_backend_pid()"))
+            await _terminate(pid)
+            await connection.fetchval("SELECT 1")
+
+    with pytest.raises(Exception) as caught:  # noqa: PT011 -- the type is asyncpg's
+        await lose_it_mid_statement()
+    assert is_unavailable(caught.value)
+    assert await _backend_pid(engine) != pid
+
+
+async def test_a_refused_statement_keeps_its_connection(engine: AsyncEngine) -> None:
+    pid = await _backend_pid(engine)
+    with pytest.raises(asyncpg.UndefinedTableError):
+        async with driver_connection(engine) as connection:
+            await connection.fetchval("SELECT * FROM no_such_table")
+    assert await _backend_pid(engine) == pid
+    async with driver_connection(engine) as connection:
+        # Still in autocommit: no transaction was left open by the failure.
+        assert await connection.fetchval("SELECT 1") == 1
+        assert not connection.is_in_transaction()
+
+
+async def test_a_store_claims_seqs_in_order_and_names_the_members(
+    engine: AsyncEngine,
+) -> None:
+    low, high = await _chat(engine)
+    stored = []
+    for n in range(3):
+        async with driver_connection(engine) as connection:
+            stored.append(
+                await messages.store_message(
+                    connection,
+                    low_id=low,
+                    high_id=high,
+                    sender_id=low,
+                    recipient_id=high,
+                    body=f"hello {n}",
+                    client_id=f"c{n}",
+                    polarity=0.5,
+                    subjectivity=0.25,
+                )
+            )
+    assert [s.seq for s in stored if s is not None] == [1, 2, 3]
+    assert {(s.low_username, s.high_username) for s in stored if s} == {
+        ("alice", "bob")
+    }
+    created = [s.created_at for s in stored if s is not None]
+    assert created == sorted(created)
+    assert all(moment.tzinfo is not None for moment in created)
+
+
+async def test_a_used_client_id_is_an_integrity_error_and_claims_no_seq(
+    engine: AsyncEngine,
+) -> None:
+    low, high = await _chat(engine)
+    values = {
+        "low_id": low,
+        "high_id": high,
+        "sender_id": high,
+        "recipient_id": low,
+        "client_id": "once",
+        "polarity": 0.0,
+        "subjectivity": 0.0,
+    }
+    async with driver_connection(engine) as connection:
+        first = await messages.store_message(connection, body="first", **values)
+    with pytest.raises(IntegrityError):
+        async with driver_connection(engine) as connection:
+            await messages.store_message(connection, body="again", **values)
+    values["client_id"] = "next"
+    async with driver_connection(engine) as connection:
+        after = await messages.store_message(connection, body="next", **values)
+    assert first is not None
+    assert after is not None
+    assert (first.seq, after.seq) == (1, 2)  # the refused insert left no gap
+
+
+async def test_a_pair_without_a_chat_stores_nothing(engine: AsyncEngine) -> None:
+    async with driver_connection(engine) as connection:
+        stored = await messages.store_message(
+            connection,
+            low_id=1,
+            high_id=2,
+            sender_id=1,
+            recipient_id=2,
+            body="hello",
+            client_id=None,
+            polarity=0.0,
+            subjectivity=0.0,
+        )
+    assert stored is None
