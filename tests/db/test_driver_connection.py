@@ -129,27 +129,32 @@ async def test_a_store_claims_seqs_in_order_and_names_the_members(
     assert all(moment.tzinfo is not None for moment in created)
 
 
+async def _store_from_high(
+    engine: AsyncEngine, pair: tuple[int, int], body: str, client_id: str
+) -> messages.Stored | None:
+    low, high = pair
+    async with driver_connection(engine) as connection:
+        return await messages.store_message(
+            connection,
+            low_id=low,
+            high_id=high,
+            sender_id=high,
+            recipient_id=low,
+            body=body,
+            client_id=client_id,
+            polarity=0.0,
+            subjectivity=0.0,
+        )
+
+
 async def test_a_used_client_id_is_an_integrity_error_and_claims_no_seq(
     engine: AsyncEngine,
 ) -> None:
-    low, high = await _chat(engine)
-    values = {
-        "low_id": low,
-        "high_id": high,
-        "sender_id": high,
-        "recipient_id": low,
-        "client_id": "once",
-        "polarity": 0.0,
-        "subjectivity": 0.0,
-    }
-    async with driver_connection(engine) as connection:
-        first = await messages.store_message(connection, body="first", **values)
+    pair = await _chat(engine)
+    first = await _store_from_high(engine, pair, "first", "once")
     with pytest.raises(IntegrityError):
-        async with driver_connection(engine) as connection:
-            await messages.store_message(connection, body="again", **values)
-    values["client_id"] = "next"
-    async with driver_connection(engine) as connection:
-        after = await messages.store_message(connection, body="next", **values)
+        await _store_from_high(engine, pair, "again", "once")
+    after = await _store_from_high(engine, pair, "next", "next")
     assert first is not None
     assert after is not None
     assert (first.seq, after.seq) == (1, 2)  # the refused insert left no gap
