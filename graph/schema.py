@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import ASTValidationRule
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
+from graph.documents import DocumentCache, Documents
 from graph.execution import PlainObjectsExecutionContext
 from graph.masking import ErrorCodes, SentichatSchema
 from graph.query_limits import alias_limit, depth_limit
@@ -81,26 +74,8 @@ class Subscription:
 
 
 # Documents are parsed and validated once per distinct text: clients send
-# the same few operations over and over. Both caches are LRU-bounded.
+# the same few operations over and over. The cache is LRU-bounded.
 DOCUMENT_CACHE_SIZE = 512
-
-
-class DocumentCache(ParserCache):
-    """ParserCache, minus its habit of raising a syntax error from the hook.
-
-    Raised there, the error escapes strawberry's handling: a subscription's
-    task dies with a traceback instead of closing with 4400. A document that
-    does not parse is left for strawberry to parse again (errors are not
-    cached), where its syntax error is reported as the request's.
-    """
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        yield
 
 
 def create_schema(settings: Settings) -> SentichatSchema:
@@ -117,14 +92,16 @@ def create_schema(settings: Settings) -> SentichatSchema:
     ]
     if settings.production:
         rules += DisableIntrospection().validation_rules
+    documents = DocumentCache(
+        # Counted while parsing, so an oversized document is never built.
+        max_tokens=settings.query_max_tokens,
+        rules=rules,
+        maxsize=DOCUMENT_CACHE_SIZE,
+    )
     # Factories: an extension instance holds one operation's state.
     extensions: list[Callable[[], SchemaExtension]] = [
         ErrorCodes,
-        # Counted while parsing, so an oversized document is never built.
-        partial(MaxTokensLimiter, max_token_count=settings.query_max_tokens),
-        partial(AddValidationRules, rules),
-        partial(DocumentCache, maxsize=DOCUMENT_CACHE_SIZE),
-        partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
+        partial(Documents, documents),
     ]
     return SentichatSchema(
         query=Query,
