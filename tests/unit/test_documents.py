@@ -30,12 +30,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
         return wrapper
 
-    monkeypatch.setattr(documents, "parse", counting("parse", documents.parse))
-    monkeypatch.setattr(
-        documents,
-        "validate_document",
-        counting("validate", documents.validate_document),
-    )
+    for name, attribute in (("parse", "parse"), ("validate", "validate_document")):
+        original = getattr(documents, attribute)
+        monkeypatch.setattr(documents, attribute, counting(name, original))
     return counted
 
 
