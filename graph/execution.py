@@ -20,6 +20,7 @@ compares the two.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from enum import EnumMeta
 from typing import Any, NamedTuple
@@ -31,6 +32,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     GraphQLScalarType,
     GraphQLString,
     Undefined,
@@ -75,6 +77,11 @@ _FALLBACK = _Fallback()
 class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # graphql-core's helpers are bound methods of the executor, held by
+        # the executor: a cycle that made every operation's whole state (its
+        # plans, collected fields, the request and its context) garbage only
+        # the cyclic collector could free, ~150 objects a request.
+        self.async_helpers = _helpers_of(self)
         # Per (type, grouped field set): its plan, or None when it is not plain.
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[Any, _Plan | None]] = {}
         # strawberry passes a manager always; it is empty unless an extension
@@ -207,6 +214,23 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             else:
                 return None
         return tuple(steps)
+
+
+def _helpers_of(executor: Any) -> GraphQLResolveInfoHelpers:
+    """The executor's async helpers, holding it weakly."""
+    gather = weakref.WeakMethod(executor.gather_async_work)
+    track = weakref.WeakMethod(executor.track_async_work)
+
+    def alive(method: weakref.WeakMethod[Any]) -> Any:
+        bound = method()
+        if bound is None:
+            raise RuntimeError("the operation has finished executing")
+        return bound
+
+    return GraphQLResolveInfoHelpers(
+        gather=lambda values: alive(gather)(values),
+        track=lambda values: alive(track)(values),
+    )
 
 
 def _leaf(
