@@ -10,7 +10,9 @@ section). Yet most fields are plain attributes of an immutable object
 `PlainObjectsExecutionContext` completes a selection made only of such fields
 (scalars, enums, `__typename`, and objects whose own selections qualify) by
 reading the attributes and coercing the leaves directly, with a plan built
-once per selection and operation. Anything else (a resolver, a list, an
+once per selection: shared by every operation of a cached document, or once
+per operation where a directive (`@skip`, `@include`) makes the selection
+depend on the variables. Anything else (a resolver, a list, an
 abstract type, `@defer`, a field middleware) and anything unusual at run
 time (a null where the schema says non-null, a leaf that does not coerce)
 goes through graphql-core's own path, which also reports the error as
@@ -21,11 +23,13 @@ compares the two.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import EnumMeta
 from typing import Any, NamedTuple
 
 from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLID,
     GraphQLList,
@@ -67,6 +71,46 @@ class _Step(NamedTuple):
 _Plan = tuple[_Step, ...]
 
 
+class _SharedPlan(NamedTuple):
+    nodes: tuple[FieldNode, ...]
+    per_operation: bool  # a directive: planned for each operation instead
+    plan: _Plan | None
+
+
+# Plans by return type and field nodes, shared by operations. Bounded: the
+# document cache holds at most a few hundred documents, each a few plans.
+SHARED_PLANS_CAPACITY = 4096
+_SHARED_PLANS: dict[tuple[Any, ...], _SharedPlan] = {}
+
+
+def _directive_free(nodes: Sequence[FieldNode], fragments: Mapping[str, Any]) -> bool:
+    """Whether no directive appears in these fields' selections, fragments
+    included: then what they select does not depend on the variables."""
+    seen: set[str] = set()
+    pending: list[Any] = list(nodes)
+    while pending:
+        node = pending.pop()
+        if node.directives:
+            return False
+        if isinstance(node, FragmentSpreadNode):
+            name = node.name.value
+            if name in seen:
+                continue
+            seen.add(name)
+            fragment = fragments.get(name)
+            if fragment is None or fragment.variable_signatures:
+                return False  # unknown, or taking arguments
+            definition = fragment.definition
+            if definition.directives:
+                return False
+            pending.extend(definition.selection_set.selections)
+            continue
+        selection_set = node.selection_set
+        if selection_set is not None:
+            pending.extend(selection_set.selections)
+    return True
+
+
 class _Fallback(Exception):
     """This value needs graphql-core's general path."""
 
@@ -88,6 +132,26 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # implements `resolve`, which must then see every field.
         manager = self.middleware_manager
         self._middleware = manager is not None and bool(manager.middlewares)
+
+    def collect_and_execute_subfields(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: list[FieldDetails],
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        # The shared plan, when there is one, skips collecting the subfields.
+        if not self._middleware:
+            plan = self._selection_plan(return_type, field_details_list)
+            if plan is not None:
+                try:
+                    return _complete(plan, result)
+                except _Fallback:
+                    pass
+        return super().collect_and_execute_subfields(
+            return_type, field_details_list, path, result, position_context
+        )
 
     def execute_collected_subfields(
         self,
@@ -150,10 +214,49 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
         if self.get_stream_usage(field_details_list, path) is not None:
             return None
+        return self._selection_plan(item_type, field_details_list)
+
+    def _selection_plan(
+        self, return_type: GraphQLObjectType, field_details_list: list[FieldDetails]
+    ) -> _Plan | None:
+        """The plan of these fields' selections on `return_type`.
+
+        Shared by every operation of the same document (the document cache
+        keeps its nodes, the same objects, from request to request) unless a
+        directive in the selections may make it depend on the variables.
+        """
+        if any(
+            details.defer_usage is not None
+            or details.fragment_variable_values is not None
+            for details in field_details_list
+        ):
+            return None
+        nodes = tuple(details.node for details in field_details_list)
+        key = (return_type, *map(id, nodes))
+        shared = _SHARED_PLANS.get(key)
+        if shared is None:
+            per_operation = not _directive_free(nodes, self.fragments)
+            plan = (
+                None
+                if per_operation
+                else self._collected_plan(return_type, field_details_list)
+            )
+            # The nodes are held, so that their ids are not reused meanwhile.
+            shared = _SharedPlan(nodes, per_operation, plan)
+            if len(_SHARED_PLANS) >= SHARED_PLANS_CAPACITY:
+                del _SHARED_PLANS[next(iter(_SHARED_PLANS))]  # the oldest
+            _SHARED_PLANS[key] = shared
+        if shared.per_operation:
+            return self._collected_plan(return_type, field_details_list)
+        return shared.plan
+
+    def _collected_plan(
+        self, return_type: GraphQLObjectType, field_details_list: list[FieldDetails]
+    ) -> _Plan | None:
         grouped, defer_usages, *_ = self.collect_subfields(
-            item_type, field_details_list
+            return_type, field_details_list
         )
-        return None if defer_usages else self._plan(item_type, grouped)
+        return None if defer_usages else self._plan(return_type, grouped)
 
     def _plan(
         self,

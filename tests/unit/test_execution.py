@@ -319,3 +319,73 @@ async def test_a_resolver_can_still_gather_through_its_info() -> None:
     ).execute("{ doubled }")
     assert result.errors is None
     assert result.data == {"doubled": [0, 2, 4]}
+
+
+def cached_notes_schema() -> strawberry.Schema:
+    """Notes behind the app's document cache: the same nodes every request."""
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def notes(self) -> list[Note]:
+            return rows()  # type: ignore[return-value]
+
+        @strawberry.field
+        def note(self) -> Note:
+            return rows()[0]  # type: ignore[return-value]
+
+    return strawberry.Schema(
+        query=Query,
+        execution_context_class=PlainObjectsExecutionContext,
+        extensions=[
+            partial(Documents, DocumentCache(max_tokens=1000, rules=(), maxsize=8))
+        ],
+    )
+
+
+async def test_a_documents_plans_are_built_once_for_all_its_operations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[str] = []
+    build = PlainObjectsExecutionContext._build
+
+    def counting(self: Any, parent_type: Any, grouped: Any) -> Any:
+        built.append(parent_type.name)
+        return build(self, parent_type, grouped)
+
+    monkeypatch.setattr(PlainObjectsExecutionContext, "_build", counting)
+    notes = cached_notes_schema()
+    document = "{ note { id text author { name } } notes { seq scores { mood } } }"
+    answers = [await notes.execute(document) for _ in range(3)]
+    assert all(answer.errors is None for answer in answers)
+    assert answers[0].data == answers[1].data == answers[2].data
+    assert sorted(built) == ["Note", "Note", "Person", "Scores"]  # once each
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "query($skip: Boolean!) { note { id text @skip(if: $skip) } }",
+        "query($skip: Boolean!) { note { id ...Text } } "
+        "fragment Text on Note { text @skip(if: $skip) }",
+        "query($skip: Boolean!) { note { id ...Text @skip(if: $skip) } } "
+        "fragment Text on Note { text }",
+        "query($skip: Boolean!) { note { id ... @skip(if: $skip) { text } } }",
+    ],
+)
+async def test_a_selection_that_depends_on_the_variables_is_planned_per_operation(
+    document: str,
+) -> None:
+    notes = cached_notes_schema()
+    general = schema(StrawberryGraphQLCoreExecutionContext, rows())
+    for skip in (True, False, True, False):
+        answer = await notes.execute(document, variable_values={"skip": skip})
+        assert answer.errors is None
+        expected = {"id": "1"} if skip else {"id": "1", "text": "note 1"}
+        assert answer.data == {"note": expected}
+    # And as graphql-core answers the same list selection.
+    listed = document.replace("note {", "notes {", 1)
+    for skip in (True, False):
+        fast = await notes.execute(listed, variable_values={"skip": skip})
+        slow = await general.execute(listed, variable_values={"skip": skip})
+        assert fast.data == slow.data
