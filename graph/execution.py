@@ -319,21 +319,31 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return tuple(steps)
 
 
-def _helpers_of(executor: Any) -> GraphQLResolveInfoHelpers:
-    """The executor's async helpers, holding it weakly."""
-    gather = weakref.WeakMethod(executor.gather_async_work)
-    track = weakref.WeakMethod(executor.track_async_work)
+class _WeakHelpers:
+    """The executor's async helpers, holding it weakly (and in few bytes: a
+    subscription keeps its executor as long as it stays open)."""
 
-    def alive(method: weakref.WeakMethod[Any]) -> Any:
-        bound = method()
-        if bound is None:
+    __slots__ = ("_executor",)
+
+    def __init__(self, executor: Any) -> None:
+        self._executor = weakref.ref(executor)
+
+    def gather(self, values: Any) -> Any:
+        return self._alive().gather_async_work(values)
+
+    def track(self, values: Any) -> None:
+        self._alive().track_async_work(values)
+
+    def _alive(self) -> Any:
+        executor = self._executor()
+        if executor is None:
             raise RuntimeError("the operation has finished executing")
-        return bound
+        return executor
 
-    return GraphQLResolveInfoHelpers(
-        gather=lambda values: alive(gather)(values),
-        track=lambda values: alive(track)(values),
-    )
+
+def _helpers_of(executor: Any) -> GraphQLResolveInfoHelpers:
+    helpers = _WeakHelpers(executor)
+    return GraphQLResolveInfoHelpers(gather=helpers.gather, track=helpers.track)
 
 
 def _leaf(
