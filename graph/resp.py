@@ -328,9 +328,16 @@ class RespClient:
         address = self._address
         loop = asyncio.get_running_loop()
         context = ssl.create_default_context() if address.tls else None
-        _, connection = await loop.create_connection(
-            _Connection, address.host, address.port, ssl=context
-        )
+        try:
+            _, connection = await loop.create_connection(
+                _Connection, address.host, address.port, ssl=context
+            )
+        except OSError as exc:
+            if isinstance(exc, TimeoutError):
+                raise
+            # Refused, unresolvable, unreachable: said with where it was.
+            where = f"{address.host}:{address.port}"
+            raise ConnectionError(f"cannot reach Redis at {where}: {exc}") from exc
         try:
             greeting = [connection.send(encode(c)) for c in address.greeting()]
             for reply in greeting:
