@@ -141,7 +141,8 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        # The shared plan, when there is one, skips collecting the subfields.
+        # Every object's subfields come through here (graphql-core's
+        # `complete_object_value`); a shared plan skips even collecting them.
         if not self._middleware:
             plan = self._selection_plan(return_type, field_details_list)
             if plan is not None:
@@ -151,31 +152,6 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     pass
         return super().collect_and_execute_subfields(
             return_type, field_details_list, path, result, position_context
-        )
-
-    def execute_collected_subfields(
-        self,
-        parent_type: GraphQLObjectType,
-        source_value: Any,
-        path: Any,
-        grouped_field_set: dict[str, list[FieldDetails]],
-        new_defer_usages: Sequence[Any],
-        position_context: Any,
-    ) -> Any:
-        if not new_defer_usages and not self._middleware:
-            plan = self._plan(parent_type, grouped_field_set)
-            if plan is not None:
-                try:
-                    return _complete(plan, source_value)
-                except _Fallback:
-                    pass
-        return super().execute_collected_subfields(
-            parent_type,
-            source_value,
-            path,
-            grouped_field_set,
-            new_defer_usages,
-            position_context,
         )
 
     def complete_list_value(
