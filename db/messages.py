@@ -42,14 +42,19 @@ class DriverStatement:
         compiled = statement.compile(dialect=_ASYNCPG)
         self.sql: str = compiled.string
         self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
-        self._defaults: dict[str, Any] = dict(compiled.params)
+        # The literals bound in the statement (a `+ 1`, say); a parameter
+        # with no value of its own must be given, or KeyError says which.
+        self._literals: dict[str, Any] = {
+            name: bind.value
+            for name, bind in compiled.binds.items()
+            if not bind.required
+        }
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
-        """The positional arguments: `values` by name, else the literal bound
-        in the statement (a `+ 1`, say)."""
-        defaults = self._defaults
+        """The positional arguments: `values` by name, else the literal."""
+        literals = self._literals
         return [
-            values[name] if name in values else defaults[name] for name in self._names
+            values[name] if name in values else literals[name] for name in self._names
         ]
 
 
