@@ -115,7 +115,9 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connec
     The connection is SQLAlchemy's, checked out and back in as any other, and
     runs in asyncpg's autocommit (SQLAlchemy begins no transaction on it). A
     connection the server has closed while it sat in the pool is replaced
-    before use; one that fails with an outage is dropped from the pool.
+    before use; one that fails with an outage, or that the server closed
+    under its statement, is dropped from the pool (and the latter's failure
+    raised as the outage it is).
     """
     async with engine.connect() as connection:
         for _ in range(_MAX_CLOSED_IN_A_ROW):
@@ -127,6 +129,14 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connec
         try:
             yield driver
         except BaseException as exc:
-            if is_unavailable(exc):
+            lost = driver.is_closed()
+            if lost or is_unavailable(exc):
                 await connection.invalidate(exc)
+            if lost and not is_unavailable(exc):
+                # The server ended the connection under the statement, and
+                # asyncpg said so in its own words (seen: an InternalClientError
+                # "cannot switch to state ..."): an outage all the same.
+                raise asyncpg.ConnectionDoesNotExistError(
+                    "the database closed the connection"
+                ) from exc
             raise
