@@ -74,7 +74,7 @@ format: $(STAMP)
 
 ## Rewrite graph/schema.graphql from the code.
 schema: $(STAMP)
-	$(BIN)/python -c "from graph.schema import SDL_PATH, export_sdl; SDL_PATH.write_text(export_sdl())"
+	$(BIN)/python -c "from graph.api.schema import SDL_PATH, export_sdl; SDL_PATH.write_text(export_sdl())"
 
 ## Apply migrations to $$DATABASE_URL.
 migrate: $(STAMP)

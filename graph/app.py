@@ -14,17 +14,17 @@ from fastapi.responses import JSONResponse
 from strawberry.http.websocket_origin import normalize_allowed_origins
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from graph import sentiment
-from graph.context import get_context
-from graph.logs import configure_logging
-from graph.metrics import CountConnections, Metrics
-from graph.pusher_auth import pusher_auth
-from graph.runtime import tune_gc
-from graph.schema import create_schema
+from graph.api.context import get_context
+from graph.api.metrics import CountConnections, Metrics
+from graph.api.schema import create_schema
+from graph.api.transport import BodyLimit, DirectPost, SentichatRouter
+from graph.domain import sentiment
+from graph.platform.logs import configure_logging
+from graph.platform.runtime import tune_gc
+from graph.platform.settings import Settings, get_settings
+from graph.platform.web import mount_web_client
+from graph.realtime.pusher import ChannelAuthorizer, PusherAuthEndpoint
 from graph.services import Services, open_services
-from graph.settings import Settings, get_settings
-from graph.transport import BodyLimit, DirectPost, SentichatRouter
-from graph.web import mount_web_client
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics(lambda: getattr(app.state, "services", None))
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"])
     # Every method, so that a GET is answered 405 (or 404), not by the web client.
-    app.add_route("/pusher/auth", pusher_auth, methods=list(HTTP_METHODS))
+    pusher_auth = PusherAuthEndpoint(lambda: _channel_auth(app))
+    app.add_route("/pusher/auth", pusher_auth.endpoint, methods=list(HTTP_METHODS))
     # Innermost: what follows sees every request, this one's POSTs included.
     app.add_middleware(DirectPost, router=router, path=GRAPHQL_PATH)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -100,6 +101,11 @@ def _lifespan(settings: Settings) -> Any:
                 app.state.services = None
 
     return lifespan
+
+
+def _channel_auth(app: FastAPI) -> ChannelAuthorizer | None:
+    services: Services | None = getattr(app.state, "services", None)
+    return services.channel_auth if services is not None else None
 
 
 async def healthz() -> dict[str, str]:

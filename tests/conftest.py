@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from graph.platform.settings import DEFAULT_WEB_DIST, Rate, Settings
 from graph.services import Services, open_services
-from graph.settings import DEFAULT_WEB_DIST, Rate, Settings
 from tests.support import figures
 from tests.support.api import Api
 from tests.support.fake_pusher import FakePusher

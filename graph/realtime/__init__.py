@@ -1,4 +1,17 @@
-"""Fan-out: channel names, typed events, and broadcaster with our Redis backend."""
+"""How events move between processes and to clients; the database stays the truth.
+
+- `channels`: the chat and notification channel names (the contract's);
+- `events`: committed records as JSON on the wire;
+- `hub`: one broadcaster subscription per channel per process, fanned out to
+  bounded inboxes, with `GAP` where events may have been missed;
+- `redis_backend`: broadcaster's backend on Redis, made for this hub;
+- `bus`: what services publish to and subscribe through;
+- `stats`: delivery counters for /metrics;
+- `pusher/`: the optional fan-out to Pusher Channels and its auth endpoint.
+
+Services use this package through its face (this module and
+`graph.realtime.pusher`); the GraphQL surface only names channels.
+"""
 
 from graph.realtime.bus import EventBus, create_event_bus
 from graph.realtime.channels import (

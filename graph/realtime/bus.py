@@ -16,7 +16,9 @@ from typing import TypeVar
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
 
-from graph.errors import describe
+from graph.domain.records import ChatRecord, MessageRecord
+from graph.platform.logs import describe
+from graph.platform.settings import is_redis_url
 from graph.realtime import events
 from graph.realtime.channels import notification_channel
 from graph.realtime.hub import (
@@ -29,8 +31,6 @@ from graph.realtime.hub import (
 )
 from graph.realtime.redis_backend import RedisBackend
 from graph.realtime.stats import DeliveryStats
-from graph.records import ChatRecord, MessageRecord
-from graph.settings import is_redis_url
 
 logger = logging.getLogger(__name__)
 

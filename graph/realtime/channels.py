@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from graph.records import MAX_ID
+from graph.domain.records import MAX_ID
 
 CHAT_PREFIX = "private-chat_"
 NOTIFICATION_PREFIX = "private-notification_user_"

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from graph.records import ChatRecord, MessageRecord, UserRecord
+from graph.domain.records import ChatRecord, MessageRecord, UserRecord
 
 EVENT_VERSION = 1
 

@@ -33,9 +33,9 @@ from redis.asyncio import ConnectionPool
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
-from graph.errors import describe
+from graph.platform.logs import describe
+from graph.platform.resp import RespClient
 from graph.realtime.hub import GAP, raise_if_cancelled
-from graph.resp import RespClient
 
 logger = logging.getLogger(__name__)
 

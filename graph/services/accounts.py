@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import queries
 from db.models import User
-from graph.errors import BadUserInput, Unauthenticated
-from graph.records import AuthRecord, UserRecord
+from graph.domain.errors import BadUserInput, Unauthenticated
+from graph.domain.records import AuthRecord, UserRecord
 from graph.services.pages import check_page_size
 from graph.services.security import Passwords, Tokens
 from graph.services.text import is_storable

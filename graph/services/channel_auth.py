@@ -5,14 +5,15 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import queries
-from graph.errors import BadUserInput, Forbidden
+from graph.domain.errors import BadUserInput, Forbidden
 from graph.realtime import notification_channel, parse_chat_channel
 from graph.realtime.pusher import (
     MAX_CHANNEL_NAME_CHARS,
-    channel_auth,
+    PusherClient,
     is_channel_name,
     is_socket_id,
 )
+from graph.services.security import Tokens
 from graph.services.throttle import Limit, Throttle
 
 
@@ -28,14 +29,18 @@ class ChannelAuthService:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
+        tokens: Tokens,
         throttle: Throttle,
-        key: str,
-        secret: str,
+        pusher: PusherClient,
     ) -> None:
         self._sessions = sessions
+        self._tokens = tokens
         self._throttle = throttle
-        self._key = key
-        self._secret = secret
+        self._pusher = pusher
+
+    def authenticate(self, authorization: str | None) -> int:
+        """The caller's user id, from an `Authorization: Bearer` header."""
+        return self._tokens.verify_header(authorization).user_id
 
     async def authorize(self, user_id: int, socket_id: str, channel_name: str) -> str:
         """The `auth` string for `socket_id` on `channel_name`."""
@@ -53,7 +58,7 @@ class ChannelAuthService:
         await self._throttle.check(Limit.PUSHER_AUTH_PER_USER, user_id)
         if not await self._may_subscribe(user_id, channel_name):
             raise Forbidden("You may not subscribe to this channel.")
-        return channel_auth(self._key, self._secret, socket_id, channel_name)
+        return self._pusher.authorize_subscription(socket_id, channel_name)
 
     async def _may_subscribe(self, user_id: int, channel_name: str) -> bool:
         if channel_name == notification_channel(user_id):

@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import queries
 from db.models import Chat
-from graph.errors import BadUserInput, NotFound, Unauthenticated
+from graph.domain.errors import BadUserInput, NotFound, Unauthenticated
+from graph.domain.records import ChatRecord
 from graph.realtime import EventBus, Gap, chat_channel
-from graph.records import ChatRecord
 from graph.services.accounts import user_record
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher

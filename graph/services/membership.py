@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.errors import BadUserInput, Forbidden
+from graph.domain.errors import BadUserInput, Forbidden
 from graph.realtime import parse_chat_channel
 
 MAX_CHANNEL_CHARS = 64

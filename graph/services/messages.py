@@ -18,17 +18,17 @@ from db import messages, queries
 from db.models import utcnow
 from db.queries import ChatRow, MessageRow, message_values
 from db.session import autocommit, driver_connection
-from graph.errors import BadUserInput, NotFound, SubscriptionLagged
+from graph.domain.errors import BadUserInput, NotFound, SubscriptionLagged
+from graph.domain.records import MessageRecord, UserRecord
+from graph.domain.sentiment import Scores, analyze
+from graph.platform.settings import Settings
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.realtime.pusher import Slot
-from graph.records import MessageRecord, UserRecord
-from graph.sentiment import Scores, analyze
 from graph.services.membership import member_pair
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
 from graph.services.text import is_storable
 from graph.services.throttle import Limit, Throttle
-from graph.settings import Settings
 
 NO_CHAT = "This chat does not exist yet: request it first."
 CLIENT_ID = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces

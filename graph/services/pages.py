@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.errors import BadUserInput
+from graph.domain.errors import BadUserInput
 
 
 def check_page_size(field: str, size: int, largest: int) -> None:

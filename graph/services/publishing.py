@@ -13,10 +13,10 @@ from typing import Any
 
 import orjson
 
+from graph.domain.records import ChatRecord, MessageRecord
+from graph.domain.sentiment import EMOJI, Thresholds, classify
 from graph.realtime import EventBus, notification_channel
 from graph.realtime.pusher import PusherEvent, PusherFanout, Slot
-from graph.records import ChatRecord, MessageRecord
-from graph.sentiment import EMOJI, Thresholds, classify
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ import jwt
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from graph.errors import RateLimited, Unauthenticated
-from graph.records import parse_id
-from graph.settings import Settings
+from graph.domain.errors import RateLimited, Unauthenticated
+from graph.domain.records import parse_id
+from graph.platform.settings import Settings
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "iss", "aud"]

@@ -7,9 +7,9 @@ import ipaddress
 import math
 from enum import StrEnum
 
-from graph.errors import RateLimited
-from graph.ratelimit import RateLimiter
-from graph.settings import Rate, Settings
+from graph.domain.errors import RateLimited
+from graph.platform.ratelimit import RateLimiter
+from graph.platform.settings import Rate, Settings
 
 UNKNOWN_ADDRESS = "unknown"
 

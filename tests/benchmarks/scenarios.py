@@ -559,7 +559,7 @@ def sentiment(stack: Stack, scale: Scale, results: Results) -> None:
     from textblob import TextBlob
     from textblob.en import sentiment as pattern_sentiment
 
-    from graph.sentiment import analyze
+    from graph.domain.sentiment import analyze
 
     texts = [
         f"{protocol.PHRASES[i % len(protocol.PHRASES)]} ({i})"

@@ -18,10 +18,10 @@ import psutil
 from sqlalchemy.engine import make_url
 
 from db.migrations import upgrade_to_head
+from graph.domain.sentiment import analyze
+from graph.platform.settings import Settings
 from graph.realtime.channels import chat_channel
-from graph.sentiment import analyze
 from graph.services.security import Tokens
-from graph.settings import Settings
 from tests.benchmarks import protocol
 from tests.benchmarks.protocol import Account
 from tests.support.server import Server

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.settings import Settings
+from graph.platform.settings import Settings
 from tests.support import figures
 from tests.support.api import LOGIN, REGISTER
 from tests.support.server import RATE_LIMITS, Server

@@ -109,7 +109,9 @@ async def test_the_log_is_json_and_tells_what_was_refused(
     assert records, server.log()
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
     refusal = "refused UNAUTHENTICATED: 'Authentication required.'"
-    assert {"level": "INFO", "logger": "graph.errors", "message": refusal}.items() <= (
-        next(r for r in records if r["message"] == refusal).items()
-    )
+    assert {
+        "level": "INFO",
+        "logger": "graph.errors",
+        "message": refusal,
+    }.items() <= (next(r for r in records if r["message"] == refusal).items())
     assert not [r for r in records if r["level"] == "ERROR"]

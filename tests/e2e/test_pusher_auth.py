@@ -20,9 +20,9 @@ import pytest
 from starlette.types import Message
 
 from graph.app import create_app
+from graph.platform.settings import Settings
 from graph.services import Services
 from graph.services.security import Tokens
-from graph.settings import Settings
 from tests.support.api import Account, Api
 from tests.support.fake_pusher import Credentials, FakePusher
 from tests.support.services import empty_tables

@@ -1,4 +1,4 @@
-"""graph.resp's RespClient against the real Redis, and against fake servers that
+"""RespClient against the real Redis, and against fake servers that
 stall, refuse, hang up or send garbage; the basics again under uvloop."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 import uvloop
 from redis.asyncio import Redis
 
-from graph.resp import Parser, ProtocolError, Reply, ReplyError, RespClient
+from graph.platform.resp import Parser, ProtocolError, Reply, ReplyError, RespClient
 from tests.support.services import require_redis
 
 # --- helpers ------------------------------------------------------------------

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from graph.platform.settings import Settings
 from graph.services.security import Tokens
-from graph.settings import Settings
 from tests.support.api import SEND
 from tests.support.remote import (
     TEST_SECRET,

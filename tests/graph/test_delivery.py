@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 from broadcaster import Event
 
+from graph.platform.settings import Settings
 from graph.realtime import GAP
 from graph.services import open_services
-from graph.settings import Settings
 from tests.support.api import NEW_MESSAGE, Api
 from tests.support.services import empty_tables
 

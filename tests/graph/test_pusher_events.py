@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from graph.platform.settings import Settings
 from graph.services import open_services
-from graph.settings import Settings
 from tests.graph.test_messages import HAPPY, NEUTRAL, SAD
 from tests.support.api import Api
 from tests.support.fake_pusher import Event, FakePusher

@@ -1,4 +1,4 @@
-from graph.schema import SDL_PATH, export_sdl
+from graph.api.schema import SDL_PATH, export_sdl
 
 
 def test_the_committed_sdl_matches_the_schema() -> None:

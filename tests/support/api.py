@@ -10,11 +10,11 @@ from typing import Any
 
 from strawberry.types import ExecutionResult
 
-from graph.context import Context
-from graph.records import MessageRecord
-from graph.schema import schema
+from graph.api.context import Context
+from graph.api.schema import schema
+from graph.domain.records import MessageRecord
+from graph.platform.settings import Settings
 from graph.services import Services
-from graph.settings import Settings
 from tests.support.waiting import wait_until
 
 PASSWORD = "correct horse battery"

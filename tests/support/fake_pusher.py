@@ -9,7 +9,7 @@ that fails a check gets Pusher's status (401, 400 or 413) and delivers
 nothing. Accepted events are recorded in order.
 
 The signature check is written here from Pusher's documentation, apart from
-`graph.realtime.pusher.signing`, so that it can catch a mistake there.
+the `pusher` package, so that it can catch a mistake there.
 
 Tests can also make it answer with a given status, hold requests until
 released, or stop listening, to play a rate-limited, slow or absent Pusher.
@@ -222,7 +222,9 @@ class FakePusher:
             app_id=credentials.app_id,
             key=credentials.key,
             secret=credentials.secret,
-            base_url=f"http://127.0.0.1:{self.port}",
+            host="127.0.0.1",
+            port=self.port,
+            ssl=False,
             timeout=5.0,
         )
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from graph.transport import DirectPost, SentichatRouter
+from graph.api.transport import DirectPost, SentichatRouter
 
 
 class Router:

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from graphql import parse
 
-from graph import documents
-from graph.documents import DocumentCache, Prepared
-from graph.masking import SentichatSchema
-from graph.schema import create_schema
-from graph.settings import Settings
+from graph.api import documents
+from graph.api.documents import DocumentCache, Prepared
+from graph.api.masking import SentichatSchema
+from graph.api.schema import create_schema
+from graph.platform.settings import Settings
 
 
 def _schema(**settings: Any) -> SentichatSchema:

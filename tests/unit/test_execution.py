@@ -13,8 +13,8 @@ import pytest
 import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graph.documents import DocumentCache, Documents
-from graph.execution import PlainObjectsExecutionContext
+from graph.api.documents import DocumentCache, Documents
+from graph.api.execution import PlainObjectsExecutionContext
 
 
 @strawberry.enum
@@ -166,10 +166,10 @@ async def test_a_null_in_a_non_null_field_is_reported_not_passed_on() -> None:
 async def test_plain_selections_take_the_fast_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import graph.execution
+    import graph.api.execution
 
     completed: list[object] = []
-    complete = graph.execution._complete
+    complete = graph.api.execution._complete
 
     def counting(plan: Any, source: Any) -> dict[str, Any]:
         completed.append(source)
@@ -183,7 +183,7 @@ async def test_plain_selections_take_the_fast_path(
             self, *args
         )
 
-    monkeypatch.setattr(graph.execution, "_complete", counting)
+    monkeypatch.setattr(graph.api.execution, "_complete", counting)
     monkeypatch.setattr(
         PlainObjectsExecutionContext, "complete_iterable_value", general_list
     )

@@ -8,8 +8,8 @@ import pytest
 import strawberry
 from graphql import GraphQLError
 
-from graph.errors import Forbidden
-from graph.masking import ErrorCodes, SentichatSchema
+from graph.api.masking import ErrorCodes, SentichatSchema
+from graph.domain.errors import Forbidden
 
 
 @strawberry.type

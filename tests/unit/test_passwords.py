@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from argon2 import PasswordHasher
 
-from graph.errors import RateLimited
+from graph.domain.errors import RateLimited
+from graph.platform.settings import Settings
 from graph.services.security import Passwords
-from graph.settings import Settings
 
 
 @pytest.fixture

@@ -1,11 +1,29 @@
-"""Pusher signatures, checked against the worked examples in Pusher's docs."""
+"""Pusher signatures, as the `pusher` package makes them for Sentichat.
+
+Checked against the worked examples in Pusher's documentation: the private
+channel signature directly, the REST request's through the fake Pusher's
+checker, which is written from the documentation and itself checked against
+the REST worked example (tests/unit/test_fake_pusher.py).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import time
+from urllib.parse import parse_qsl
+
+import httpx
+import orjson
 import pytest
 
-from graph.realtime.pusher import channel_auth, is_channel_name, is_socket_id
-from graph.realtime.pusher.signing import signed_query, string_to_sign
+from graph.realtime.pusher import (
+    PusherClient,
+    PusherConfig,
+    PusherEvent,
+    is_channel_name,
+    is_socket_id,
+)
+from tests.support.fake_pusher import Credentials, signature_problem
 
 # The credentials of both worked examples in Pusher's documentation.
 DOCS_KEY = "278d425bdf160c739803"
@@ -38,9 +56,24 @@ MALFORMED_CHANNEL_NAMES = [
 ]
 
 
-def test_channel_auth_matches_pushers_worked_example() -> None:
+def docs_client(transport: httpx.AsyncBaseTransport | None = None) -> PusherClient:
+    config = PusherConfig(
+        app_id="3",
+        key=DOCS_KEY,
+        secret=DOCS_SECRET,
+        host="pusher.test",
+        port=80,
+        ssl=False,
+        timeout=5.0,
+    )
+    return PusherClient(config, transport=transport)
+
+
+async def test_channel_auth_matches_pushers_worked_example() -> None:
     # "Generating authentication and authorization strings", worked example.
-    auth = channel_auth(DOCS_KEY, DOCS_SECRET, "1234.1234", "private-foobar")
+    client = docs_client()
+    auth = client.authorize_subscription("1234.1234", "private-foobar")
+    await client.aclose()
 
     assert auth == (
         "278d425bdf160c739803:"
@@ -48,29 +81,40 @@ def test_channel_auth_matches_pushers_worked_example() -> None:
     )
 
 
-def test_request_signature_matches_pushers_worked_example() -> None:
-    # "HTTP API reference", worked authentication example.
-    query = signed_query(
-        DOCS_KEY, DOCS_SECRET, "POST", "/apps/3/events", DOCS_BODY, 1353088179
-    )
+async def test_a_batch_trigger_is_signed_as_pusher_documents() -> None:
+    sent: list[httpx.Request] = []
 
-    assert query == {
-        "auth_key": DOCS_KEY,
-        "auth_timestamp": "1353088179",
-        "auth_version": "1.0",
-        "body_md5": "ec365a775a4cd0599faeb73354201b6f",
-        "auth_signature": (
-            "da454824c97ba181a32ccc17a72625ba02771f50b50e1e7430e47a1f3f457e6c"
-        ),
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    client = docs_client(httpx.MockTransport(answer))
+    event = PusherEvent("private-chat_1_2", "new_message", '{"seq":1}')
+    outcome = await client.trigger_batch([event])
+    await client.aclose()
+
+    assert outcome.ok
+    [request] = sent
+    assert (request.method, request.url.path) == ("POST", "/apps/3/batch_events")
+    query = dict(parse_qsl(request.url.query.decode()))
+    assert query["auth_key"] == DOCS_KEY
+    assert query["auth_version"] == "1.0"
+    assert query["body_md5"] == hashlib.md5(request.content).hexdigest()
+    assert orjson.loads(request.content) == {
+        "batch": [
+            {"channel": "private-chat_1_2", "name": "new_message", "data": '{"seq":1}'}
+        ]
     }
-
-
-def test_the_string_to_sign_lowercases_sorts_and_never_escapes() -> None:
-    params = {"auth_key": "foo", "Name": "Something else", "auth_signature": "x"}
-
-    assert string_to_sign("post", "/some/resource", params) == (
-        "POST\n/some/resource\nauth_key=foo&name=Something else"
+    credentials = Credentials(app_id="3", key=DOCS_KEY, secret=DOCS_SECRET)
+    problem = signature_problem(
+        credentials,
+        "POST",
+        request.url.path,
+        request.url.query.decode(),
+        request.content,
+        time.time(),
     )
+    assert problem is None
 
 
 @pytest.mark.parametrize("socket_id", ["1234.1234", "0.0", "123456789.987654321"])

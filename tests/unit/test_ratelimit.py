@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from graph.ratelimit import MemoryRateLimiter, RedisRateLimiter, gcra
-from graph.settings import Rate
+from graph.platform.ratelimit import MemoryRateLimiter, RedisRateLimiter, gcra
+from graph.platform.settings import Rate
 from tests.support.services import require_redis
 
 FIVE_PER_MINUTE = Rate(5, 60)
@@ -130,7 +130,7 @@ async def test_without_redis_limits_hold_per_process_with_one_warning(
 ) -> None:
     limiter = RedisRateLimiter("redis://127.0.0.1:1/0", timeout=0.5)
     try:
-        with caplog.at_level(logging.WARNING, logger="graph.ratelimit"):
+        with caplog.at_level(logging.WARNING, logger="graph.platform.ratelimit"):
             waits = [await limiter.hit("k", FIVE_PER_MINUTE) for _ in range(6)]
     finally:
         await limiter.close()

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from graph.domain.records import ChatRecord, MessageRecord, UserRecord
 from graph.realtime import chat_channel, notification_channel, parse_chat_channel
 from graph.realtime.events import (
     EventDecodeError,
@@ -12,7 +13,6 @@ from graph.realtime.events import (
     encode_chat,
     encode_message,
 )
-from graph.records import ChatRecord, MessageRecord, UserRecord
 
 ALICE, BOB = UserRecord(2, "alice"), UserRecord(10, "bob")
 

@@ -1,4 +1,4 @@
-"""graph.resp without a network: URLs, the command encoding, the reply parser."""
+"""RespClient without a network: URLs, the command encoding, the reply parser."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from enum import IntEnum
 
 import pytest
 
-from graph.resp import (
+from graph.platform.resp import (
     MAX_BULK_BYTES,
     MAX_NESTING,
     Address,

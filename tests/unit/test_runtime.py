@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import gc
 
-from graph.runtime import GEN0_THRESHOLD, GcPauses, tune_gc
+from graph.platform.runtime import GEN0_THRESHOLD, GcPauses, tune_gc
 
 
 def test_pauses_are_counted_per_generation() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.sentiment import EMOJI, SentimentLabel, Thresholds, analyze, classify
+from graph.domain.sentiment import EMOJI, SentimentLabel, Thresholds, analyze, classify
 
 
 def test_analyze_scores_happy_neutral_and_sad_texts() -> None:

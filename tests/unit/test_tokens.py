@@ -6,9 +6,9 @@ from typing import Any
 import jwt
 import pytest
 
-from graph.errors import Unauthenticated
+from graph.domain.errors import Unauthenticated
+from graph.platform.settings import Settings
 from graph.services.security import Tokens
-from graph.settings import Settings
 
 SECRET = "unit-test-secret-" + "s" * 60
 SETTINGS = Settings(jwt_secret=SECRET, token_ttl_seconds=60)
@@ -59,7 +59,7 @@ def test_an_expired_token_is_refused() -> None:
         jwt.encode(claims(sub="not-a-number"), SECRET, algorithm="HS256"),
         jwt.encode(claims(sub="\u0664\u0662"), SECRET, algorithm="HS256"),
         jwt.encode(claims(), SECRET, algorithm="HS512"),
-        jwt.encode(claims(), None, algorithm="none"),
+        jwt.encode(claims(), "", algorithm="none"),
     ],
     ids=[
         "other-key",

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from graph.app import create_app
-from graph.settings import Settings
-from graph.web import CONTENT_SECURITY_POLICY, is_client_route
+from graph.platform.settings import Settings
+from graph.platform.web import CONTENT_SECURITY_POLICY, is_client_route
 
 INDEX = "<!doctype html><title>Sentichat</title>"
 SCRIPT = "console.log('hi')"

@@ -1,0 +1,1 @@
+"""Accounts: `me`, `users`, `register`, `login`, and the `User` type."""

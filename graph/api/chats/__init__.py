@@ -1,0 +1,1 @@
+"""Chats: `chats`, `requestChat`, `newChat`, and the `Chat` type."""

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import strawberry
+
+from graph.api.accounts.types import User
+from graph.domain.records import ChatRecord
+from graph.realtime import notification_channel
+
+
+@strawberry.type(description="The one private channel of a pair of users.")
+class Chat:
+    channel_name: str = strawberry.field(
+        description='"private-chat_<lower id>_<higher id>": one per pair, ever.'
+    )
+    from_user: User = strawberry.field(description="Who asked for the chat.")
+    to_user: User
+    from_user_notification_channel: str
+    to_user_notification_channel: str
+    last_seq: int = strawberry.field(
+        description="The seq of the chat's newest message when this was read "
+        "(0: none yet). Subscribe to newMessage with afterSeq: lastSeq to "
+        "miss nothing after it."
+    )
+
+    @classmethod
+    def from_record(cls, chat: ChatRecord) -> Chat:
+        return cls(
+            channel_name=chat.channel_name,
+            from_user=User.from_record(chat.from_user),
+            to_user=User.from_record(chat.to_user),
+            from_user_notification_channel=notification_channel(chat.from_user.id),
+            to_user_notification_channel=notification_channel(chat.to_user.id),
+            last_seq=chat.last_seq,
+        )

@@ -1,0 +1,69 @@
+"""Per-request (per-WebSocket) context: services and who is calling."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeAlias
+
+import strawberry
+from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
+from strawberry.fastapi import BaseContext
+
+from graph.domain.sentiment import Thresholds
+from graph.platform.settings import Settings
+from graph.services import Services
+from graph.services.throttle import address_key
+
+
+class Context(BaseContext):
+    """Carries services, never a database session.
+
+    Strawberry resolves sibling fields concurrently, and one AsyncSession
+    cannot serve concurrent operations, so each service call opens its own.
+    Over a WebSocket the context lives as long as the connection, so it holds
+    nothing per event.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        settings: Settings,
+        authorization: str | None,
+        client_host: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.settings = settings
+        self.thresholds = Thresholds.from_settings(settings)
+        # What rate limits key a client by (`--proxy-headers` makes it the
+        # address a trusted proxy forwarded).
+        self.client_address = address_key(client_host)
+        self._authorization = authorization
+        self._user_id: int | None = None
+        self.expires_at: datetime | None = None
+
+    def viewer_id(self) -> int:
+        """The caller's user id, from the token; Unauthenticated without one."""
+        if self._user_id is None:
+            tokens = self.services.tokens
+            self._user_id = tokens.verify_header(self._authorization).user_id
+        return self._user_id
+
+    def authenticate(self, authorization: str) -> None:
+        """Sign in a WebSocket from its `connection_init` payload."""
+        bearer = self.services.tokens.verify_header(authorization)
+        self._user_id, self.expires_at = bearer.user_id, bearer.expires_at
+
+
+Info: TypeAlias = strawberry.Info[Context, None]
+
+
+async def get_context(connection: HTTPConnection) -> Context:
+    state = connection.app.state
+    # A WebSocket authenticates in `connection_init`, never by header.
+    header = None
+    if not isinstance(connection, WebSocket):
+        header = connection.headers.get("authorization")
+    host = connection.client.host if connection.client else None
+    return Context(state.services, state.settings, header, host)

@@ -1,0 +1,1 @@
+"""Messages: `messages`, `sendMessage`, `newMessage`, and the `Message` type."""

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+
+from graph.api.arguments import optional, or_default
+from graph.api.context import Info
+from graph.api.messages.types import Message
+
+DEFAULT_LAST = 50
+
+ClientId = Annotated[
+    str | None,
+    strawberry.argument(
+        description="An idempotency key: resending it returns the original message."
+    ),
+]
+After = Annotated[int | None, strawberry.argument(description="Only seq above this.")]
+Before = Annotated[int | None, strawberry.argument(description="Only seq below this.")]
+Last = Annotated[
+    int | None, strawberry.argument(description="The newest N in the bounds, max 200.")
+]
+AfterSeq = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Replay stored messages with seq > afterSeq first; "
+        "omit for live only."
+    ),
+]
+
+
+async def send_message(
+    info: Info, channel: str, message: str, client_id: ClientId = strawberry.UNSET
+) -> Message:
+    user_id = info.context.viewer_id()
+    messages = info.context.services.messages
+    sent = await messages.send(user_id, channel, message, optional(client_id))
+    return Message.from_record(sent, info.context.thresholds)
+
+
+async def messages(
+    info: Info,
+    channel: str,
+    after: After = strawberry.UNSET,
+    before: Before = strawberry.UNSET,
+    last: Last = DEFAULT_LAST,
+) -> list[Message]:
+    user_id = info.context.viewer_id()
+    history = await info.context.services.messages.history(
+        user_id,
+        channel,
+        after=optional(after),
+        before=optional(before),
+        last=or_default(last, DEFAULT_LAST),
+    )
+    return Message.page(history, info.context.thresholds)
+
+
+async def new_message(
+    info: Info, channel: str, after_seq: AfterSeq = strawberry.UNSET
+) -> AsyncGenerator[Message, None]:
+    user_id = info.context.viewer_id()
+    stream = info.context.services.messages.stream(
+        user_id, channel, optional(after_seq)
+    )
+    async for message in stream:
+        yield Message.from_record(message, info.context.thresholds)

@@ -1,0 +1,217 @@
+"""Prometheus metrics of delivery, served at /metrics.
+
+The hot path only bumps plain integers (`DeliveryStats`, the Redis backend's
+reconnect count, the connection count below); this collector reads them when
+Prometheus scrapes. Each process has its own /metrics: scrape every process
+and sum, as for any multi-process service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from graph.domain import sentiment
+from graph.platform import runtime
+from graph.realtime.pusher import DROP_REASONS, PusherFanout
+from graph.services import Services
+
+
+class Connections:
+    """The number of open WebSocket connections, kept by `CountConnections`."""
+
+    def __init__(self) -> None:
+        self.open = 0
+
+
+class CountConnections:
+    """ASGI middleware: counts each WebSocket from handshake to close."""
+
+    def __init__(self, app: ASGIApp, connections: Connections) -> None:
+        self.app = app
+        self.connections = connections
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        self.connections.open += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.connections.open -= 1
+
+
+class DeliveryCollector(Collector):
+    def __init__(
+        self, services: Callable[[], Services | None], connections: Connections
+    ) -> None:
+        self._services = services
+        self._connections = connections
+
+    def collect(self) -> Iterator[Metric]:
+        yield _gauge(
+            "sentichat_websocket_connections",
+            "Open WebSocket connections.",
+            self._connections.open,
+        )
+        yield _gauge(
+            "sentichat_asyncio_tasks",
+            "Tasks alive on the event loop.",
+            len(asyncio.all_tasks()),
+        )
+        gc_pauses = CounterMetricFamily(
+            "sentichat_gc_pause_seconds",
+            "Time the garbage collector stopped the process, per generation.",
+            labels=["generation"],
+        )
+        longest = GaugeMetricFamily(
+            "sentichat_gc_longest_pause_seconds",
+            "The longest garbage collection pause, per generation.",
+            labels=["generation"],
+        )
+        for generation in range(3):
+            gc_pauses.add_metric([str(generation)], runtime.pauses.seconds[generation])
+            longest.add_metric([str(generation)], runtime.pauses.longest[generation])
+        yield gc_pauses
+        yield longest
+        yield CounterMetricFamily(
+            "sentichat_sentiment_scored",
+            "Texts scored for sentiment: one per stored message, none on reads.",
+            value=sentiment.counter.scored,
+        )
+        services = self._services()
+        if services is None:
+            return  # not started yet, or shut down
+        bus = services.bus
+        stats = bus.stats
+        published = CounterMetricFamily(
+            "sentichat_events_published",
+            "Events handed to the broadcast backend after their commit.",
+            labels=["event"],
+        )
+        published.add_metric(["new_message"], stats.published_messages)
+        published.add_metric(["new_chat"], stats.published_chats)
+        yield published
+        for name, documentation, value in (
+            (
+                "sentichat_publish_failures",
+                "Publishes the broadcast backend refused (logged and skipped).",
+                stats.publish_failures,
+            ),
+            (
+                "sentichat_messages_delivered_live",
+                "Messages subscriptions yielded from the live feed.",
+                stats.delivered_live,
+            ),
+            (
+                "sentichat_messages_caught_up",
+                "Messages subscriptions yielded from the database (replay, gaps).",
+                stats.caught_up,
+            ),
+            (
+                "sentichat_subscription_buffers_dropped",
+                "Subscription buffers dropped because their reader fell behind.",
+                stats.buffers_dropped,
+            ),
+            (
+                "sentichat_subscription_gaps",
+                "Times a subscription was told to catch up from the database.",
+                stats.gaps,
+            ),
+            (
+                "sentichat_subscriptions_lagged",
+                "Subscriptions ended with SUBSCRIPTION_LAGGED.",
+                stats.lagged_out,
+            ),
+        ):
+            yield CounterMetricFamily(name, documentation, value=value)
+        redis = bus.redis
+        yield CounterMetricFamily(
+            "sentichat_redis_reconnects",
+            "Times the Redis subscriber connection was restored after a loss.",
+            value=0 if redis is None else redis.reconnects,
+        )
+        yield _gauge(
+            "sentichat_redis_connected",
+            "1 while the Redis subscriber connection is up (1 without Redis).",
+            1 if redis is None or redis.connected else 0,
+        )
+        hub = bus.hub
+        yield _gauge(
+            "sentichat_subscriptions",
+            "Live subscriptions (newMessage and newChat) in this process.",
+            hub.subscriber_count(),
+        )
+        yield _gauge(
+            "sentichat_broadcast_channels",
+            "Channels this process is subscribed to on the broadcast backend.",
+            hub.channel_count(),
+        )
+        yield _gauge(
+            "sentichat_buffered_events",
+            "Events waiting in subscription buffers.",
+            hub.buffered_events(),
+        )
+        if services.pusher is not None:
+            yield from _pusher_metrics(services.pusher)
+
+
+def _pusher_metrics(pusher: PusherFanout) -> Iterator[Metric]:
+    stats = pusher.stats
+    for name, documentation, value in (
+        ("queued", "Events accepted into the Pusher queue.", stats.queued),
+        ("sent", "Events Pusher accepted.", stats.sent),
+        ("requests", "Batch trigger requests made, retries included.", stats.requests),
+        (
+            "retries",
+            "Batch trigger requests that repeated a failed one.",
+            stats.retries,
+        ),
+        (
+            "compacted",
+            "Events over Pusher's 10 KB limit, sent as a reference.",
+            stats.compacted,
+        ),
+    ):
+        yield CounterMetricFamily(
+            f"sentichat_pusher_{name}", documentation, value=value
+        )
+    dropped = CounterMetricFamily(
+        "sentichat_pusher_dropped",
+        "Events not sent to Pusher: queue full, refused, gave up, or shutdown.",
+        labels=["reason"],
+    )
+    for reason in DROP_REASONS:
+        dropped.add_metric([reason], stats.dropped[reason])
+    yield dropped
+    yield _gauge(
+        "sentichat_pusher_pending",
+        "Events queued or in flight to Pusher.",
+        pusher.pending,
+    )
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, value=value)
+
+
+class Metrics:
+    """One registry per app, so several apps in one process stay apart."""
+
+    def __init__(self, services: Callable[[], Services | None]) -> None:
+        self.connections = Connections()
+        self.registry = CollectorRegistry(auto_describe=False)
+        ProcessCollector(registry=self.registry)
+        self.registry.register(DeliveryCollector(services, self.connections))
+
+    async def endpoint(self, request: Request) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,124 @@
+"""The GraphQL schema, assembled from the resolvers of each domain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import strawberry
+from graphql import ASTValidationRule
+from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+
+from graph.api.accounts import resolvers as accounts_resolvers
+from graph.api.accounts.types import AuthPayload, User
+from graph.api.chats import resolvers as chats_resolvers
+from graph.api.chats.types import Chat
+from graph.api.documents import DocumentCache, Documents
+from graph.api.execution import PlainObjectsExecutionContext
+from graph.api.limits import alias_limit, depth_limit
+from graph.api.masking import ErrorCodes, SentichatSchema
+from graph.api.messages import resolvers as messages_resolvers
+from graph.api.messages.types import Message
+from graph.platform.settings import Settings
+
+# The snapshot stands at the top of the package, where clients look for it.
+SDL_PATH = Path(__file__).resolve().parents[1] / "schema.graphql"
+
+
+@strawberry.type
+class Query:
+    me: User = strawberry.field(
+        resolver=accounts_resolvers.me, description="The caller."
+    )
+    users: list[User] = strawberry.field(
+        resolver=accounts_resolvers.users,
+        description="Every user but the caller, by username, a page at a time.",
+    )
+    chats: list[Chat] = strawberry.field(
+        resolver=chats_resolvers.chats,
+        description="The caller's chats, newest first.",
+    )
+    messages: list[Message] = strawberry.field(
+        resolver=messages_resolvers.messages,
+        description="A chat's messages in ascending seq; members only.",
+    )
+
+
+@strawberry.type
+class Mutation:
+    register: AuthPayload = strawberry.mutation(
+        resolver=accounts_resolvers.register, description="Create an account."
+    )
+    login: AuthPayload = strawberry.mutation(
+        resolver=accounts_resolvers.login, description="Sign in."
+    )
+    request_chat: Chat = strawberry.mutation(
+        resolver=chats_resolvers.request_chat,
+        description="Create or reuse the pair's channel, and notify the other user.",
+    )
+    send_message: Message = strawberry.mutation(
+        resolver=messages_resolvers.send_message,
+        description="Send to a chat you are a member of.",
+    )
+
+
+@strawberry.type
+class Subscription:
+    new_chat = strawberry.subscription(
+        resolver=chats_resolvers.new_chat,
+        description="Chats other users open with the caller.",
+    )
+    new_message = strawberry.subscription(
+        resolver=messages_resolvers.new_message,
+        description="A chat's messages: replayed after afterSeq, then live.",
+    )
+
+
+# Documents are parsed and validated once per distinct text: clients send
+# the same few operations over and over. The cache is LRU-bounded.
+DOCUMENT_CACHE_SIZE = 512
+
+
+def create_schema(settings: Settings) -> SentichatSchema:
+    """The schema with the settings' query limits; production hides its shape.
+
+    In production a client cannot introspect the schema, and an unknown field
+    gets no "did you mean" hint: neither helps a legitimate client, which is
+    built against the committed schema.graphql.
+    """
+    # The rule classes are made once: the validation cache is keyed by them.
+    rules: list[type[ASTValidationRule]] = [
+        alias_limit(settings.query_max_aliases),
+        depth_limit(settings.query_max_depth),
+    ]
+    if settings.production:
+        rules += DisableIntrospection().validation_rules
+    documents = DocumentCache(
+        # Counted while parsing, so an oversized document is never built.
+        max_tokens=settings.query_max_tokens,
+        rules=rules,
+        maxsize=DOCUMENT_CACHE_SIZE,
+    )
+    # Factories: an extension instance holds one operation's state.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        partial(Documents, documents),
+    ]
+    return SentichatSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=settings.production),
+        execution_context_class=PlainObjectsExecutionContext,
+    )
+
+
+# With the default limits, for the SDL snapshot and tests that need no app.
+schema = create_schema(Settings.model_construct())
+
+
+def export_sdl() -> str:
+    return schema.as_str() + "\n"

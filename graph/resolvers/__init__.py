@@ -1,1 +1,0 @@
-"""Thin resolvers: unpack arguments, make one service call, map the result."""

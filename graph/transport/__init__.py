@@ -1,6 +1,0 @@
-"""How requests reach the schema: HTTP and WebSocket, each with its bounds."""
-
-from graph.transport.http import BodyLimit
-from graph.transport.router import DirectPost, SentichatRouter
-
-__all__ = ["BodyLimit", "DirectPost", "SentichatRouter"]
