@@ -23,6 +23,10 @@ def is_unavailable(error: BaseException | None) -> bool:
         seen.add(id(error))
         if isinstance(error, (OSError, TimeoutError, sa.TimeoutError)):
             return True  # refused, reset, timed out, or no pooled connection
+        # connection_invalidated: the asyncpg dialect counts any error on a
+        # connection asyncpg has closed as a disconnect, whatever asyncpg
+        # called it (an InternalClientError "cannot switch to state ..."
+        # too), and SQLAlchemy then drops that connection from the pool.
         if isinstance(error, sa.DBAPIError) and (
             error.connection_invalidated
             or isinstance(error, (sa.OperationalError, sa.InterfaceError))
