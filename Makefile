@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench bench-smoke lint format schema migrate web web-dev clean
+.PHONY: run test bench bench-handwritten bench-smoke lint format schema migrate web web-dev clean
 
 WEB := frontend
 WEB_STAMP := $(WEB)/node_modules/.installed
@@ -56,9 +56,15 @@ test: $(STAMP) $(WEB_BUILD)
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
 
-## A tiny run that keeps the harness working (CI); its figures mean nothing.
+## What the hand-written GraphQL modules save over their dependencies'
+## equivalents, in-process (the figures in their docstrings).
+bench-handwritten: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.handwritten
+
+## A tiny run that keeps the harnesses working (CI); its figures mean nothing.
 bench-smoke: $(STAMP)
 	$(BIN)/python -m tests.benchmarks --scale smoke --out .artifacts/bench-smoke
+	$(BIN)/python -m tests.benchmarks.handwritten --repeats 1 > /dev/null
 
 ## ruff, formatting, mypy --strict, import-linter contracts; vue-tsc on the client.
 lint: $(STAMP) $(WEB_STAMP)

@@ -10,6 +10,11 @@ token limit, and one extension per request reads it.
 
 A document that does not parse is not cached: strawberry parses it again,
 under the same token limit, and reports the syntax error as the request's.
+
+Why by hand, re-measured on 2026-12-06 by `python -m tests.benchmarks.handwritten`:
+on a cache hit, with the same token limit, rules and capacity, a `sendMessage`
+takes 112 µs with this one extension against 153 µs with strawberry's four
+(about 40 µs a request; the 50-message history 488 against 537 µs).
 """
 
 from __future__ import annotations

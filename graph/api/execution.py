@@ -18,6 +18,12 @@ time (a null where the schema says non-null, a leaf that does not coerce)
 goes through graphql-core's own path, which also reports the error as
 before. The output is the same either way; tests/graph/test_execution.py
 compares the two.
+
+Why by hand, re-measured on 2026-12-06 by `python -m tests.benchmarks.handwritten`
+(2 cores, Python 3.11, strawberry 0.341.2, graphql-core 3.3.2, uvloop, services
+stubbed): the web client's `messages(last: 50)` takes 512 µs a `schema.execute`
+with this context against 3,996 µs with graphql-core's own (7.8x), and a
+`sendMessage` 117 against 249 µs (2.1x).
 """
 
 from __future__ import annotations

@@ -10,6 +10,13 @@ each fragment once, so their cost is linear in the document.
 Depth does not count introspection fields (`__schema`, `__type`), so
 GraphiQL works; production turns introspection off altogether. Aliases count
 as many times as they would be resolved: a fragment used twice, twice.
+
+Re-measured on 2026-12-06 by `python -m tests.benchmarks.handwritten`: a
+212-token document of 20 fragments, each spreading the previous one twice,
+validates in 0.61 ms with these rules against 2.45 s with strawberry's
+`QueryDepthLimiter` and `MaxAliasesLimiter` (76 ms at 15 fragments: it
+doubles with each), and an unknown fragment's spread makes theirs raise
+`KeyError`.
 """
 
 from __future__ import annotations
