@@ -1,0 +1,158 @@
+"""The two operations measured, and the stub services their resolvers call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from graph.domain.records import MessageRecord, UserRecord
+from graph.domain.sentiment import Thresholds
+from graph.platform.settings import Settings
+from graph.realtime.channels import chat_channel
+
+SETTINGS = Settings.model_construct()
+PAGE = 50  # the web client's PAGE_SIZE
+VIEWER = 1_234
+CHANNEL = chat_channel(VIEWER, 1_235)
+
+# frontend/src/graphql/operations.graphql as Apollo Client 3.14 prints it
+# (InMemoryCache adds `__typename`): print(addTypenameToDocument(document)).
+_FRAGMENTS = """
+
+fragment UserFields on User {
+  id
+  username
+  __typename
+}
+
+fragment MessageFields on Message {
+  id
+  seq
+  channel
+  message
+  clientId
+  createdAt
+  fromUser {
+    ...UserFields
+    __typename
+  }
+  toUser {
+    ...UserFields
+    __typename
+  }
+  sentiment {
+    polarity
+    subjectivity
+    label
+    emoji
+    __typename
+  }
+  __typename
+}"""
+CHAT_MESSAGES = (
+    """query ChatMessages($channel: String!, $before: Int, $last: Int) {
+  messages(channel: $channel, before: $before, last: $last) {
+    ...MessageFields
+    __typename
+  }
+}"""
+    + _FRAGMENTS
+)
+SEND_MESSAGE = (
+    """mutation SendMessage($channel: String!, $message: String!, $clientId: String) {
+  sendMessage(channel: $channel, message: $message, clientId: $clientId) {
+    ...MessageFields
+    __typename
+  }
+}"""
+    + _FRAGMENTS
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    label: str
+    name: str
+    query: str
+    variables: dict[str, Any]
+
+
+OPERATIONS = (
+    Operation(
+        f"messages (last: {PAGE})",
+        "ChatMessages",
+        CHAT_MESSAGES,
+        {"channel": CHANNEL, "last": PAGE},
+    ),
+    Operation(
+        "sendMessage",
+        "SendMessage",
+        SEND_MESSAGE,
+        {
+            "channel": CHANNEL,
+            "message": "See you at six!",
+            "clientId": "3f2b8c1e-9d4a-4e5b-8f6a-1c2d3e4f5a6b",
+        },
+    ),
+)
+
+
+def records() -> list[MessageRecord]:
+    """A page of a chat, as the service reads it: texts and moods vary."""
+    low, high = UserRecord(VIEWER, "user01234"), UserRecord(1_235, "user01235")
+    start = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    return [
+        MessageRecord(
+            id=1_000_000 + seq,
+            seq=seq,
+            channel=CHANNEL,
+            from_user=low if seq % 2 else high,
+            to_user=high if seq % 2 else low,
+            message=f"Message {seq}: thanks, that was kind of you. See you at six!",
+            client_id=None if seq % 3 else f"client-{seq}",
+            created_at=start + timedelta(seconds=seq, microseconds=seq * 1_234),
+            polarity=(seq % 7 - 3) / 6,
+            subjectivity=(seq % 5) / 4,
+        )
+        for seq in range(1, PAGE + 1)
+    ]
+
+
+class StubMessages:
+    """The resolvers' `MessageService` calls, answered from memory."""
+
+    def __init__(self, page: list[MessageRecord]) -> None:
+        self._page = page
+
+    async def history(
+        self,
+        viewer_id: int,
+        channel: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        last: int = PAGE,
+    ) -> list[MessageRecord]:
+        return self._page[-last:]
+
+    async def send(
+        self, sender_id: int, channel: str, text: str, client_id: str | None = None
+    ) -> MessageRecord:
+        return self._page[-1]
+
+
+class StubServices:
+    def __init__(self, page: list[MessageRecord]) -> None:
+        self.messages = StubMessages(page)
+
+
+class StubContext:
+    """What the message resolvers read of `graph.api.context.Context`."""
+
+    def __init__(self) -> None:
+        self.services = StubServices(records())
+        self.thresholds = Thresholds.from_settings(SETTINGS)
+
+    def viewer_id(self) -> int:
+        return VIEWER
