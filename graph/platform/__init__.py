@@ -4,6 +4,5 @@
 - `logs`: log records, readable or JSON, and one-line descriptions of errors;
 - `runtime`: the garbage collector tuned for many live sockets;
 - `ratelimit/`: GCRA request limits, in memory or shared through Redis;
-- `resp`: the pipelined Redis client of the send path;
 - `web`: the built web client, served at `/`.
 """

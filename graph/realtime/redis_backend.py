@@ -29,12 +29,11 @@ from typing import Any
 
 from broadcaster import Event
 from broadcaster._backends.base import BroadcastBackend
-from redis.asyncio import ConnectionPool
+from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
 from graph.platform.logs import describe
-from graph.platform.resp import RespClient
 from graph.realtime.hub import GAP, raise_if_cancelled
 
 logger = logging.getLogger(__name__)
@@ -58,8 +57,10 @@ class RedisBackend(BroadcastBackend):
         self._pool = ConnectionPool.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, protocol=2
         )
-        # Publishing is on the send's path: its own pipelined connection.
-        self._publisher = RespClient(url, timeout=timeout)
+        # Publishing is on the send's path: its own client and pool.
+        self._publisher = Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
         self._prefix = prefix
         self._timeout = timeout
         self._health_interval = health_interval
@@ -84,7 +85,7 @@ class RedisBackend(BroadcastBackend):
         if self._reader is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
-        await self._publisher.close()
+        await self._publisher.aclose()
         await self._pool.disconnect()
 
     async def subscribe(self, channel: str) -> None:
@@ -123,15 +124,15 @@ class RedisBackend(BroadcastBackend):
             logger.info("UNSUBSCRIBE %s not sent: connection lost", channel)
 
     async def publish(self, channel: str, message: Any) -> None:
-        await self._publisher.execute("PUBLISH", self._prefix + channel, message)
+        await self._publisher.publish(self._prefix + channel, message)
 
     async def next_published(self) -> Event:
         return await self._events.get()
 
     async def ping(self) -> bool:
         """Whether both the publishing and the subscriber connection are up."""
-        pong = await self._publisher.execute("PING")
-        return pong == b"PONG" and self.connected
+        pong = await self._publisher.ping()
+        return pong is True and self.connected
 
     @property
     def listening(self) -> bool:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import time
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
 from graph.platform.logs import describe
 from graph.platform.ratelimit.memory import MemoryRateLimiter
-from graph.platform.resp import ReplyError, RespClient
 from graph.platform.settings import Rate
 
 logger = logging.getLogger(__name__)
@@ -43,7 +45,12 @@ return 0
 
 class RedisRateLimiter:
     def __init__(self, url: str, *, prefix: str = "", timeout: float = 1.0) -> None:
-        self._redis = RespClient(url, timeout=timeout)
+        self._redis = Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        # Run by EVALSHA, loaded again by redis-py when Redis has forgotten it
+        # (a restarted or flushed Redis forgets every script).
+        self._gcra = self._redis.register_script(GCRA_SCRIPT)
         self._prefix = f"{prefix}ratelimit:"
         self._fallback = MemoryRateLimiter()
         self._warned_at: float | None = None
@@ -54,10 +61,10 @@ class RedisRateLimiter:
             return self._fallback.hit_now(key, rate)
         tolerance = rate.period_us - rate.interval_us
         try:
-            wait = await self._redis.evalsha(
-                GCRA_SCRIPT, [self._prefix + key], [rate.interval_us, tolerance]
+            wait = await self._gcra(
+                keys=[self._prefix + key], args=[rate.interval_us, tolerance]
             )
-        except (ReplyError, OSError) as exc:
+        except (RedisError, OSError) as exc:
             self._retry_at = time.monotonic() + RETRY_REDIS_AFTER_SECONDS
             self._warn(exc)
             return self._fallback.hit_now(key, rate)
@@ -66,7 +73,7 @@ class RedisRateLimiter:
             self._warned_at = None
         if not isinstance(wait, int):
             # Not what the script returns: a bug, or not Redis at the address.
-            self._warn(ReplyError(f"the rate-limit script returned {wait!r}"))
+            self._warn(ResponseError(f"the rate-limit script returned {wait!r}"))
             return self._fallback.hit_now(key, rate)
         return wait / 1_000_000
 
@@ -82,4 +89,4 @@ class RedisRateLimiter:
         )
 
     async def close(self) -> None:
-        await self._redis.close()
+        await self._redis.aclose()
