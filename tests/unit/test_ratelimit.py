@@ -6,6 +6,7 @@ import logging
 import uuid
 
 import pytest
+from redis.asyncio import Redis
 
 from graph.platform.ratelimit import MemoryRateLimiter, RedisRateLimiter, gcra
 from graph.platform.settings import Rate
@@ -123,6 +124,26 @@ async def test_processes_sharing_redis_share_one_allowance() -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_redis_that_forgot_the_script_still_shares_the_allowance(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A restarted or flushed Redis forgets every script: it is loaded again.
+    url = await require_redis()
+    limiter = RedisRateLimiter(url, prefix=f"test-{uuid.uuid4().hex[:8]}:")
+    admin = Redis.from_url(url)
+    try:
+        waits = [await limiter.hit("k", FIVE_PER_MINUTE) for _ in range(3)]
+        await admin.script_flush()
+        with caplog.at_level(logging.WARNING, logger="graph.platform.ratelimit"):
+            waits += [await limiter.hit("k", FIVE_PER_MINUTE) for _ in range(3)]
+    finally:
+        await limiter.close()
+        await admin.aclose()
+    assert waits[:5] == [0.0] * 5
+    assert 11.0 < waits[5] <= 12.0
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 async def test_without_redis_limits_hold_per_process_with_one_warning(
