@@ -8,6 +8,7 @@ import socket
 import time
 from collections.abc import Iterator
 
+import httpx
 import psutil
 import pytest
 
@@ -96,18 +97,39 @@ class Peaks:
             await asyncio.sleep(0.05)  # the sampling period
 
 
-async def stuck_figures(server: Server) -> dict[str, float]:
-    samples = await scrape(server.http_url)
-    names = (
-        "sentichat_messages_delivered_live_total",
-        "sentichat_messages_caught_up_total",
-        "sentichat_subscription_gaps_total",
-        "sentichat_subscription_buffers_dropped_total",
-        "sentichat_buffered_events",
-        "sentichat_subscriptions",
-        "sentichat_asyncio_tasks",
-    )
-    return {name: samples[name] for name in names if name in samples}
+SUBSCRIBER_FIGURES = (
+    "sentichat_messages_delivered_live_total",
+    "sentichat_messages_caught_up_total",
+    "sentichat_subscription_gaps_total",
+    "sentichat_subscription_buffers_dropped_total",
+    "sentichat_subscriptions_lagged_total",
+    "sentichat_buffered_events",
+    "sentichat_subscriptions",
+    "sentichat_redis_connected",
+    "sentichat_redis_reconnects_total",
+    "sentichat_asyncio_tasks",
+)
+# A publish that failed rings no doorbell: its subscribers hear nothing.
+SENDER_FIGURES = (
+    "sentichat_events_published_total{event=new_message}",
+    "sentichat_publish_failures_total",
+)
+
+
+async def stuck_figures(subscriber: Server, senders: Server) -> dict[str, object]:
+    """Where each process stands, so a stall says which side stopped."""
+    figures: dict[str, object] = {}
+    for role, server, names in (
+        ("subscriber", subscriber, SUBSCRIBER_FIGURES),
+        ("senders", senders, SENDER_FIGURES),
+    ):
+        try:
+            samples = await scrape(server.http_url)
+        except httpx.HTTPError as exc:  # a hung server must not hide the stall
+            figures[role] = f"unanswered: {exc!r}"
+            continue
+        figures[role] = {name: samples[name] for name in names if name in samples}
+    return figures
 
 
 async def test_a_stalled_subscriber_costs_bounded_memory_and_misses_nothing(
@@ -148,7 +170,7 @@ async def test_a_stalled_subscriber_costs_bounded_memory_and_misses_nothing(
     except AssertionError as stuck:
         # Where the server stands: delivered (live + caught up) against what
         # the client received tells a stuck send from a stuck stream.
-        figures = await stuck_figures(subscriber)
+        figures = await stuck_figures(subscriber, senders)
         raise AssertionError(f"{stuck}; server: {figures}") from None
     drained_in = time.monotonic() - started - sent_in
     stop.set()

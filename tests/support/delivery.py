@@ -9,9 +9,11 @@ with the database: sent, acknowledged, persisted, received, lost, duplicated.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import socket
 import struct
+import termios
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ class Receiver:
         self.seqs: list[int] = []
         self.received_at: dict[int, float] = {}
         self.errors: list[dict[str, Any]] = []
+        self.failure: Exception | None = None  # what ended the reader, if not a close
         self.sessions = 0
         self._socket: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -96,6 +99,10 @@ class Receiver:
                     return
         except ConnectionClosed:
             return
+        except Exception as exc:
+            # Reported by until(): a reader that died looks like a server
+            # that stopped sending.
+            self.failure = exc
         finally:
             async with self._changed:
                 self._changed.notify_all()
@@ -124,8 +131,24 @@ class Receiver:
                 f"{self.account.username} still misses {len(missing)} messages "
                 f"(first {missing[:5]}) after {timeout} s; received "
                 f"{len(self.seqs)}, last {self.last_seq}, connected "
-                f"{self.connected}, errors {self.errors[:3]}"
+                f"{self.connected}, errors {self.errors[:3]}, reader failure "
+                f"{self.failure!r}, client {self.client_state()}"
             ) from None
+
+    def client_state(self) -> dict[str, Any]:
+        """Where undelivered data sits on this side: unread in the kernel, or
+        queued in websockets' buffer. Data here while the reader waits is a
+        client stall; none, with the server having sent more, is in flight."""
+        ws = self._socket
+        if ws is None:
+            return {}
+        frames = getattr(getattr(ws, "recv_messages", None), "frames", None)
+        return {
+            "reading": self._reading.is_set(),
+            "transport_reading": ws.transport.is_reading(),
+            "frames_queued": None if frames is None else len(frames),
+            "kernel_unread_bytes": _unread_bytes(ws),
+        }
 
     async def until_disconnected(self, timeout: float) -> None:
         async with asyncio.timeout(timeout), self._changed:
@@ -136,6 +159,18 @@ class Receiver:
             await self._socket.close()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _unread_bytes(ws: ClientConnection) -> int | None:
+    sock = ws.transport.get_extra_info("socket")
+    if sock is None:
+        return None
+    try:
+        raw = fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+    except OSError:
+        return None  # closed meanwhile
+    unread: int = struct.unpack("i", raw)[0]
+    return unread
 
 
 def abort(ws: ClientConnection) -> None:
