@@ -104,8 +104,14 @@ class DeliveryCollector(Collector):
         for name, documentation, value in (
             (
                 "sentichat_publish_failures",
-                "Publishes the broadcast backend refused (logged and skipped).",
+                "Publishes the broadcast backend refused (logged; a message's "
+                "is published again later).",
                 stats.publish_failures,
+            ),
+            (
+                "sentichat_messages_republished",
+                "Messages whose publish had failed, published again at last.",
+                bus.redial.redialled,
             ),
             (
                 "sentichat_messages_delivered_live",

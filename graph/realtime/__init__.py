@@ -6,6 +6,7 @@
   bounded inboxes, with `GAP` where events may have been missed;
 - `redis_backend`: broadcaster's backend on Redis, made for this hub;
 - `bus`: what services publish to and subscribe through;
+- `redial`: a chat's newest message whose publish failed, published again;
 - `stats`: delivery counters for /metrics;
 - `pusher/`: the optional fan-out to Pusher Channels and its auth endpoint.
 

@@ -2,7 +2,9 @@
 
 Publishing is best effort by design: it happens after the commit, and a
 failure is logged, never raised, because the database already holds the
-truth and subscribers catch up from it by `seq`. A feed yields decoded
+truth and subscribers catch up from it by `seq`. A message whose publish
+failed is published again later (`Redial`), so that its subscribers learn
+that there is something to catch up on. A feed yields decoded
 records, and `GAP` where events may be missing.
 """
 
@@ -29,6 +31,7 @@ from graph.realtime.hub import (
     Inbox,
     raise_if_cancelled,
 )
+from graph.realtime.redial import Redial
 from graph.realtime.redis_backend import RedisBackend
 from graph.realtime.stats import DeliveryStats
 
@@ -61,8 +64,9 @@ def create_event_bus(
 
 
 class EventBus:
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, redial: Redial | None = None) -> None:
         self.hub = hub
+        self.redial = redial or Redial(self.hub.publish)
 
     @property
     def stats(self) -> DeliveryStats:
@@ -77,6 +81,7 @@ class EventBus:
         await self.hub.connect()
 
     async def disconnect(self) -> None:
+        await self.redial.close()
         await self.hub.disconnect()
 
     async def ping(self) -> bool:
@@ -89,8 +94,13 @@ class EventBus:
         return redis.listening and await redis.ping()
 
     async def publish_message(self, message: MessageRecord) -> bool:
-        published = await self._publish(message.channel, events.encode_message(message))
+        channel, payload = message.channel, events.encode_message(message)
+        published = await self._publish(channel, payload)
         self.stats.published_messages += published
+        if published:
+            self.redial.settle(channel)
+        else:
+            self.redial.owe(channel, payload)
         return published
 
     async def publish_chat(self, chat: ChatRecord) -> bool:

@@ -51,6 +51,7 @@ async def test_metrics_are_prometheus_text(embedded_server: Server) -> None:
     samples = parse(response.text)
     for name in (
         "sentichat_publish_failures_total",
+        "sentichat_messages_republished_total",
         "sentichat_subscription_buffers_dropped_total",
         "sentichat_subscription_gaps_total",
         "sentichat_subscriptions_lagged_total",

@@ -118,3 +118,32 @@ async def test_readiness_fails_when_the_event_listener_has_died(api: Api) -> Non
     readiness = await api.services.health.readiness()
 
     assert (readiness.database, readiness.broadcast) == (True, False)
+
+
+async def test_a_message_whose_publish_failed_still_reaches_the_subscriber(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The publishing side's connection fails while the subscriber's stays up:
+    # no gap is signalled, and nothing else is sent in the chat afterwards.
+    alice, bob, channel = await api.pair()
+    backend = api.services.bus.hub.backend
+    publish = backend.publish
+    refused = asyncio.Event()
+
+    async def refuse_once(channel: str, message: object) -> None:
+        monkeypatch.setattr(backend, "publish", publish)
+        refused.set()
+        raise ConnectionError("the broker did not answer")
+
+    async with api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token) as feed:
+        await api.send(alice, channel, "one")
+        assert (await feed.message())["seq"] == 1
+        monkeypatch.setattr(backend, "publish", refuse_once)
+        await api.send(alice, channel, "two")  # acknowledged, not published
+        assert refused.is_set()
+        received = await feed.message()
+
+    assert (received["seq"], received["message"]) == (2, "two")
+    assert feed.pending() == 0
+    stats = api.services.bus.stats
+    assert (stats.publish_failures, api.services.bus.redial.redialled) == (1, 1)
