@@ -3,8 +3,6 @@ it, replaced when the server closed it, dropped after an outage."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -12,20 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import messages, queries
 from db.errors import is_unavailable
-from db.session import create_engine, create_sessionmaker, driver_connection
-from tests.support.services import POSTGRES_ADMIN_URL, empty_tables
+from db.session import create_sessionmaker, driver_connection
+from tests.support.services import POSTGRES_ADMIN_URL
 from tests.support.waiting import wait_until
-
-
-@pytest.fixture
-async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    await empty_tables(postgres_url)
-    # One pooled connection, so that "the same connection" is observable.
-    engine = create_engine(postgres_url, pool_size=1)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def _backend_pid(engine: AsyncEngine) -> int:

@@ -22,24 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import messages, queries
 from db.errors import is_unavailable
-from db.session import autocommit, create_engine, create_sessionmaker, driver_connection
-from tests.support.services import POSTGRES_ADMIN_URL, empty_tables
+from db.session import autocommit, create_sessionmaker, driver_connection
+from tests.support.services import POSTGRES_ADMIN_URL
 from tests.support.waiting import eventually
 
 Read = Callable[[], Coroutine[Any, Any, object]]
 # A way the app runs a statement: the asyncpg connection under it, and the statement.
 Route = Callable[[AsyncEngine], AbstractAsyncContextManager[tuple[Any, Read]]]
-
-
-@pytest.fixture
-async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    await empty_tables(postgres_url)
-    # One pooled connection, so that "the same connection" is observable.
-    engine = create_engine(postgres_url, pool_size=1)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
