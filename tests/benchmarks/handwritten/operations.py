@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutableDefinitionNode,
+    FieldNode,
+    FragmentSpreadNode,
+    NameNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
 
 from graph.domain.records import MessageRecord, UserRecord
 from graph.domain.sentiment import Thresholds
@@ -16,58 +31,50 @@ PAGE = 50  # the web client's PAGE_SIZE
 VIEWER = 1_234
 CHANNEL = chat_channel(VIEWER, 1_235)
 
-# frontend/src/graphql/operations.graphql as Apollo Client 3.14 prints it
-# (InMemoryCache adds `__typename`): print(addTypenameToDocument(document)).
-_FRAGMENTS = """
-
-fragment UserFields on User {
-  id
-  username
-  __typename
-}
-
-fragment MessageFields on Message {
-  id
-  seq
-  channel
-  message
-  clientId
-  createdAt
-  fromUser {
-    ...UserFields
-    __typename
-  }
-  toUser {
-    ...UserFields
-    __typename
-  }
-  sentiment {
-    polarity
-    subjectivity
-    label
-    emoji
-    __typename
-  }
-  __typename
-}"""
-CHAT_MESSAGES = (
-    """query ChatMessages($channel: String!, $before: Int, $last: Int) {
-  messages(channel: $channel, before: $before, last: $last) {
-    ...MessageFields
-    __typename
-  }
-}"""
-    + _FRAGMENTS
+CLIENT_OPERATIONS = (
+    Path(__file__).resolve().parents[3] / "frontend/src/graphql/operations.graphql"
 )
-SEND_MESSAGE = (
-    """mutation SendMessage($channel: String!, $message: String!, $clientId: String) {
-  sendMessage(channel: $channel, message: $message, clientId: $clientId) {
-    ...MessageFields
-    __typename
-  }
-}"""
-    + _FRAGMENTS
-)
+_TYPENAME = FieldNode(name=NameNode(value="__typename"))
+
+
+class _AddTypename(Visitor):
+    """`__typename` in every selection but the operation's own, as Apollo
+    Client's InMemoryCache adds it (`addTypenameToDocument`)."""
+
+    def enter_selection_set(
+        self, node: SelectionSetNode, _key: object, parent: object, *_: object
+    ) -> SelectionSetNode | None:
+        if isinstance(parent, OperationDefinitionNode):
+            return None
+        return SelectionSetNode(selections=(*node.selections, _TYPENAME))
+
+
+class _Spreads(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
+        self.names.add(node.name.value)
+
+
+def client_operation(name: str) -> str:
+    """The web client's operation `name` with the fragments it spreads, as the
+    client sends it: read from its operations.graphql, so the two never part."""
+    definitions = {
+        definition.name.value: definition
+        for definition in parse(CLIENT_OPERATIONS.read_text()).definitions
+        if isinstance(definition, ExecutableDefinitionNode) and definition.name
+    }
+    wanted, chosen = [name], list[ExecutableDefinitionNode]()
+    while wanted:
+        definition = definitions[wanted.pop()]
+        if definition not in chosen:
+            chosen.append(definition)
+            spreads = _Spreads()
+            visit(definition, spreads)
+            wanted += sorted(spreads.names)
+    return print_ast(visit(DocumentNode(definitions=tuple(chosen)), _AddTypename()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +89,13 @@ OPERATIONS = (
     Operation(
         f"messages (last: {PAGE})",
         "ChatMessages",
-        CHAT_MESSAGES,
+        client_operation("ChatMessages"),
         {"channel": CHANNEL, "last": PAGE},
     ),
     Operation(
         "sendMessage",
         "SendMessage",
-        SEND_MESSAGE,
+        client_operation("SendMessage"),
         {
             "channel": CHANNEL,
             "message": "See you at six!",
