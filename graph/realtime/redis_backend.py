@@ -57,10 +57,9 @@ class RedisBackend(BroadcastBackend):
         self._pool = ConnectionPool.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, protocol=2
         )
-        # Publishing is on the send's path: its own client and pool.
-        self._publisher = Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
+        # Publishing is on the send's path: pooled connections of the same
+        # settings (the subscriber's connection is made apart, by `_run`).
+        self._publisher = Redis(connection_pool=self._pool)
         self._prefix = prefix
         self._timeout = timeout
         self._health_interval = health_interval
