@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench bench-handwritten bench-smoke lint format schema migrate web web-dev clean
+.PHONY: run test bench bench-handwritten bench-smoke lint format schema migrate web web-dev clean \
+	sentiment-model sentiment-eval rescore
 
 WEB := frontend
 WEB_STAMP := $(WEB)/node_modules/.installed
@@ -65,6 +66,25 @@ bench-handwritten: $(STAMP)
 bench-smoke: $(STAMP)
 	$(BIN)/python -m tests.benchmarks --scale smoke --out .artifacts/bench-smoke
 	$(BIN)/python -m tests.benchmarks.handwritten --repeats 1 > /dev/null
+
+## Retrain the sentiment model from ../shared/data/sentiment (or
+## $$SENTICHAT_SENTIMENT_DATA) into graph/domain/sentiment/model.tsv, bit for
+## bit the committed one while data and code are unchanged (about a minute).
+sentiment-model: $(STAMP)
+	$(BIN)/python -m tests.sentiment.train
+
+## Sentichat's analyzer against TextBlob and VADER on each rated file:
+## accuracy, macro-F1, Pearson r (5-fold cross-validated where the model
+## trains on the file); the table on stdout, confusion matrices in
+## .artifacts/sentiment. EVAL_ARGS="--fast" for tweets-dev.tsv alone.
+sentiment-eval: $(STAMP)
+	$(BIN)/python -m tests.sentiment.evaluate $(EVAL_ARGS)
+
+## Score again the stored messages an older analyzer scored (DATABASE_URL),
+## in batches; safe while the server runs, resumable after a kill.
+## RESCORE_ARGS="--batch-size 200 --pause 0.1" to go easier on the database.
+rescore: $(STAMP)
+	$(BIN)/python -m graph rescore $(RESCORE_ARGS)
 
 ## ruff, formatting, mypy --strict, import-linter contracts; vue-tsc on the client.
 lint: $(STAMP) $(WEB_STAMP)

@@ -13,7 +13,6 @@ from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import (
-    Float,
     Integer,
     String,
     bindparam,
@@ -26,7 +25,15 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.exc import IntegrityError
 
 from db.models import Chat, Message
-from db.queries import HIGH_USER, LOW_USER, MESSAGE_COLUMNS, Executor, MessageRow
+from db.queries import (
+    HIGH_USER,
+    LOW_USER,
+    MESSAGE_COLUMNS,
+    SENTIMENT_TYPES,
+    Executor,
+    MessageRow,
+    SentimentColumns,
+)
 
 _ASYNCPG = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
@@ -87,8 +94,7 @@ def _store_statement() -> Any:
         bindparam("recipient_id", type_=Integer),
         bindparam("body", type_=String),
         bindparam("client_id", type_=String),
-        bindparam("polarity", type_=Float),
-        bindparam("subjectivity", type_=Float),
+        *(bindparam(name, type_=kind) for name, kind in SENTIMENT_TYPES.items()),
         # Evaluated per row of `claimed`, so after the row lock is taken:
         # createdAt follows seq.
         func.clock_timestamp(),
@@ -103,8 +109,7 @@ def _store_statement() -> Any:
                 "recipient_id",
                 "body",
                 "client_id",
-                "polarity",
-                "subjectivity",
+                *SENTIMENT_TYPES,
                 "created_at",
             ],
             values,
@@ -140,8 +145,7 @@ async def store_message(
     recipient_id: int,
     body: str,
     client_id: str | None,
-    polarity: float,
-    subjectivity: float,
+    sentiment: SentimentColumns,
 ) -> Stored | None:
     """Claim the pair's next seq and insert the message, in one statement.
 
@@ -160,8 +164,7 @@ async def store_message(
         "recipient_id": recipient_id,
         "body": body,
         "client_id": client_id,
-        "polarity": polarity,
-        "subjectivity": subjectivity,
+        **sentiment,
     }
     arguments = _STORE_ON_DRIVER.arguments(parameters)
     try:

@@ -29,6 +29,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# The analyzer that scored a message before Sentichat had its own, and the
+# longest analyzer name a row can hold.
+LEGACY_ANALYZER = "textblob-1"
+ANALYZER_MAX_CHARS = 64
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -116,3 +121,13 @@ class Message(Base):
     polarity: Mapped[float] = mapped_column(Float)
     subjectivity: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The analyzer's verdict (graph.domain.sentiment), stored so reads never
+    # recompute. NULL on rows written before it existed (analyzer
+    # "textblob-1"), which are read by TextBlob's thresholds until rescored.
+    label: Mapped[str | None] = mapped_column(String(8))
+    score: Mapped[float | None] = mapped_column(Float)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[str | None] = mapped_column(Text)  # JSON: [[text, weight], ...]
+    analyzer: Mapped[str] = mapped_column(
+        String(ANALYZER_MAX_CHARS), server_default=LEGACY_ANALYZER
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypedDict, cast
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +20,32 @@ from db.models import Chat, Message, User, utcnow
 # The hot message statements are Core and run on a bare connection (no ORM
 # session to set up); the rest take an ORM session.
 Executor = AsyncSession | AsyncConnection
+
+
+class SentimentColumns(TypedDict):
+    """A message's stored sentiment, as columns (graph.domain.sentiment.Scores)."""
+
+    polarity: float
+    subjectivity: float
+    label: str | None
+    score: float | None
+    confidence: float | None
+    reasons: str | None  # JSON: [[text, weight], ...]
+    analyzer: str
+
+
+SENTIMENT_COLUMNS = (
+    Message.polarity,
+    Message.subjectivity,
+    Message.label,
+    Message.score,
+    Message.confidence,
+    Message.reasons,
+    Message.analyzer,
+)
+# The SQL types of the sentiment columns, by name, for statements' bind
+# parameters.
+SENTIMENT_TYPES = {column.key: column.type for column in SENTIMENT_COLUMNS}
 
 
 class MessageRow(Protocol):
@@ -40,22 +66,35 @@ class MessageRow(Protocol):
     @property
     def client_id(self) -> str | None: ...
     @property
-    def polarity(self) -> float: ...
-    @property
-    def subjectivity(self) -> float: ...
-    @property
     def created_at(self) -> datetime: ...
     def __getitem__(self, index: slice) -> tuple[Any, ...]: ...
 
 
-# A message's columns in MESSAGE_COLUMNS' order, as `message_values` gives them.
-MessageValues = tuple[int, int, int, int, int, str, str | None, float, float, datetime]
+# A message's columns in MESSAGE_COLUMNS' order, as `message_values` gives
+# them: its own, then SENTIMENT_COLUMNS'.
+MessageValues = tuple[
+    int,
+    int,
+    int,
+    int,
+    int,
+    str,
+    str | None,
+    datetime,
+    float,
+    float,
+    str | None,
+    float | None,
+    float | None,
+    str | None,
+    str,
+]
 
 
 def message_values(row: MessageRow) -> MessageValues:
     """The row's columns by position: a Row's attribute lookups cost several
     times more, and a page reads fifty rows."""
-    return cast("MessageValues", row[:10])
+    return cast("MessageValues", row[: len(MESSAGE_COLUMNS)])
 
 
 MESSAGE_COLUMNS = (
@@ -66,9 +105,8 @@ MESSAGE_COLUMNS = (
     Message.recipient_id,
     Message.body,
     Message.client_id,
-    Message.polarity,
-    Message.subjectivity,
     Message.created_at,
+    *SENTIMENT_COLUMNS,
 )
 
 
@@ -306,3 +344,49 @@ async def messages_after(
     parameters = {"chat_id": chat_id, "after": after, "limit": limit}
     result = await session.execute(_MESSAGES_AFTER, parameters)
     return cast("Sequence[MessageRow]", result.all())
+
+
+_SCORED_BY_OTHERS = (
+    select(Message.id, Message.body)
+    .where(
+        Message.id > bindparam("after_id"),
+        Message.analyzer != bindparam("analyzer"),
+    )
+    .order_by(Message.id)
+    .limit(bindparam("limit"))
+)
+
+
+async def messages_scored_by_others(
+    session: Executor, analyzer: str, *, after_id: int, limit: int
+) -> Sequence[tuple[int, str]]:
+    """(id, body) of up to `limit` messages after `after_id` not by `analyzer`."""
+    parameters = {"analyzer": analyzer, "after_id": after_id, "limit": limit}
+    result = await session.execute(_SCORED_BY_OTHERS, parameters)
+    return [(int(row[0]), str(row[1])) for row in result]
+
+
+_STORE_RESCORED = (
+    update(Message)
+    .where(
+        Message.id == bindparam("message_id"),
+        Message.analyzer != bindparam("current"),
+    )
+    .values({name: bindparam(name) for name in SENTIMENT_TYPES})
+)
+
+
+async def store_rescored(
+    session: Executor,
+    analyzer: str,
+    rescored: Sequence[tuple[int, SentimentColumns]],
+) -> None:
+    """Write new sentiment columns where a row is still scored by another analyzer.
+
+    One executemany; a row some other run rescored meanwhile is left alone.
+    """
+    parameters = [
+        {"message_id": message_id, "current": analyzer, **columns}
+        for message_id, columns in rescored
+    ]
+    await session.execute(_STORE_RESCORED, parameters)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -21,7 +22,7 @@ from graph.api.transport import BodyLimit, DirectPost, SentichatRouter
 from graph.domain import sentiment
 from graph.platform.logs import configure_logging
 from graph.platform.runtime import tune_gc
-from graph.platform.settings import Settings, get_settings
+from graph.platform.settings import Settings, get_settings, retired_settings
 from graph.platform.web import mount_web_client
 from graph.realtime.pusher import ChannelAuthorizer, PusherAuthEndpoint
 from graph.services import Services, open_services
@@ -92,8 +93,10 @@ def _lifespan(settings: Settings) -> Any:
             app.state.settings = settings
             app.state.services = services
             # Loaded now, not on the first message: TextBlob's lexicon (an
-            # XML file, ~100 ms to parse).
+            # XML file, ~100 ms to parse), VADER's and the model.
             sentiment.warm()
+            for name, why in retired_settings(os.environ).items():
+                logger.warning("%s is set but no longer used: %s", name, why)
             tune_gc()
             try:
                 yield

@@ -10,7 +10,6 @@ from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
 from strawberry.fastapi import BaseContext
 
-from graph.domain.sentiment import Thresholds
 from graph.platform.settings import Settings
 from graph.services import Services
 from graph.services.throttle import address_key
@@ -35,7 +34,6 @@ class Context(BaseContext):
         super().__init__()
         self.services = services
         self.settings = settings
-        self.thresholds = Thresholds.from_settings(settings)
         # What rate limits key a client by (`--proxy-headers` makes it the
         # address a trusted proxy forwarded).
         self.client_address = address_key(client_host)

@@ -20,7 +20,7 @@ from graph.api.execution import PlainObjectsExecutionContext
 from graph.api.limits import alias_limit, depth_limit
 from graph.api.masking import ErrorCodes, SentichatSchema
 from graph.api.messages import resolvers as messages_resolvers
-from graph.api.messages.types import Message
+from graph.api.messages.types import Message, Sentiment
 from graph.platform.settings import Settings
 
 # The snapshot stands at the top of the package, where clients look for it.
@@ -43,6 +43,12 @@ class Query:
     messages: list[Message] = strawberry.field(
         resolver=messages_resolvers.messages,
         description="A chat's messages in ascending seq; members only.",
+    )
+    sentiment_preview: Sentiment = strawberry.field(
+        resolver=messages_resolvers.sentiment_preview,
+        description="The sentiment a message with this text would get, for a "
+        "tone check before sending: signed-in users, sendMessage's text bounds, "
+        "nothing stored; RATE_SENTIMENT_PREVIEW_PER_USER.",
     )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from graph.domain.sentiment import Scores
+
 MAX_ID = 2**63 - 1  # ids are 64-bit integers
 
 
@@ -46,8 +48,7 @@ class MessageRecord:
     message: str
     client_id: str | None
     created_at: datetime
-    polarity: float
-    subjectivity: float
+    sentiment: Scores
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -107,8 +108,6 @@ class Settings(BaseSettings):
     # with RATE_LIMITED rather than queued without bound.
     password_hash_queue: int = Field(default=32, ge=0)
 
-    sentiment_positive_above: float = 0.5
-    sentiment_negative_below: float = 0.0
     # Texts longer than this are scored in a worker thread, off the event loop.
     sentiment_inline_max_chars: int = Field(default=280, ge=0)
 
@@ -152,6 +151,7 @@ class Settings(BaseSettings):
     rate_send_message_per_user: RateSetting = Rate(60, 60)
     rate_request_chat_per_user: RateSetting = Rate(30, 60)
     rate_pusher_auth_per_user: RateSetting = Rate(300, 60)
+    rate_sentiment_preview_per_user: RateSetting = Rate(120, 60)
 
     apply_migrations: bool | None = None
     db_command_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -182,13 +182,6 @@ class Settings(BaseSettings):
     def _check_secret(self) -> Settings:
         if self.jwt_secret and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
             msg = f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes (HS256)"
-            raise ValueError(msg)
-        return self
-
-    @model_validator(mode="after")
-    def _check_thresholds(self) -> Settings:
-        if self.sentiment_negative_below > self.sentiment_positive_above:
-            msg = "SENTIMENT_NEGATIVE_BELOW must not exceed SENTIMENT_POSITIVE_ABOVE"
             raise ValueError(msg)
         return self
 
@@ -254,3 +247,19 @@ def get_settings() -> Settings:
         "will not survive a restart nor work across processes; set JWT_SECRET."
     )
     return settings.model_copy(update={"jwt_secret": secrets.token_urlsafe(48)})
+
+
+# Settings that no longer do anything, and why: set, they are reported at
+# start rather than silently ignored.
+RETIRED = {
+    "SENTIMENT_POSITIVE_ABOVE": "the label is the sentiment model's most probable "
+    "class now, not a threshold on a score (README, Sentiment)",
+    "SENTIMENT_NEGATIVE_BELOW": "the label is the sentiment model's most probable "
+    "class now, not a threshold on a score (README, Sentiment)",
+}
+
+
+def retired_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """Retired settings present in `environ`, with why each is gone."""
+    present = {name.upper() for name in environ}
+    return {name: why for name, why in RETIRED.items() if name in present}

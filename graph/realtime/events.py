@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from graph.domain.records import ChatRecord, MessageRecord, UserRecord
+from graph.domain.sentiment import Scores, SentimentLabel
 
 EVENT_VERSION = 1
 
@@ -25,6 +26,7 @@ def _user_from(data: dict[str, Any]) -> UserRecord:
 
 
 def encode_message(message: MessageRecord) -> str:
+    sentiment = message.sentiment
     payload = {
         "v": EVENT_VERSION,
         "type": "new_message",
@@ -36,8 +38,17 @@ def encode_message(message: MessageRecord) -> str:
         "message": message.message,
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
-        "polarity": message.polarity,
-        "subjectivity": message.subjectivity,
+        # TextBlob's two scores stay at the top for processes from before
+        # the analyzer; they read the rest as a legacy row.
+        "polarity": sentiment.polarity,
+        "subjectivity": sentiment.subjectivity,
+        "sentiment": {
+            "label": sentiment.label.value,
+            "score": sentiment.score,
+            "confidence": sentiment.confidence,
+            "reasons": sentiment.reasons,
+            "analyzer": sentiment.analyzer,
+        },
     }
     return orjson.dumps(payload).decode()
 
@@ -53,8 +64,23 @@ def decode_message(raw: str | bytes) -> MessageRecord:
         message=str(data["message"]),
         client_id=data["client_id"],
         created_at=datetime.fromisoformat(data["created_at"]),
-        polarity=float(data["polarity"]),
-        subjectivity=float(data["subjectivity"]),
+        sentiment=_sentiment_from(data),
+    )
+
+
+def _sentiment_from(data: dict[str, Any]) -> Scores:
+    polarity, subjectivity = float(data["polarity"]), float(data["subjectivity"])
+    verdict = data.get("sentiment")
+    if verdict is None:  # from a process older than the analyzer
+        return Scores.legacy(polarity, subjectivity)
+    return Scores(
+        polarity,
+        subjectivity,
+        SentimentLabel(verdict["label"]),
+        float(verdict["score"]),
+        float(verdict["confidence"]),
+        tuple((str(text), float(weight)) for text, weight in verdict["reasons"]),
+        str(verdict["analyzer"]),
     )
 
 

@@ -18,7 +18,6 @@ from db.session import (
     create_sessionmaker,
     open_connections,
 )
-from graph.domain.sentiment import Thresholds
 from graph.platform.logs import describe
 from graph.platform.ratelimit import RateLimiter, create_rate_limiter
 from graph.platform.settings import Settings
@@ -31,6 +30,7 @@ from graph.services.health import HealthService
 from graph.services.messages import MessageService
 from graph.services.publishing import Publisher
 from graph.services.security import Passwords, Tokens
+from graph.services.sentiment import SentimentService
 from graph.services.throttle import Throttle
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class Services:
     accounts: AccountService
     chats: ChatService
     messages: MessageService
+    sentiment: SentimentService
     health: HealthService
     tokens: Tokens
     passwords: Passwords
@@ -66,14 +67,16 @@ def build_services(
     tokens = Tokens(settings)
     passwords = Passwords(settings)
     throttle = Throttle(limiter, settings)
-    publisher = Publisher(bus, pusher, Thresholds.from_settings(settings))
+    publisher = Publisher(bus, pusher)
+    sentiment = SentimentService(throttle, settings)
     channel_auth = None
     if pusher is not None:
         channel_auth = ChannelAuthService(sessions, tokens, throttle, pusher.client)
     return Services(
         accounts=AccountService(sessions, passwords, tokens, throttle),
         chats=ChatService(sessions, bus, publisher, throttle),
-        messages=MessageService(engine, bus, publisher, throttle, settings),
+        messages=MessageService(engine, bus, publisher, throttle, sentiment, settings),
+        sentiment=sentiment,
         health=HealthService(sessions, bus),
         tokens=tokens,
         passwords=passwords,

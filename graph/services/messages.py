@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,14 +19,15 @@ from db.queries import ChatRow, MessageRow, message_values
 from db.session import autocommit, driver_connection
 from graph.domain.errors import BadUserInput, NotFound, SubscriptionLagged
 from graph.domain.records import MessageRecord, UserRecord
-from graph.domain.sentiment import Scores, analyze
+from graph.domain.sentiment import Scores
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.realtime.pusher import Slot
 from graph.services.membership import member_pair
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
-from graph.services.text import is_storable
+from graph.services.sentiment import SentimentService, columns_of, scores_of
+from graph.services.text import check_message
 from graph.services.throttle import Limit, Throttle
 
 NO_CHAT = "This chat does not exist yet: request it first."
@@ -55,18 +55,10 @@ def _stored_record(
     channel: str, users: dict[int, UserRecord], message: MessageRow
 ) -> MessageRecord:
     # Positional both ways: a page builds fifty of these.
-    (
-        message_id,
-        _,
-        seq,
-        sender_id,
-        recipient_id,
-        body,
-        client_id,
-        polarity,
-        subjectivity,
-        created_at,
-    ) = message_values(message)
+    values = message_values(message)
+    (message_id, _, seq, sender_id, recipient_id, body, client_id, created_at) = values[
+        :8
+    ]
     return MessageRecord(
         message_id,
         seq,
@@ -76,8 +68,7 @@ def _stored_record(
         body,
         client_id,
         created_at,
-        polarity,
-        subjectivity,
+        scores_of(values[8:]),
     )
 
 
@@ -111,8 +102,7 @@ def _sent(
         message=text,
         client_id=client_id,
         created_at=created_at,
-        polarity=scores.polarity,
-        subjectivity=scores.subjectivity,
+        sentiment=scores,
     )
 
 
@@ -138,10 +128,12 @@ class MessageService:
         bus: EventBus,
         publisher: Publisher,
         throttle: Throttle,
+        sentiment: SentimentService,
         settings: Settings,
     ) -> None:
         # Messages run Core statements only, on bare connections.
         self._engine = engine
+        self._sentiment = sentiment
         self._bus = bus
         self._publisher = publisher
         self._throttle = throttle
@@ -164,7 +156,7 @@ class MessageService:
         # would pay): the unique (sender, clientId) index refuses the insert,
         # which rolls back, and the original is read then. A resend is scored
         # again but never stored again.
-        scores = await self._score(text)
+        scores = await self._sentiment.score(text)
         slot: Slot | None = None
         try:
             if self._one_statement_sends:
@@ -318,9 +310,8 @@ class MessageService:
                     recipient_id=recipient_id,
                     body=text,
                     client_id=client_id,
-                    polarity=scores.polarity,
-                    subjectivity=scores.subjectivity,
                     created_at=created_at,
+                    **columns_of(scores),
                 )
         except BaseException:
             if slot is not None:
@@ -359,8 +350,7 @@ class MessageService:
                 recipient_id=recipient_id,
                 body=text,
                 client_id=client_id,
-                polarity=scores.polarity,
-                subjectivity=scores.subjectivity,
+                sentiment=columns_of(scores),
             )
         if stored is None:
             raise NotFound(NO_CHAT)
@@ -393,24 +383,8 @@ class MessageService:
             raise NotFound(NO_CHAT)
         return _ChatView.of(chat)
 
-    async def _score(self, text: str) -> Scores:
-        if len(text) <= self._settings.sentiment_inline_max_chars:
-            return analyze(text)
-        return await asyncio.to_thread(analyze, text)
-
     def _check_text(self, text: str) -> None:
-        limit = self._settings.message_max_chars
-        if not is_storable(text):
-            raise BadUserInput(
-                "A message cannot contain NUL characters or invalid Unicode.",
-                field="message",
-            )
-        if not text.strip():
-            raise BadUserInput("A message cannot be empty.", field="message")
-        if len(text) > limit:
-            raise BadUserInput(
-                f"A message is at most {limit} characters.", field="message"
-            )
+        check_message(text, self._settings.message_max_chars)
 
 
 def _check_client_id(client_id: str) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 import orjson
 
 from graph.domain.records import ChatRecord, MessageRecord
-from graph.domain.sentiment import EMOJI, Thresholds, classify
 from graph.realtime import EventBus, notification_channel
 from graph.realtime.pusher import PusherEvent, PusherFanout, Slot
 
@@ -27,12 +26,9 @@ MAX_PUSHER_DATA_BYTES = 10_240
 class Publisher:
     """Announces committed chats and messages; never raises, never waits on Pusher."""
 
-    def __init__(
-        self, bus: EventBus, pusher: PusherFanout | None, thresholds: Thresholds
-    ) -> None:
+    def __init__(self, bus: EventBus, pusher: PusherFanout | None) -> None:
         self._bus = bus
         self._pusher = pusher
-        self._thresholds = thresholds
 
     @property
     def reserves_slots(self) -> bool:
@@ -69,7 +65,7 @@ class Publisher:
             self._pusher.stats.compacted += 1
 
     def _message_event(self, message: MessageRecord) -> tuple[PusherEvent, bool]:
-        payload = message_payload(message, self._thresholds)
+        payload = message_payload(message)
         data = orjson.dumps(payload)
         compacted = len(data) > MAX_PUSHER_DATA_BYTES
         if compacted:
@@ -81,8 +77,8 @@ class Publisher:
         return PusherEvent(message.channel, "new_message", data.decode()), compacted
 
 
-def message_payload(message: MessageRecord, thresholds: Thresholds) -> dict[str, Any]:
-    label = classify(message.polarity, thresholds)
+def message_payload(message: MessageRecord) -> dict[str, Any]:
+    sentiment = message.sentiment
     return {
         "id": str(message.id),
         "seq": message.seq,
@@ -95,10 +91,16 @@ def message_payload(message: MessageRecord, thresholds: Thresholds) -> dict[str,
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
         "sentiment": {
-            "polarity": message.polarity,
-            "subjectivity": message.subjectivity,
-            "label": label.value,
-            "emoji": EMOJI[label],
+            "polarity": sentiment.polarity,
+            "subjectivity": sentiment.subjectivity,
+            "label": sentiment.label.value,
+            "emoji": sentiment.emoji,
+            "score": sentiment.score,
+            "confidence": sentiment.confidence,
+            "reasons": [
+                {"text": text, "weight": weight} for text, weight in sentiment.reasons
+            ],
+            "analyzer": sentiment.analyzer,
         },
     }
 

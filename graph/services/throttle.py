@@ -24,6 +24,7 @@ class Limit(StrEnum):
     SEND_MESSAGE_PER_USER = "send_message_per_user"
     REQUEST_CHAT_PER_USER = "request_chat_per_user"
     PUSHER_AUTH_PER_USER = "pusher_auth_per_user"
+    SENTIMENT_PREVIEW_PER_USER = "sentiment_preview_per_user"
 
 
 REFUSALS = {
@@ -34,6 +35,7 @@ REFUSALS = {
     Limit.SEND_MESSAGE_PER_USER: "You are sending messages too fast.",
     Limit.REQUEST_CHAT_PER_USER: "You are opening chats too fast.",
     Limit.PUSHER_AUTH_PER_USER: "Too many channel authorizations.",
+    Limit.SENTIMENT_PREVIEW_PER_USER: "You are asking for sentiment previews too fast.",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -560,18 +561,29 @@ def sentiment(stack: Stack, scale: Scale, results: Results) -> None:
     from textblob.en import sentiment as pattern_sentiment
 
     from graph.domain.sentiment import analyze
+    from tests.sentiment import data
 
-    texts = [
-        f"{protocol.PHRASES[i % len(protocol.PHRASES)]} ({i})"
-        for i in range(scale.sentiment_texts)
-    ]
+    # Short messages people write: the rated dev tweets where they are found
+    # (the median over them is the figure the sentiment issue sets), else the
+    # load's phrases.
+    found = data.folder()
+    pool = (
+        [rated.text for rated in data.read(found / data.TWEETS)]
+        if found is not None
+        else [f"{phrase} ({i})" for i, phrase in enumerate(protocol.PHRASES)]
+    )
+    texts = [pool[i % len(pool)] for i in range(scale.sentiment_texts)]
 
     def per_text(score: Callable[[str], object]) -> float:
+        """The median µs to score one text."""
         score("warm up")
-        started = time.perf_counter()
+        timings = []
+        clock = time.perf_counter
         for text in texts:
+            started = clock()
             score(text)
-        return (time.perf_counter() - started) / len(texts) * 1e6
+            timings.append(clock() - started)
+        return statistics.median(timings) * 1e6
 
     ours = per_text(analyze)
     raw = per_text(pattern_sentiment)
@@ -611,13 +623,13 @@ def sentiment(stack: Stack, scale: Scale, results: Results) -> None:
     }
     results.add(
         Measure(
-            "sentiment per short message",
+            "sentiment per short message (median, TextBlob alone as baseline)",
             "µs",
             round(ours, 1),
             round(raw, 1),
             "lower",
-            "< 100",
-            ours < 100,
+            "<= 150",
+            ours <= 150,
         ),
         Measure(
             "texts scored per message stored (delivery)",

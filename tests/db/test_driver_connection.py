@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db import messages, queries
 from db.errors import is_unavailable
 from db.session import create_sessionmaker, driver_connection
+from tests.db.rows import SENTIMENT
 from tests.support.services import POSTGRES_ADMIN_URL
 from tests.support.waiting import wait_until
 
@@ -103,8 +104,7 @@ async def test_a_store_claims_seqs_in_order_and_names_the_members(
                     recipient_id=high,
                     body=f"hello {n}",
                     client_id=f"c{n}",
-                    polarity=0.5,
-                    subjectivity=0.25,
+                    sentiment=SENTIMENT,
                 )
             )
     assert [s.seq for s in stored if s is not None] == [1, 2, 3]
@@ -129,8 +129,7 @@ async def _store_from_high(
             recipient_id=low,
             body=body,
             client_id=client_id,
-            polarity=0.0,
-            subjectivity=0.0,
+            sentiment=SENTIMENT,
         )
 
 
@@ -157,7 +156,6 @@ async def test_a_pair_without_a_chat_stores_nothing(engine: AsyncEngine) -> None
             recipient_id=2,
             body="hello",
             client_id=None,
-            polarity=0.0,
-            subjectivity=0.0,
+            sentiment=SENTIMENT,
         )
     assert stored is None

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db import messages, queries
 from db.errors import is_unavailable
 from db.session import autocommit, create_sessionmaker, driver_connection
+from tests.db.rows import SENTIMENT
 from tests.support.services import POSTGRES_ADMIN_URL
 from tests.support.waiting import eventually
 
@@ -69,8 +70,7 @@ async def _store_without_a_chat(driver: asyncpg.Connection) -> object:
         recipient_id=2,
         body="hello",
         client_id=None,
-        polarity=0.0,
-        subjectivity=0.0,
+        sentiment=SENTIMENT,
     )
 
 

@@ -31,12 +31,15 @@ async def test_a_sent_message_comes_back_with_seq_members_and_sentiment(
     assert sent["clientId"] == "c-1"
     assert sent["fromUser"] == {"id": alice.id, "username": "alice"}
     assert sent["toUser"] == {"id": bob.id, "username": "bob"}
-    assert sent["sentiment"] == {
-        "polarity": 0.75,
-        "subjectivity": 0.8,
-        "label": "POSITIVE",
-        "emoji": "\U0001f600",
-    }
+    sentiment = sent["sentiment"]
+    # TextBlob's scores, as before the analyzer; the label is the analyzer's.
+    assert (sentiment["polarity"], sentiment["subjectivity"]) == (0.75, 0.8)
+    assert (sentiment["label"], sentiment["emoji"]) == ("POSITIVE", "\U0001f600")
+    assert 0.5 < sentiment["score"] <= 1
+    assert 0.5 < sentiment["confidence"] <= 1
+    assert sentiment["analyzer"].startswith("sentichat-")
+    words = {reason["text"]: reason["weight"] for reason in sentiment["reasons"]}
+    assert words["love"] > 0
 
 
 @pytest.mark.parametrize(
@@ -254,7 +257,17 @@ async def test_sentiment_is_read_from_storage_not_recomputed(api: Api) -> None:
     alice, bob, channel = await api.pair()
     await api.send(alice, channel, SAD)
     async with api.services.accounts._sessions.begin() as session:
-        await session.execute(update(Message).values(polarity=0.9, subjectivity=0.1))
+        await session.execute(
+            update(Message).values(
+                polarity=0.9,
+                subjectivity=0.1,
+                label="POSITIVE",
+                score=0.42,
+                confidence=0.61,
+                reasons='[["stored", 1.5]]',
+                analyzer="sentichat-test",
+            )
+        )
 
     sentiment = (await api.history(bob, channel))[0]["sentiment"]
 
@@ -263,6 +276,10 @@ async def test_sentiment_is_read_from_storage_not_recomputed(api: Api) -> None:
         "subjectivity": 0.1,
         "label": "POSITIVE",
         "emoji": "\U0001f600",
+        "score": 0.42,
+        "confidence": 0.61,
+        "reasons": [{"text": "stored", "weight": 1.5}],
+        "analyzer": "sentichat-test",
     }
 
 

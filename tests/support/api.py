@@ -22,7 +22,10 @@ PASSWORD = "correct horse battery"
 MESSAGE_FIELDS = """
     id seq channel message clientId createdAt
     fromUser { id username } toUser { id username }
-    sentiment { polarity subjectivity label emoji }
+    sentiment {
+      polarity subjectivity label emoji score confidence analyzer
+      reasons { text weight }
+    }
 """
 SEND = f"""
 mutation Send($channel: String!, $message: String!, $clientId: String) {{
@@ -140,7 +143,7 @@ class Api:
         """Commit a message without publishing it, as when a publish fails."""
         messages = self.services.messages
         low, high = sorted((int(sender.id), int(other.id)))
-        scores = await messages._score(text)
+        scores = await self.services.sentiment.score(text)
         record, slot = await messages._store(
             int(sender.id), (low, high), text, None, scores
         )

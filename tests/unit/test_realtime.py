@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from graph.domain.records import ChatRecord, MessageRecord, UserRecord
+from graph.domain.sentiment import Scores, SentimentLabel
 from graph.realtime import chat_channel, notification_channel, parse_chat_channel
 from graph.realtime.events import (
     EventDecodeError,
@@ -57,8 +58,15 @@ def test_a_message_event_round_trips_through_json() -> None:
         message='quotes " and \\ and \U0001f600 and \u2028',
         client_id="c-1",
         created_at=datetime(2026, 11, 24, 12, 0, 0, 123456, tzinfo=UTC),
-        polarity=-0.25,
-        subjectivity=0.5,
+        sentiment=Scores(
+            polarity=-0.25,
+            subjectivity=0.5,
+            label=SentimentLabel.NEGATIVE,
+            score=-0.61,
+            confidence=0.7,
+            reasons=(("hate", -2.1), (":(", -0.9)),
+            analyzer="sentichat-1+0123abcd",
+        ),
     )
 
     assert decode_message(encode_message(message)) == message

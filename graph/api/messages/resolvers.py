@@ -7,7 +7,7 @@ import strawberry
 
 from graph.api.arguments import optional, or_default
 from graph.api.context import Info
-from graph.api.messages.types import Message
+from graph.api.messages.types import Message, Sentiment
 
 DEFAULT_LAST = 50
 
@@ -37,7 +37,7 @@ async def send_message(
     user_id = info.context.viewer_id()
     messages = info.context.services.messages
     sent = await messages.send(user_id, channel, message, optional(client_id))
-    return Message.from_record(sent, info.context.thresholds)
+    return Message.from_record(sent)
 
 
 async def messages(
@@ -55,7 +55,7 @@ async def messages(
         before=optional(before),
         last=or_default(last, DEFAULT_LAST),
     )
-    return Message.page(history, info.context.thresholds)
+    return Message.page(history)
 
 
 async def new_message(
@@ -66,4 +66,16 @@ async def new_message(
         user_id, channel, optional(after_seq)
     )
     async for message in stream:
-        yield Message.from_record(message, info.context.thresholds)
+        yield Message.from_record(message)
+
+
+async def sentiment_preview(
+    info: Info,
+    text: Annotated[
+        str,
+        strawberry.argument(description="The text you are about to send."),
+    ],
+) -> Sentiment:
+    user_id = info.context.viewer_id()
+    scores = await info.context.services.sentiment.preview(user_id, text)
+    return Sentiment.from_scores(scores)

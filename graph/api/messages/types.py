@@ -11,29 +11,69 @@ from graph.domain.records import MessageRecord, UserRecord
 
 strawberry.enum(
     scoring.SentimentLabel,
-    description="POSITIVE above the positive threshold, NEGATIVE below the "
-    "negative one, NEUTRAL between.",
+    description="What people would call the text's mood: the analyzer's most "
+    "probable class (people's mean rating above 0.5 on a -4..4 scale is "
+    "POSITIVE, below -0.5 NEGATIVE).",
 )
 SentimentLabel = scoring.SentimentLabel
 
 
-@strawberry.type(description="A message's mood, scored once when it was sent.")
+@strawberry.type(description="A word, emoji, phrase or rule that moved a text's score.")
+class SentimentReason:
+    text: str = strawberry.field(
+        description='As it reads in the text, lower-cased ("love", "not bad", '
+        '":(", "!"), at most 32 characters.'
+    )
+    weight: float = strawberry.field(
+        description="Its push on the score: above 0 towards POSITIVE, below 0 "
+        "towards NEGATIVE (log-odds)."
+    )
+
+
+@strawberry.type(
+    description="A text's mood, scored once when its message was sent and stored."
+)
 class Sentiment:
-    polarity: float = strawberry.field(description="-1 (negative) to 1 (positive).")
-    subjectivity: float = strawberry.field(description="0 (objective) to 1.")
+    polarity: float = strawberry.field(
+        description="TextBlob's polarity, -1 (negative) to 1 (positive)."
+    )
+    subjectivity: float = strawberry.field(
+        description="TextBlob's subjectivity, 0 (objective) to 1."
+    )
     label: SentimentLabel
-    emoji: str = strawberry.field(description="U+1F600, U+1F610 or U+1F61F.")
+    emoji: str = strawberry.field(
+        description="U+1F600 (POSITIVE), U+1F610 (NEUTRAL) or U+1F61F (NEGATIVE)."
+    )
+    score: float = strawberry.field(
+        description="-1 (surely negative) to 1 (surely positive): the chance "
+        "people call it POSITIVE minus the chance they call it NEGATIVE."
+    )
+    confidence: float = strawberry.field(
+        description="0 to 1: the analyzer's probability for `label`; 0 on "
+        "messages scored before the analyzer (analyzer textblob-1)."
+    )
+    reasons: list[SentimentReason] = strawberry.field(
+        description="What moved the score, strongest first, at most 5."
+    )
+    analyzer: str = strawberry.field(
+        description='The analyzer version that scored it ("textblob-1": '
+        "TextBlob's polarity with thresholds 0.5 and 0, before Sentichat's own)."
+    )
 
     @classmethod
-    def from_scores(
-        cls, polarity: float, subjectivity: float, thresholds: scoring.Thresholds
-    ) -> Sentiment:
-        label = scoring.classify(polarity, thresholds)
+    def from_scores(cls, scores: scoring.Scores) -> Sentiment:
         return cls(
-            polarity=polarity,
-            subjectivity=subjectivity,
-            label=label,
-            emoji=scoring.EMOJI[label],
+            polarity=scores.polarity,
+            subjectivity=scores.subjectivity,
+            label=scores.label,
+            emoji=scores.emoji,
+            score=scores.score,
+            confidence=scores.confidence,
+            reasons=[
+                SentimentReason(text=text, weight=weight)
+                for text, weight in scores.reasons
+            ],
+            analyzer=scores.analyzer,
         )
 
 
@@ -59,7 +99,6 @@ class Message:
     def from_record(
         cls,
         message: MessageRecord,
-        thresholds: scoring.Thresholds,
         user: Callable[[UserRecord], User] = User.from_record,
     ) -> Message:
         return cls(
@@ -71,15 +110,11 @@ class Message:
             message=message.message,
             client_id=message.client_id,
             created_at=message.created_at,
-            sentiment=Sentiment.from_scores(
-                message.polarity, message.subjectivity, thresholds
-            ),
+            sentiment=Sentiment.from_scores(message.sentiment),
         )
 
     @classmethod
-    def page(
-        cls, messages: Iterable[MessageRecord], thresholds: scoring.Thresholds
-    ) -> list[Message]:
+    def page(cls, messages: Iterable[MessageRecord]) -> list[Message]:
         """Messages of one chat: its two users are built once, not per message."""
         users: dict[int, User] = {}
 
@@ -89,4 +124,4 @@ class Message:
                 built = users[record.id] = User.from_record(record)
             return built
 
-        return [cls.from_record(message, thresholds, user) for message in messages]
+        return [cls.from_record(message, user) for message in messages]

@@ -22,12 +22,13 @@ from graphql import (
 )
 
 from graph.domain.records import MessageRecord, UserRecord
-from graph.domain.sentiment import Thresholds
+from graph.domain.sentiment import Scores, SentimentLabel
 from graph.platform.settings import Settings
 from graph.realtime.channels import chat_channel
 
 SETTINGS = Settings.model_construct()
 PAGE = 50  # the web client's PAGE_SIZE
+LABELS = list(SentimentLabel)
 VIEWER = 1_234
 CHANNEL = chat_channel(VIEWER, 1_235)
 
@@ -119,8 +120,15 @@ def records() -> list[MessageRecord]:
             message=f"Message {seq}: thanks, that was kind of you. See you at six!",
             client_id=None if seq % 3 else f"client-{seq}",
             created_at=start + timedelta(seconds=seq, microseconds=seq * 1_234),
-            polarity=(seq % 7 - 3) / 6,
-            subjectivity=(seq % 5) / 4,
+            sentiment=Scores(
+                polarity=(seq % 7 - 3) / 6,
+                subjectivity=(seq % 5) / 4,
+                label=LABELS[seq % 3],
+                score=(seq % 7 - 3) / 4,
+                confidence=0.5 + (seq % 5) / 10,
+                reasons=(("kind", 0.8), ("thanks", 0.6), ("!", 0.2)),
+                analyzer="sentichat-1+0123abcd",
+            ),
         )
         for seq in range(1, PAGE + 1)
     ]
@@ -159,7 +167,6 @@ class StubContext:
 
     def __init__(self) -> None:
         self.services = StubServices(records())
-        self.thresholds = Thresholds.from_settings(SETTINGS)
 
     def viewer_id(self) -> int:
         return VIEWER
