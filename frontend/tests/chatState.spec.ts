@@ -28,7 +28,16 @@ function message(from: typeof ALICE, to: typeof ALICE, seq: number, clientId: st
     createdAt: '2026-11-25T10:00:00+00:00',
     fromUser: from,
     toUser: to,
-    sentiment: { __typename: 'Sentiment', polarity: 0, subjectivity: 0, label: 'NEUTRAL', emoji: '\u{1F610}' },
+    sentiment: {
+      __typename: 'Sentiment',
+      polarity: 0,
+      subjectivity: 0,
+      label: 'NEUTRAL',
+      emoji: '\u{1F610}',
+      score: 0,
+      confidence: 0.9,
+      reasons: [],
+    },
   }
 }
 

@@ -18,7 +18,16 @@ function message(seq: number, text = `message ${seq}`, clientId: string | null =
     createdAt: '2026-11-25T10:00:00+00:00',
     fromUser: user('1', 'alice'),
     toUser: user('2', 'bob'),
-    sentiment: { __typename: 'Sentiment', polarity: 0, subjectivity: 0, label: 'NEUTRAL', emoji: '\u{1F610}' },
+    sentiment: {
+      __typename: 'Sentiment',
+      polarity: 0,
+      subjectivity: 0,
+      label: 'NEUTRAL',
+      emoji: '\u{1F610}',
+      score: 0,
+      confidence: 0.9,
+      reasons: [],
+    },
   }
 }
 

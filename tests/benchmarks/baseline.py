@@ -1,12 +1,12 @@
 """The baseline: the same work as Sentichat, by hand, with no GraphQL or ORM.
 
 A bare Starlette app under the same uvicorn settings, on the same database
-and Redis: `POST /send` numbers and inserts a message (with its TextBlob
-scores) in one asyncpg statement and publishes it on Redis; `/ws?channel=`
-is a raw relay of a channel's messages to its sockets; `POST /history` reads
-the newest messages with asyncpg and answers JSON. It trusts its callers (no
-tokens, no membership checks, no limits): a floor to measure against, not a
-service to run.
+and Redis: `POST /send` numbers and inserts a message (with its sentiment,
+scored by the same analyzer) in one asyncpg statement and publishes it on
+Redis; `/ws?channel=` is a raw relay of a channel's messages to its
+sockets; `POST /history` reads the newest messages with asyncpg and answers
+JSON. It trusts its callers (no tokens, no membership checks, no limits): a
+floor to measure against, not a service to run.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
-from textblob.en import sentiment as pattern_sentiment
+
+from graph.domain.sentiment import analyze, reasons_to_json
 
 DSN = os.environ.get(
     "BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/sentichat_bench"
@@ -42,8 +43,10 @@ WITH numbered AS (
     RETURNING id, last_seq
 ), stored AS (
     INSERT INTO message (chat_id, seq, sender_id, recipient_id, body, client_id,
-                         polarity, subjectivity, created_at)
-    SELECT id, last_seq, $3, $4, $5, $6, $7, $8, now() FROM numbered
+                         polarity, subjectivity, label, score, confidence, reasons,
+                         analyzer, created_at)
+    SELECT id, last_seq, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now()
+    FROM numbered
     RETURNING id, seq, created_at
 )
 SELECT stored.id, stored.seq, stored.created_at,
@@ -54,8 +57,9 @@ WHERE sender.id = $3 AND recipient.id = $4
 
 HISTORY = """
 SELECT m.id, m.seq, m.body, m.client_id, m.created_at, m.polarity, m.subjectivity,
-       m.sender_id, sender.username AS sender, m.recipient_id,
-       recipient.username AS recipient
+       m.label, m.score, m.confidence, m.reasons, m.analyzer,
+       m.sender_id, sender.username AS sender,
+       m.recipient_id, recipient.username AS recipient
 FROM chat c
 JOIN message m ON m.chat_id = c.id
 JOIN user_account sender ON sender.id = m.sender_id
@@ -66,12 +70,6 @@ LIMIT $3
 """
 
 EMOJI = {"POSITIVE": "\U0001f600", "NEUTRAL": "\U0001f610", "NEGATIVE": "\U0001f61f"}
-
-
-def label(polarity: float) -> str:
-    if polarity > 0.5:
-        return "POSITIVE"
-    return "NEGATIVE" if polarity < 0 else "NEUTRAL"
 
 
 def pair(channel: str) -> tuple[int, int]:
@@ -86,11 +84,9 @@ def message_json(
     recipient: tuple[int, str],
     body: str,
     client_id: str | None,
-    polarity: float,
-    subjectivity: float,
+    sentiment: dict[str, Any],
 ) -> dict[str, Any]:
     created_at: datetime = row["created_at"]
-    tag = label(polarity)
     return {
         "id": str(row["id"]),
         "seq": row["seq"],
@@ -100,12 +96,28 @@ def message_json(
         "created_at": created_at.isoformat(),
         "from_user": {"id": str(sender[0]), "username": sender[1]},
         "to_user": {"id": str(recipient[0]), "username": recipient[1]},
-        "sentiment": {
-            "polarity": polarity,
-            "subjectivity": subjectivity,
-            "label": tag,
-            "emoji": EMOJI[tag],
-        },
+        "sentiment": sentiment,
+    }
+
+
+def sentiment_json(
+    polarity: float,
+    subjectivity: float,
+    label: str,
+    score: float,
+    confidence: float,
+    reasons: Any,
+    analyzer: str,
+) -> dict[str, Any]:
+    return {
+        "polarity": polarity,
+        "subjectivity": subjectivity,
+        "label": label,
+        "emoji": EMOJI[label],
+        "score": score,
+        "confidence": confidence,
+        "reasons": [{"text": text, "weight": weight} for text, weight in reasons],
+        "analyzer": analyzer,
     }
 
 
@@ -147,9 +159,24 @@ async def send(request: Request) -> Response:
     recipient = high if sender == low else low
     body: str = data["message"]
     client_id: str | None = data.get("client_id")
-    polarity, subjectivity = pattern_sentiment(body)
+    # The same analyzer as Sentichat's: TextBlob's scores and the model's.
+    scores = analyze(body)
+    reasons = reasons_to_json(scores.reasons)
     row = await state.pool.fetchrow(
-        SEND, low, high, sender, recipient, body, client_id, polarity, subjectivity
+        SEND,
+        low,
+        high,
+        sender,
+        recipient,
+        body,
+        client_id,
+        scores.polarity,
+        scores.subjectivity,
+        scores.label.value,
+        scores.score,
+        scores.confidence,
+        reasons,
+        scores.analyzer,
     )
     message = message_json(
         row,
@@ -158,8 +185,15 @@ async def send(request: Request) -> Response:
         (recipient, row["recipient"]),
         body,
         client_id,
-        polarity,
-        subjectivity,
+        sentiment_json(
+            scores.polarity,
+            scores.subjectivity,
+            scores.label.value,
+            scores.score,
+            scores.confidence,
+            scores.reasons,
+            scores.analyzer,
+        ),
     )
     payload = orjson.dumps(message)
     await state.redis.publish(f"{PREFIX}{channel}", payload)
@@ -179,8 +213,15 @@ async def history(request: Request) -> Response:
             (row["recipient_id"], row["recipient"]),
             row["body"],
             row["client_id"],
-            row["polarity"],
-            row["subjectivity"],
+            sentiment_json(
+                row["polarity"],
+                row["subjectivity"],
+                row["label"],
+                row["score"],
+                row["confidence"],
+                orjson.loads(row["reasons"]),
+                row["analyzer"],
+            ),
         )
         for row in reversed(rows)
     ]

@@ -18,7 +18,7 @@ import psutil
 from sqlalchemy.engine import make_url
 
 from db.migrations import upgrade_to_head
-from graph.domain.sentiment import analyze
+from graph.domain.sentiment import Scores, analyze, reasons_to_json
 from graph.platform.settings import Settings
 from graph.realtime.channels import chat_channel
 from graph.services.security import Tokens
@@ -187,8 +187,7 @@ async def _load(dsn: str, seed: Seed) -> None:
                         recipient,
                         protocol.PHRASES[phrase],
                         None,
-                        scores[phrase].polarity,
-                        scores[phrase].subjectivity,
+                        *_sentiment_columns(scores[phrase]),
                         now,
                     )
                 )
@@ -202,8 +201,7 @@ async def _load(dsn: str, seed: Seed) -> None:
                 "recipient_id",
                 "body",
                 "client_id",
-                "polarity",
-                "subjectivity",
+                *SENTIMENT_COLUMNS,
                 "created_at",
             ],
             records=messages,
@@ -216,6 +214,30 @@ async def _load(dsn: str, seed: Seed) -> None:
         await connection.execute("VACUUM ANALYZE")
     finally:
         await connection.close()
+
+
+# The message table's sentiment columns, as the seed writes them.
+SENTIMENT_COLUMNS = (
+    "polarity",
+    "subjectivity",
+    "label",
+    "score",
+    "confidence",
+    "reasons",
+    "analyzer",
+)
+
+
+def _sentiment_columns(scores: Scores) -> tuple[object, ...]:
+    return (
+        scores.polarity,
+        scores.subjectivity,
+        scores.label.value,
+        scores.score,
+        scores.confidence,
+        reasons_to_json(scores.reasons),
+        scores.analyzer,
+    )
 
 
 def _accounts(seed: Seed) -> list[Account]:

@@ -34,6 +34,17 @@ class Shown:
     mine: bool
 
 
+@dataclass(frozen=True)
+class Mood:
+    """A message's mood as the page shows it."""
+
+    emoji: str
+    # What hovering the emoji shows (its title).
+    hover: str
+    # What a screen reader reads instead of the emoji.
+    aria_label: str
+
+
 @dataclass
 class ChatPage:
     page: Page
@@ -130,12 +141,20 @@ class ChatPage:
         """Wait until the open chat shows exactly `texts`, in order."""
         await expect(self.messages.locator(".text")).to_have_text(texts)
 
-    async def mood_of(self, text: str) -> tuple[str, str]:
-        """The emoji beside a message, and what hovering it shows."""
-        mood = self.messages.filter(
+    def mood(self, text: str) -> Locator:
+        """The mood element (the emoji) beside the message `text`."""
+        return self.messages.filter(
             has=self.page.locator(".text", has_text=re.compile(f"^{re.escape(text)}$"))
         ).get_by_test_id("mood")
-        return await mood.inner_text(), await mood.get_attribute("title") or ""
+
+    async def mood_of(self, text: str) -> Mood:
+        """The emoji beside a message, what hovering it shows, and its label."""
+        mood = self.mood(text)
+        return Mood(
+            emoji=await mood.inner_text(),
+            hover=await mood.get_attribute("title") or "",
+            aria_label=await mood.get_attribute("aria-label") or "",
+        )
 
     async def screenshot(self, test: str, moment: str) -> Path:
         path = ARTIFACTS / f"{test}--{self.name}--{moment}.png"

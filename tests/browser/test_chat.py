@@ -3,18 +3,64 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from playwright.async_api import expect
 
 from tests.browser.conftest import Pages
-from tests.browser.pages import HAPPY, NEUTRAL, SAD, Shown
+from tests.browser.pages import HAPPY, NEUTRAL, SAD, Mood, Shown
 from tests.support.remote import register, unique
 from tests.support.server import Server
 
 HAPPY_TEXT = "I love this, what a wonderful day!"
 NEUTRAL_TEXT = "I am at the station."
 SAD_TEXT = "This is terrible, I feel awful."
+
+# "Positive (97% sure) · love +2.1, ! +0.6": the label, how sure the analyzer
+# is (left out for messages scored before it), and what moved the score.
+_HOVER = re.compile(
+    r"(?P<label>Positive|Neutral|Negative)"
+    r"(?: \((?P<sure>\d{1,3})% sure\))?"
+    r"(?: · (?P<reasons>.+))?"
+)
+_REASON = re.compile(r"(?P<text>.+) (?P<weight>[+\u2212]\d+\.\d|0\.0)")
+# "Mood: positive, 97% sure, because of love, !": the same without numbers.
+_ARIA = re.compile(
+    r"Mood: (?P<label>positive|neutral|negative)"
+    r"(?:, (?P<sure>\d{1,3})% sure)?"
+    r"(?:, because of (?P<reasons>.+))?"
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A mood's hover text and screen-reader label, read back."""
+
+    label: str  # lower case
+    sure: int  # percent
+    reasons: dict[str, float]  # as the hover names them, strongest first
+
+
+def read(mood: Mood, text: str) -> Reading:
+    """Read a mood's hover and aria-label, checking that they agree and that
+    every reason is a piece of the message `text`."""
+    hover = _HOVER.fullmatch(mood.hover)
+    aria = _ARIA.fullmatch(mood.aria_label)
+    assert hover, mood.hover
+    assert aria, mood.aria_label
+    assert hover["label"].lower() == aria["label"]
+    assert hover["sure"], "a message scored by the analyzer says how sure it is"
+    assert hover["sure"] == aria["sure"]
+    shown = hover["reasons"].split(", ") if hover["reasons"] else []
+    reasons: dict[str, float] = {}
+    for each in shown:
+        reason = _REASON.fullmatch(each)
+        assert reason, each
+        reasons[reason["text"]] = float(reason["weight"].replace("\u2212", "-"))
+    assert len(reasons) == len(shown) <= 5
+    assert aria["reasons"] == (", ".join(reasons) or None)
+    assert all(reason in text.lower() for reason in reasons), reasons
+    return Reading(aria["label"], int(hover["sure"]), reasons)
 
 
 async def test_two_people_chat_live_with_the_mood_of_every_message(
@@ -38,9 +84,17 @@ async def test_two_people_chat_live_with_the_mood_of_every_message(
     await bob.open_chat(alice_name)
     await expect(bob.badge(alice_name)).to_have_count(0)
     await bob.expect_texts([HAPPY_TEXT])
-    emoji, hover = await bob.mood_of(HAPPY_TEXT)
-    assert emoji == HAPPY
-    assert hover == "Polarity +0.75 (positive) · subjectivity 0.80"
+    happy = await bob.mood_of(HAPPY_TEXT)
+    assert happy.emoji == HAPPY
+    # The hover names the words that made it positive, and so does the label.
+    assert happy.hover.startswith("Positive (")
+    assert happy.aria_label.startswith("Mood: positive, ")
+    assert "love" in happy.aria_label
+    reading = read(happy, HAPPY_TEXT)
+    assert reading.sure >= 50
+    assert next(iter(reading.reasons)) in {"love", "wonderful"}
+    assert reading.reasons["love"] > 0
+    assert reading.reasons["wonderful"] > 0
 
     await bob.send(NEUTRAL_TEXT)
     await bob.send(SAD_TEXT)
@@ -54,12 +108,22 @@ async def test_two_people_chat_live_with_the_mood_of_every_message(
     assert await alice.shown() == expected
     await bob.expect_texts([HAPPY_TEXT, NEUTRAL_TEXT, SAD_TEXT])
     assert await bob.shown() == [replace(row, mine=not row.mine) for row in expected]
-    assert (await alice.mood_of(SAD_TEXT))[1] == (
-        "Polarity \u22121.00 (negative) · subjectivity 1.00"
-    )
-    assert (await alice.mood_of(NEUTRAL_TEXT))[1] == (
-        "Polarity 0.00 (neutral) · subjectivity 0.00"
-    )
+    sad = await alice.mood_of(SAD_TEXT)
+    assert sad.hover.startswith("Negative (")
+    assert "awful \u2212" in sad.hover  # a push towards negative, signed so
+    assert sad.aria_label.startswith("Mood: negative, ")
+    assert "awful" in sad.aria_label
+    reading = read(sad, SAD_TEXT)
+    assert reading.sure >= 50
+    assert next(iter(reading.reasons)) in {"terrible", "awful"}
+    assert reading.reasons["terrible"] < 0
+    assert reading.reasons["awful"] < 0
+
+    neutral = await alice.mood_of(NEUTRAL_TEXT)
+    assert neutral.hover.startswith("Neutral (")
+    assert neutral.aria_label.startswith("Mood: neutral, ")
+    # Whatever nudged it (perhaps nothing) was too weak to give it a mood.
+    assert read(neutral, NEUTRAL_TEXT).label == "neutral"
     await alice.screenshot("live-chat", "after-exchange")
     await bob.screenshot("live-chat", "after-exchange")
 
@@ -68,6 +132,10 @@ async def test_two_people_chat_live_with_the_mood_of_every_message(
         await page.page.reload()
         await page.expect_texts([HAPPY_TEXT, NEUTRAL_TEXT, SAD_TEXT])
     assert await alice.shown() == expected
+    # The history shows the moods as they came live: stored with their reasons.
+    assert await alice.mood_of(SAD_TEXT) == sad
+    assert await alice.mood_of(NEUTRAL_TEXT) == neutral
+    assert await alice.mood_of(HAPPY_TEXT) == happy
     await alice.screenshot("live-chat", "after-reload")
 
 

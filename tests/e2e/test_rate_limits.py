@@ -32,6 +32,7 @@ LIMITS = {
     "RATE_REGISTER_PER_ADDRESS": "3/h",
     "RATE_REGISTER_PER_USERNAME": "2/h",
     "RATE_PUSHER_AUTH_PER_USER": "2/m",
+    "RATE_SENTIMENT_PREVIEW_PER_USER": "3/m",
 }
 _addresses = (f"10.{n // 65536}.{n // 256 % 256}.{n % 256}" for n in itertools.count(1))
 
@@ -151,6 +152,25 @@ async def test_sends_past_the_rate_are_refused_with_when_to_retry(
     )
     texts = [item["message"] for item in history["data"]["messages"]]
     assert texts == ["one", "two", "three", "bob is not limited by alice"]
+
+
+async def test_sentiment_previews_past_the_rate_are_refused(cluster: Cluster) -> None:
+    alice, bob = await cluster.register("alice"), await cluster.register("bob")
+    query = "query($t: String!) { sentimentPreview(text: $t) { label } }"
+
+    def preview(server: Server, user: User) -> Any:
+        return cluster.call(server, query, {"t": "so happy"}, token=user.token)
+
+    for server in (cluster.a, cluster.b, cluster.a):
+        answer = await preview(server, alice)
+        assert answer["data"]["sentimentPreview"]["label"] == "POSITIVE"
+    refused = await preview(cluster.b, alice)
+    assert (
+        1
+        <= rate_limited(refused, "You are asking for sentiment previews too fast.")
+        <= 20
+    )
+    assert "errors" not in await preview(cluster.a, bob)
 
 
 async def test_opening_chats_past_the_rate_is_refused(cluster: Cluster) -> None:

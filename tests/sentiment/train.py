@@ -56,6 +56,10 @@ class Recipe:
     softness: float = 0.0
     min_count: int = 2  # texts an n-gram must appear in to be a feature
     max_iter: int = 3000
+    # Added to NEUTRAL's log-odds: the model is fitted to each text's most
+    # likely label, and a little more room for NEUTRAL is chosen by
+    # cross-validation (it buys macro-F1 at no cost in accuracy).
+    neutral_bias: float = 0.0
     # Weights smaller than this are dropped from the artefact: they change
     # no label measurably (the cross-validation runs on the pruned model) and
     # would be most of its size.
@@ -158,6 +162,9 @@ def fit(examples: Sequence[Example], recipe: Recipe) -> model.Model:
             )
     negative, neutral, positive = (CLASSES.index(label) for label in CLASSES)
     weights: dict[str, tuple[float, float]] = {}
+    per_feature["bias"] = per_feature.get("bias", np.zeros(3)) + np.array(
+        [0.0, recipe.neutral_bias, 0.0]
+    )
     for feature, classes in per_feature.items():
         up = round(float(classes[positive] - classes[neutral]), 4)
         down = round(float(classes[negative] - classes[neutral]), 4)

@@ -37,7 +37,9 @@ def test_the_reasons_name_the_words_that_drove_the_score() -> None:
     hated = analyze("I hate this awful day")
     assert hated.label is NEGATIVE
     assert {"hate", "awful"} <= set(dict(hated.reasons))
-    assert all(weight < 0 for word, weight in hated.reasons if word in ("hate", "awful"))
+    assert all(
+        weight < 0 for word, weight in hated.reasons if word in ("hate", "awful")
+    )
 
 
 def test_reasons_are_at_most_five_strongest_first_and_never_grammar() -> None:
@@ -221,7 +223,9 @@ def test_the_model_artefact_round_trips() -> None:
 
 
 def test_tokens_keep_emoticons_emoji_and_words_apart() -> None:
-    kinds = evidence.tokens("Can't wait :) \U0001f44d\U0001f3fd!!! #yay @bob http://x.y")
+    kinds = evidence.tokens(
+        "Can't wait :) \U0001f44d\U0001f3fd!!! #yay @bob http://x.y"
+    )
     assert kinds == [
         ("word", "Can't"),
         ("word", "wait"),

@@ -242,11 +242,18 @@ def gather(
             continue
         sign = "+" if valence > 0 else "-"
         evidence.append((context + sign, valence, anchor))
+        if context != "neg" and kind == "word":
+            strength = lexicon.strength.get(_plain(token))
+            if strength is not None:
+                evidence.append(("strong" + sign, strength, anchor))
         rated.append((valence * _CONTEXT_FACTOR[context], anchor))
 
-    _whole_text(evidence, found, rated)
+    squashed = _whole_text(evidence, found, rated)
     _ngrams(evidence, words)
     # TextBlob's view of the whole text; its words are already evidence above.
+    # Where it and the lexicon agree the mood is surer; where they pull
+    # apart, less so.
+    evidence.append(("agree", polarity * squashed, None))
     evidence.append(("tb", polarity, None))
     evidence.append(("tbs", subjectivity, None))
     evidence.append(("tbx", polarity * subjectivity, None))
@@ -300,10 +307,12 @@ def _whole_text(
     evidence: list[Evidence],
     found: Sequence[tuple[str, str]],
     rated: Sequence[tuple[float, str]],
-) -> None:
+) -> float:
+    """Adds the evidence of the whole text; the squashed sum of valences."""
     kinds = [kind for kind, _ in found]
     bangs = sum(len(token) for kind, token in found if kind == "bang")
     total = sum(valence for valence, _ in rated)
+    squashed = 0.0
     if rated and total:
         squashed = total / math.sqrt(total * total + SQUASH)
         bin_name = f"bin{_bin(squashed)}"
@@ -327,6 +336,9 @@ def _whole_text(
             evidence.append((mode, squashed, None))
         words = sum(1 for kind in kinds if kind == "word")
         evidence.append(("rated", len(rated) / max(words, 1), None))
+        effective = [valence for valence, _ in rated]
+        evidence.append(("most", max(max(effective), 0.0), None))
+        evidence.append(("least", min(min(effective), 0.0), None))
     else:
         evidence.append(("unrated", 1.0, None))
     if bangs:
@@ -342,6 +354,7 @@ def _whole_text(
     if "tag" in kinds:
         evidence.append(("tag", 1.0, None))
     evidence.append(("length", math.log1p(len(found)) / 4, None))
+    return squashed
 
 
 def _ngrams(evidence: list[Evidence], words: Sequence[tuple[str, str]]) -> None:

@@ -85,6 +85,9 @@ _CHAT_EMOJI = {
 class Lexicon:
     words: dict[str, float]  # lowercased word or emoticon -> valence, -4 .. 4
     emoji: dict[str, float]  # emoji (without variation selectors) -> valence
+    # How many of a word's raters felt it strongly (2 or more, either way),
+    # as a share: "nice" and "love" are both positive, only one is strong.
+    strength: dict[str, float]
 
     def valence(self, lowered: str) -> float | None:
         return self.words.get(lowered)
@@ -96,13 +99,20 @@ def _read(name: str) -> str:
 
 def load() -> Lexicon:
     words: dict[str, float] = {}
+    strength: dict[str, float] = {}
     for line in _read(WORDS_FILE).splitlines():
         fields = line.split("\t")
         if len(fields) < 2:
             continue
         token = fields[0].strip().lower()
         # A few tokens appear twice with different case: keep the first.
-        words.setdefault(token, float(fields[1]))
+        if token in words:
+            continue
+        words[token] = float(fields[1])
+        if len(fields) >= 4:
+            ratings = [int(rating) for rating in fields[3].strip("[] ").split(",")]
+            strong = sum(1 for rating in ratings if abs(rating) >= 2)
+            strength[token] = strong / len(ratings)
     for emoticon, valence in _EXTRA_EMOTICONS.items():
         words.setdefault(emoticon, valence)
 
@@ -117,4 +127,4 @@ def load() -> Lexicon:
         if valences:
             emoji[symbol.replace("\ufe0f", "")] = max(valences, key=abs)
     emoji.update(_CHAT_EMOJI)
-    return Lexicon(words, emoji)
+    return Lexicon(words, emoji, strength)
