@@ -17,13 +17,19 @@ The rules, in the order they apply to a word the lexicon rates:
   a good word and to a bad one ("not bad" is mildly positive, not negative);
 - before a "but" a valence counts under one feature and after it under
   another ("great, but slow" leans to the second clause);
-- emoticons and emoji count under features of their own, unaffected by
-  negation.
+- emoticons, emoji and hashtags ("#fail") are rated too, never negated; how
+  strongly people felt a word (the share of its raters who rated it 2 or
+  more either way) is a feature of its own.
 
 The sum of the valences, squashed into -1..1, and where it falls are
-features of the whole text, as are TextBlob's scores, links, questions and
-length; they move the score but name no word, so `reasons` shows the words,
-emoji, phrases and "!" whose own features moved it.
+features of the whole text, as are its strongest and weakest valence,
+TextBlob's scores and whether they agree, "!", questions, links, mentions,
+stretched words ("sooo"), words in capitals and length; they move the score
+but name no word. Word and two-word features carry what the lexicon does not
+know: words after a negation are marked, laughs ("hahaha"), stretches and
+numbers are folded, and marks, emoticons, emoji, links and mentions are
+tokens of their own. `reasons` shows the words, emoji, phrases and "!"
+whose own features moved the score.
 """
 
 from __future__ import annotations
@@ -150,7 +156,10 @@ SQUASH = 15.0  # x / sqrt(x^2 + SQUASH): the sum of valences into -1 .. 1
 # Where the squashed sum falls, as one-hot bins: lets a linear model bend.
 BIN_EDGES = (-0.75, -0.5, -0.25, -0.05, 0.05, 0.25, 0.5, 0.75)
 NEGATED = "~"  # marks a word in a negated clause, in n-gram features
-NEGATED_NGRAMS = True
+# What stands for a mark, a link or a mention in word and two-word features
+# (a link or a mention is never named as a reason).
+_MARKS = {"bang": "!", "ask": "?", "url": "<link>", "user": "<user>"}
+_UNNAMED = {"url", "user"}
 LONG = 20  # tokens beyond which a text counts as long
 _CONTEXT_FACTOR = {"lex": 1.0, "neg": -0.75, "pre": 0.5, "post": 1.5, "emo": 1.0}
 
@@ -171,6 +180,23 @@ def _plain(word: str) -> str:
 def _shown(token: str) -> str:
     """A word as reasons show it: lower case, a typographic apostrophe made plain."""
     return token.lower().replace("\u2019", "'")
+
+
+_LAUGH = re.compile(r"^(?:a?h+a+){2,}h?$|^(?:h+e+){2,}h?$|^l+o+l+(?:o+l+)*$")
+_NUMBER = re.compile(r"^\d+(?:[.,:]\d+)*(?:st|nd|rd|th|am|pm|s|k|m)?$")
+
+
+def _key(lowered: str) -> str:
+    """A word as n-gram features know it: stretches, laughs and numbers folded."""
+    if lowered.isalpha():
+        if _LAUGH.match(lowered):
+            return "haha" if "h" in lowered else "lol"
+        if _ELONGATED.search(lowered):
+            return _ELONGATED.sub(r"\1\1", lowered)
+        return lowered
+    if _NUMBER.match(lowered):
+        return "<number>"
+    return lowered
 
 
 def _rated(lexicon: Lexicon, lowered: str) -> float | None:
@@ -207,14 +233,33 @@ def gather(
         if kind == "word" and token.lower() in CONTRASTS:
             contrast_at = index
     clause_start = 0
+    elongated = capitals = 0  # words stretched ("sooo") and in capitals
     for index, (kind, token) in enumerate(found):
-        if kind in ("stop", "bang", "ask"):
+        if kind in ("stop", "bang", "ask"):  # a clause ends
             clause_start = index + 1
             negated = False
+            mark = _MARKS.get(kind) or ("..." if ".." in token else None)
+            if mark is not None:
+                words.append((mark, mark))
             continue
-        if kind == "word":
+        if kind in _UNNAMED:
+            words.append((_MARKS[kind], ""))
+            continue
+        if kind == "tag":  # "#fail": a word, rated as one, never negated
+            lowered = token.lower()
+            words.append((lowered, lowered))
+            valence_or_none = lexicon.words.get(lowered[1:])
+            if valence_or_none is None:
+                continue
+            valence, context, anchor = valence_or_none, "lex", lowered
+        elif kind == "word":
             lowered = _plain(token)
-            key = lowered + NEGATED if negated and NEGATED_NGRAMS else lowered
+            key = _key(lowered)
+            if _ELONGATED.search(lowered):
+                elongated += 1
+            if len(token) > 1 and not shouting and token.isupper():
+                capitals += 1
+            key = key + NEGATED if negated else key
             words.append((key, _shown(token)))
             if lowered in CONTRASTS:
                 clause_start = index + 1
@@ -222,19 +267,20 @@ def gather(
                 continue
             if lowered in NEGATORS or token.lower().endswith("n't"):
                 negated = True
-            valence = _rated(lexicon, lowered)
-            if valence is None or lowered in NEGATORS:
+            valence_or_none = _rated(lexicon, lowered)
+            if valence_or_none is None or lowered in NEGATORS:
                 continue
             context, anchor = _context(
                 found, index, clause_start, contrast_at, _shown(token)
             )
-            valence = _emphasised(found, index, valence, token, shouting)
+            valence = _emphasised(found, index, valence_or_none, token, shouting)
         elif kind in ("emoticon", "emoji"):
             if kind == "emoticon":
                 valence_or_none = lexicon.words.get(token.lower())
             else:
                 symbol = _SKIN_TONES_AND_SELECTORS.sub("", token)
                 valence_or_none = lexicon.emoji.get(symbol)
+            words.append((token.lower(), token.lower()))
             if valence_or_none is None:
                 continue
             valence, context, anchor = valence_or_none, "emo", token
@@ -248,6 +294,10 @@ def gather(
                 evidence.append(("strong" + sign, strength, anchor))
         rated.append((valence * _CONTEXT_FACTOR[context], anchor))
 
+    if elongated:
+        evidence.append(("elongated", min(elongated, 3), None))
+    if capitals:
+        evidence.append(("capitals", min(capitals, 3), None))
     squashed = _whole_text(evidence, found, rated)
     _ngrams(evidence, words)
     # TextBlob's view of the whole text; its words are already evidence above.
@@ -358,12 +408,12 @@ def _whole_text(
 
 
 def _ngrams(evidence: list[Evidence], words: Sequence[tuple[str, str]]) -> None:
+    """Word and two-word features; a link or a mention is in them but never named."""
     previous = None
     for key, shown in words:
-        evidence.append(("w:" + key, 1.0, shown))
+        evidence.append(("w:" + key, 1.0, shown or None))
         if previous is not None:
             previous_key, previous_shown = previous
-            evidence.append(
-                (f"b:{previous_key} {key}", 1.0, f"{previous_shown} {shown}")
-            )
+            phrase = f"{previous_shown} {shown}" if previous_shown and shown else None
+            evidence.append((f"b:{previous_key} {key}", 1.0, phrase))
         previous = key, shown

@@ -123,7 +123,7 @@ class Model:
             up, down = pair
             to_positive += up * value
             to_negative += down * value
-            if anchor is not None:
+            if anchor is not None and anchor not in FUNCTION_WORDS:
                 pushes[anchor] = pushes.get(anchor, 0.0) + (up - down) * value
         top = max(to_positive, to_negative, 0.0)
         exp_positive = math.exp(to_positive - top)
@@ -139,14 +139,7 @@ class Model:
 
 
 def _strongest(pushes: dict[str, float]) -> tuple[tuple[str, float], ...]:
-    ranked = sorted(
-        (
-            (anchor, push)
-            for anchor, push in pushes.items()
-            if anchor not in FUNCTION_WORDS
-        ),
-        key=lambda item: (-abs(item[1]), item[0]),
-    )
+    ranked = sorted(pushes.items(), key=lambda item: (-abs(item[1]), item[0]))
     if not ranked:
         return ()
     floor = max(MIN_REASON_WEIGHT, abs(ranked[0][1]) * MIN_REASON_SHARE)
