@@ -41,6 +41,8 @@ def examples(root: Path) -> list[train.Example]:
     return train.examples_of(data.load_all(root))
 
 
+# Fitting takes about a minute, cross-validating several on two cores.
+@pytest.mark.timeout(600)
 def test_the_make_target_rebuilds_the_committed_model_bit_for_bit(
     examples: list[train.Example],
 ) -> None:
@@ -53,6 +55,7 @@ def test_the_make_target_rebuilds_the_committed_model_bit_for_bit(
     )
 
 
+@pytest.mark.timeout(900)
 def test_cross_validated_accuracy_on_the_dev_tweets_holds_the_readme_claim(
     examples: list[train.Example],
 ) -> None:

@@ -37,6 +37,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import NamedTuple
 
 from graph.domain.sentiment.lexicon import Lexicon
 
@@ -160,6 +162,7 @@ NEGATED = "~"  # marks a word in a negated clause, in n-gram features
 # (a link or a mention is never named as a reason).
 _MARKS = {"bang": "!", "ask": "?", "url": "<link>", "user": "<user>"}
 _UNNAMED = {"url", "user"}
+WORD_CACHE = 65_536  # distinct spellings whose rule facts are kept
 LONG = 20  # tokens beyond which a text counts as long
 _CONTEXT_FACTOR = {"lex": 1.0, "neg": -0.75, "pre": 0.5, "post": 1.5, "emo": 1.0}
 
@@ -199,6 +202,35 @@ def _key(lowered: str) -> str:
     return lowered
 
 
+class _Word(NamedTuple):
+    """What the rules ask of a word, worked out once per distinct spelling."""
+
+    plain: str  # lower case, no apostrophes: the lexicon's spelling
+    key: str  # its n-gram feature key (stretches, laughs, numbers folded)
+    shown: str  # as reasons show it
+    stretched: bool  # "sooo"
+    capitals: bool  # "GOOD" (two letters or more)
+    negator: bool  # "not", "don't"
+    contrast: bool  # "but"
+    emphasis: float  # +1 an intensifier, -1 a downtoner, else 0
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _word(token: str) -> _Word:
+    plain = _plain(token)
+    shown = _shown(token)
+    return _Word(
+        plain=plain,
+        key=_key(plain),
+        shown=shown,
+        stretched=_ELONGATED.search(plain) is not None,
+        capitals=len(token) > 1 and token.isupper(),
+        negator=plain in NEGATORS or shown.endswith("n't"),
+        contrast=plain in CONTRASTS,
+        emphasis=1.0 if shown in STRONGER else -1.0 if shown in WEAKER else 0.0,
+    )
+
+
 def _rated(lexicon: Lexicon, lowered: str) -> float | None:
     valence = lexicon.words.get(lowered)
     if valence is None and _ELONGATED.search(lowered):
@@ -230,7 +262,7 @@ def gather(
     shouting = text.upper() == text
     contrast_at = -1
     for index, (kind, token) in enumerate(found):
-        if kind == "word" and token.lower() in CONTRASTS:
+        if kind == "word" and _word(token).contrast:
             contrast_at = index
     clause_start = 0
     elongated = capitals = 0  # words stretched ("sooo") and in capitals
@@ -253,27 +285,23 @@ def gather(
                 continue
             valence, context, anchor = valence_or_none, "lex", lowered
         elif kind == "word":
-            lowered = _plain(token)
-            key = _key(lowered)
-            if _ELONGATED.search(lowered):
+            word = _word(token)
+            if word.stretched:
                 elongated += 1
-            if len(token) > 1 and not shouting and token.isupper():
+            if word.capitals and not shouting:
                 capitals += 1
-            key = key + NEGATED if negated else key
-            words.append((key, _shown(token)))
-            if lowered in CONTRASTS:
+            words.append((word.key + NEGATED if negated else word.key, word.shown))
+            if word.contrast:
                 clause_start = index + 1
                 negated = False
                 continue
-            if lowered in NEGATORS or token.lower().endswith("n't"):
+            if word.negator:
                 negated = True
-            valence_or_none = _rated(lexicon, lowered)
-            if valence_or_none is None or lowered in NEGATORS:
+            valence_or_none = _rated(lexicon, word.plain)
+            if valence_or_none is None or word.plain in NEGATORS:
                 continue
-            context, anchor = _context(
-                found, index, clause_start, contrast_at, _shown(token)
-            )
-            valence = _emphasised(found, index, valence_or_none, token, shouting)
+            context, anchor = _context(found, index, clause_start, contrast_at, word)
+            valence = _emphasised(found, index, valence_or_none, word, shouting)
         elif kind in ("emoticon", "emoji"):
             if kind == "emoticon":
                 valence_or_none = lexicon.words.get(token.lower())
@@ -289,7 +317,7 @@ def gather(
         sign = "+" if valence > 0 else "-"
         evidence.append((context + sign, valence, anchor))
         if context != "neg" and kind == "word":
-            strength = lexicon.strength.get(_plain(token))
+            strength = lexicon.strength.get(_word(token).plain)
             if strength is not None:
                 evidence.append(("strong" + sign, strength, anchor))
         rated.append((valence * _CONTEXT_FACTOR[context], anchor))
@@ -316,25 +344,23 @@ def _context(
     index: int,
     clause_start: int,
     contrast_at: int,
-    token: str,
+    word: _Word,
 ) -> tuple[str, str]:
     for back in range(index - 1, max(clause_start, index - 3) - 1, -1):
         kind, before = found[back]
-        if kind == "word" and (
-            _plain(before) in NEGATORS or before.lower().endswith("n't")
-        ):
-            phrase = " ".join(_shown(word) for _, word in found[back : index + 1])
+        if kind == "word" and _word(before).negator:
+            phrase = " ".join(_shown(token) for _, token in found[back : index + 1])
             return "neg", phrase
     if contrast_at >= 0:
-        return ("pre" if index < contrast_at else "post"), token
-    return "lex", token
+        return ("pre" if index < contrast_at else "post"), word.shown
+    return "lex", word.shown
 
 
 def _emphasised(
     found: Sequence[tuple[str, str]],
     index: int,
     valence: float,
-    token: str,
+    word: _Word,
     shouting: bool,
 ) -> float:
     direction = 1.0 if valence > 0 else -1.0
@@ -342,13 +368,10 @@ def _emphasised(
         kind, before = found[back]
         if kind != "word":
             break
-        lowered = before.lower()
-        fade = 1.0 - 0.05 * distance
-        if lowered in STRONGER:
-            valence += direction * INTENSIFY * fade
-        elif lowered in WEAKER:
-            valence -= direction * INTENSIFY * fade
-    if not shouting and len(token) > 1 and token.isupper():
+        emphasis = _word(before).emphasis
+        if emphasis:
+            valence += emphasis * direction * INTENSIFY * (1.0 - 0.05 * distance)
+    if not shouting and word.capitals:
         valence += direction * CAPITALS
     return valence
 

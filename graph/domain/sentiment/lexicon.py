@@ -89,9 +89,6 @@ class Lexicon:
     # as a share: "nice" and "love" are both positive, only one is strong.
     strength: dict[str, float]
 
-    def valence(self, lowered: str) -> float | None:
-        return self.words.get(lowered)
-
 
 def _read(name: str) -> str:
     return resources.files(PACKAGE).joinpath(name).read_text(encoding="utf-8")

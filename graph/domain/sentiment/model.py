@@ -113,18 +113,19 @@ class Model:
     weights: dict[str, tuple[float, float]]  # feature -> (to POSITIVE, to NEGATIVE)
 
     def judge(self, evidence: Iterable[Evidence]) -> Judgement:
-        weights = self.weights
+        weight_of = self.weights.get
         to_positive = to_negative = 0.0
         pushes: dict[str, float] = {}
+        pushed = pushes.get
         for feature, value, anchor in evidence:
-            pair = weights.get(feature)
+            pair = weight_of(feature)
             if pair is None:
                 continue
             up, down = pair
             to_positive += up * value
             to_negative += down * value
             if anchor is not None and anchor not in FUNCTION_WORDS:
-                pushes[anchor] = pushes.get(anchor, 0.0) + (up - down) * value
+                pushes[anchor] = pushed(anchor, 0.0) + (up - down) * value
         top = max(to_positive, to_negative, 0.0)
         exp_positive = math.exp(to_positive - top)
         exp_negative = math.exp(to_negative - top)
