@@ -2,7 +2,8 @@
 
 `SENTICHAT_SENTIMENT_DATA` names the folder; by default it is looked for
 beside the checkout (`../shared/data/sentiment`, as on developer and CI
-machines). Its README says where the ratings come from: each text's `rating`
+machines), then at `/work/shared/data/sentiment` (the same folder, for a
+clone made elsewhere). Its README says where the ratings come from: each text's `rating`
 is the mean of about twenty people's ratings from -4 to 4, and the label a
 reader should see is POSITIVE above 0.5, NEGATIVE below -0.5, else NEUTRAL.
 """
@@ -47,10 +48,19 @@ def label_of(rating: float) -> SentimentLabel:
     return SentimentLabel.NEUTRAL
 
 
+# Where the development and CI machines keep the shared folder, for a
+# checkout that is not beside it (a fresh clone elsewhere).
+MACHINE_SHARED = Path("/work/shared/data/sentiment")
+
+
 def folder() -> Path | None:
     """Where the data is, or None if it is nowhere to be found."""
     named = os.environ.get(ENV)
-    candidates = [Path(named)] if named else [ROOT.parent / "shared/data/sentiment"]
+    candidates = (
+        [Path(named)]
+        if named
+        else [ROOT.parent / "shared/data/sentiment", MACHINE_SHARED]
+    )
     for candidate in candidates:
         if (candidate / TWEETS).is_file():
             return candidate
