@@ -9,7 +9,6 @@ event loop. `rescore` brings rows scored by an older analyzer up to date.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +23,6 @@ from graph.domain.sentiment import Scores
 from graph.platform.settings import Settings
 from graph.services.text import check_message
 from graph.services.throttle import Limit, Throttle
-
-logger = logging.getLogger(__name__)
 
 RESCORE_BATCH = 500
 
