@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from graph.domain.records import ChatRecord, MessageRecord, UserRecord
-from graph.domain.sentiment import Scores, SentimentLabel
+from graph.domain.sentiment import Scores, SentimentLabel, reasons_from_pairs
 
 EVENT_VERSION = 1
 
@@ -79,7 +79,7 @@ def _sentiment_from(data: dict[str, Any]) -> Scores:
         SentimentLabel(verdict["label"]),
         float(verdict["score"]),
         float(verdict["confidence"]),
-        tuple((str(text), float(weight)) for text, weight in verdict["reasons"]),
+        reasons_from_pairs(verdict["reasons"]),
         str(verdict["analyzer"]),
     )
 

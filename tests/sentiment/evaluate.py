@@ -28,7 +28,11 @@ from pathlib import Path
 from textblob.en import sentiment as pattern_sentiment
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from graph.domain.sentiment import SentimentLabel
+from graph.domain.sentiment import (
+    LEGACY_NEGATIVE_BELOW,
+    LEGACY_POSITIVE_ABOVE,
+    SentimentLabel,
+)
 from tests.sentiment import data, train
 
 OUT = Path(".artifacts/sentiment")
@@ -110,8 +114,8 @@ def sentichat_cross_validated(
     indexes = sorted(judged)
     return (
         [examples[i].rated for i in indexes],
-        [train.label_of(judged[i]) for i in indexes],
-        [judged[i].positive - judged[i].negative for i in indexes],
+        [judged[i].label for i in indexes],
+        [judged[i].score for i in indexes],
     )
 
 
@@ -122,7 +126,13 @@ def references(
     polarity = [float(pattern_sentiment(rated.text)[0]) for rated in people]
     compound = [vader.polarity_scores(rated.text)["compound"] for rated in people]
     return {
-        ANALYZERS[1]: ([thresholds(p, 0.5, 0.0) for p in polarity], polarity),
+        ANALYZERS[1]: (
+            [
+                thresholds(p, LEGACY_POSITIVE_ABOVE, LEGACY_NEGATIVE_BELOW)
+                for p in polarity
+            ],
+            polarity,
+        ),
         ANALYZERS[2]: ([thresholds(c, 0.05, -0.05) for c in compound], compound),
     }
 

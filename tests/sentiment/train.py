@@ -260,15 +260,6 @@ def _fit_without(fold: int) -> model.Model:
     )
 
 
-def label_of(judgement: model.Judgement) -> SentimentLabel:
-    chances = {
-        SentimentLabel.POSITIVE: judgement.positive,
-        SentimentLabel.NEUTRAL: judgement.neutral,
-        SentimentLabel.NEGATIVE: judgement.negative,
-    }
-    return max(chances, key=chances.__getitem__)
-
-
 def build(root: Path, recipe: Recipe = RECIPE) -> str:
     """The artefact's text, trained on every rated file under `root`."""
     trained = fit(examples_of(data.load_all(root)), recipe)

@@ -175,8 +175,10 @@ def test_the_analyzer_names_its_model_and_weights() -> None:
     assert re.fullmatch(r"sentichat-\w+\+[0-9a-f]{8}", name)
     assert name == sentiment.current_analyzer()
     trained = model.load()
-    changed = model.Model(trained.version, {**trained.weights, "bias": (0.0, 0.0)})
-    assert sentiment.version_of(changed) != name
+    rendered = model.render(trained.version, trained.weights)
+    assert sentiment.version_of(trained.version, rendered) == name
+    changed = model.render(trained.version, {**trained.weights, "bias": (0.0, 0.0)})
+    assert sentiment.version_of(trained.version, changed) != name
 
 
 def test_a_legacy_row_reads_with_textblobs_old_thresholds() -> None:

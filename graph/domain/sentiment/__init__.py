@@ -21,10 +21,11 @@ they are rescored.
 
 from __future__ import annotations
 
-import enum
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import orjson
 
@@ -35,23 +36,15 @@ from textblob.en import sentiment as _pattern_sentiment
 
 from graph.domain.sentiment import evidence, lexicon, model
 
+# Re-exported: the face of the package.
+from graph.domain.sentiment.labels import EMOJI as EMOJI
+from graph.domain.sentiment.labels import SentimentLabel as SentimentLabel
+
 LEGACY_ANALYZER = "textblob-1"
 # TextBlob's thresholds that labelled messages before this analyzer.
 LEGACY_POSITIVE_ABOVE = 0.5
 LEGACY_NEGATIVE_BELOW = 0.0
 
-
-class SentimentLabel(enum.Enum):
-    POSITIVE = "POSITIVE"
-    NEUTRAL = "NEUTRAL"
-    NEGATIVE = "NEGATIVE"
-
-
-EMOJI: dict[SentimentLabel, str] = {
-    SentimentLabel.POSITIVE: "\U0001f600",  # grinning face
-    SentimentLabel.NEUTRAL: "\U0001f610",  # neutral face
-    SentimentLabel.NEGATIVE: "\U0001f61f",  # worried face
-}
 
 Reason = tuple[str, float]  # (word, emoji or rule; its push towards POSITIVE)
 
@@ -113,9 +106,12 @@ def reasons_to_json(reasons: tuple[Reason, ...]) -> str:
 
 
 def reasons_from_json(text: str | None) -> tuple[Reason, ...]:
-    if not text:
-        return ()
-    return tuple((str(word), float(weight)) for word, weight in orjson.loads(text))
+    return reasons_from_pairs(orjson.loads(text)) if text else ()
+
+
+def reasons_from_pairs(pairs: Iterable[Sequence[Any]]) -> tuple[Reason, ...]:
+    """Reasons from their JSON form: [text, weight] pairs."""
+    return tuple((str(text), float(weight)) for text, weight in pairs)
 
 
 class Counter:
@@ -139,16 +135,19 @@ class _Analyzer:
 
 @cache
 def _analyzer() -> _Analyzer:
-    trained = model.load()
-    return _Analyzer(lexicon.load(), trained, version_of(trained))
+    artefact = model.read()
+    trained = model.parse(artefact)
+    return _Analyzer(lexicon.load(), trained, version_of(trained.version, artefact))
 
 
-def version_of(trained: model.Model) -> str:
-    """The analyzer's name: the model's version and a digest of its weights."""
-    digest = hashlib.sha256(
-        model.render(trained.version, trained.weights).encode()
-    ).hexdigest()
-    return f"sentichat-{trained.version}+{digest[:8]}"
+def version_of(model_version: str, artefact: str) -> str:
+    """The analyzer's name: the model's version and a digest of its artefact.
+
+    The artefact is `model.render`'s text, so the same weights always give
+    the same name and any change to them a new one.
+    """
+    digest = hashlib.sha256(artefact.encode()).hexdigest()
+    return f"sentichat-{model_version}+{digest[:8]}"
 
 
 def current_analyzer() -> str:
@@ -173,18 +172,12 @@ def _score(text: str) -> Scores:
     analyzer = _analyzer()
     found = evidence.gather(text, polarity, subjectivity, analyzer.lexicon)
     judgement = analyzer.model.judge(found)
-    probabilities = {
-        SentimentLabel.POSITIVE: judgement.positive,
-        SentimentLabel.NEUTRAL: judgement.neutral,
-        SentimentLabel.NEGATIVE: judgement.negative,
-    }
-    label = max(probabilities, key=probabilities.__getitem__)
     return Scores(
         polarity=polarity,
         subjectivity=subjectivity,
-        label=label,
-        score=round(judgement.positive - judgement.negative, 4),
-        confidence=round(probabilities[label], 4),
+        label=judgement.label,
+        score=round(judgement.score, 4),
+        confidence=round(judgement.confidence, 4),
         reasons=judgement.reasons,
         analyzer=analyzer.version,
     )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from graph.domain.sentiment.evidence import Evidence
+from graph.domain.sentiment.labels import SentimentLabel
 
 ARTEFACT = "model.tsv"
 HEADER = "# sentichat sentiment model"
@@ -106,6 +107,26 @@ class Judgement:
     negative: float
     reasons: tuple[tuple[str, float], ...]  # (anchor, push towards POSITIVE)
 
+    @property
+    def label(self) -> SentimentLabel:
+        """The most probable class (a tie goes to POSITIVE, then NEUTRAL)."""
+        chances = (
+            (self.positive, SentimentLabel.POSITIVE),
+            (self.neutral, SentimentLabel.NEUTRAL),
+            (self.negative, SentimentLabel.NEGATIVE),
+        )
+        return max(chances, key=lambda chance: chance[0])[1]
+
+    @property
+    def confidence(self) -> float:
+        """The probability of `label`."""
+        return max(self.positive, self.neutral, self.negative)
+
+    @property
+    def score(self) -> float:
+        """-1 .. 1: the chance of POSITIVE minus the chance of NEGATIVE."""
+        return self.positive - self.negative
+
 
 @dataclass(frozen=True, slots=True)
 class Model:
@@ -170,8 +191,13 @@ def parse(text: str) -> Model:
     return Model(version, weights)
 
 
+def read() -> str:
+    """The committed artefact's text."""
+    return resources.files(__package__).joinpath(ARTEFACT).read_text("utf-8")
+
+
 def load() -> Model:
-    return parse(resources.files(__package__).joinpath(ARTEFACT).read_text("utf-8"))
+    return parse(read())
 
 
 def render(version: str, weights: dict[str, tuple[float, float]]) -> str:
