@@ -6,6 +6,7 @@ import type { Realtime, ResumeContext } from '../src/apollo'
 import { channelOf, createChatState } from '../src/composables/chatState'
 import { ChatMessagesDocument, type ChatFieldsFragment, type MessageFieldsFragment } from '../src/generated/graphql'
 import { messagesFieldPolicy } from '../src/lib/messages'
+import { neutralSentiment } from './fixtures'
 
 const user = (id: string, username: string) => ({ __typename: 'User' as const, id, username })
 const ALICE = user('1', 'alice')
@@ -28,16 +29,7 @@ function message(from: typeof ALICE, to: typeof ALICE, seq: number, clientId: st
     createdAt: '2026-11-25T10:00:00+00:00',
     fromUser: from,
     toUser: to,
-    sentiment: {
-      __typename: 'Sentiment',
-      polarity: 0,
-      subjectivity: 0,
-      label: 'NEUTRAL',
-      emoji: '\u{1F610}',
-      score: 0,
-      confidence: 0.9,
-      reasons: [],
-    },
+    sentiment: neutralSentiment(),
   }
 }
 

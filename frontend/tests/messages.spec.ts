@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 
 import { ChatMessagesDocument, type MessageFieldsFragment } from '../src/generated/graphql'
 import { hasOlder, mergeBySeq, messagesFieldPolicy, unconfirmed } from '../src/lib/messages'
+import { neutralSentiment } from './fixtures'
 
 const CHANNEL = 'private-chat_1_2'
 
@@ -18,16 +19,7 @@ function message(seq: number, text = `message ${seq}`, clientId: string | null =
     createdAt: '2026-11-25T10:00:00+00:00',
     fromUser: user('1', 'alice'),
     toUser: user('2', 'bob'),
-    sentiment: {
-      __typename: 'Sentiment',
-      polarity: 0,
-      subjectivity: 0,
-      label: 'NEUTRAL',
-      emoji: '\u{1F610}',
-      score: 0,
-      confidence: 0.9,
-      reasons: [],
-    },
+    sentiment: neutralSentiment(),
   }
 }
 

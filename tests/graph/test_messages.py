@@ -3,19 +3,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from db.models import Message
-from tests.support.api import HISTORY, SEND, Api
+from tests.support.api import HISTORY, SEND, Api, message_count
 
 HAPPY = "I love this, it is wonderful!"
 NEUTRAL = "The meeting is at noon."
 SAD = "This is terrible and sad."
-
-
-async def message_count(api: Api) -> int:
-    async with api.services.accounts._sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(Message)) or 0)
 
 
 async def test_a_sent_message_comes_back_with_seq_members_and_sentiment(

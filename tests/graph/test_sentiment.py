@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from db.models import LEGACY_ANALYZER, Message
 from graph.domain import sentiment
 from graph.services.sentiment import rescore
-from tests.support.api import Api
+from tests.support.api import Api, message_count
 
 PREVIEW = """
 query Preview($text: String!) {
@@ -21,11 +21,6 @@ query Preview($text: String!) {
     reasons { text weight }
   }
 }"""
-
-
-async def message_count(api: Api) -> int:
-    async with api.services.accounts._sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(Message)) or 0)
 
 
 async def preview(api: Api, text: str, token: str) -> dict[str, Any]:

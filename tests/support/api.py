@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import func, select
 from strawberry.types import ExecutionResult
 
+from db.models import Message
 from graph.api.context import Context
 from graph.api.schema import schema
 from graph.domain.records import MessageRecord
@@ -241,3 +243,9 @@ class Subscription:
             await asyncio.gather(self._task, return_exceptions=True)
         if self._stream is not None:
             await self._stream.aclose()
+
+
+async def message_count(api: Api) -> int:
+    """Messages stored, in all: what a refused or idempotent call must not change."""
+    async with api.services.accounts._sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(Message)) or 0)
