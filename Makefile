@@ -34,8 +34,7 @@ $(WEB_BUILD): $(WEB_STAMP) $(WEB_SOURCES)
 ## Serve Sentichat on the embedded default (SQLite file, in-memory fan-out),
 ## with the web client at http://$(HOST):$(PORT)/.
 run: $(STAMP) $(WEB_BUILD)
-	$(BIN)/uvicorn graph.app:app --host $(HOST) --port $(PORT) --ws-max-size 1048576 \
-		--ws-per-message-deflate false
+	$(BIN)/python -m graph --host $(HOST) --port $(PORT)
 
 ## Build the web client into frontend/dist.
 web: $(WEB_BUILD)

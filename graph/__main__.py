@@ -13,7 +13,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-WS_MAX_BYTES = 1_048_576  # as `make run`: graphql-transport-ws frames up to 1 MiB
+WS_MAX_BYTES = 1_048_576  # graphql-transport-ws frames up to 1 MiB
 
 
 def _serve(host: str, port: int) -> None:
