@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     bindparam,
+    case,
     func,
     insert,
     select,
@@ -33,6 +34,7 @@ from db.queries import (
     Executor,
     MessageRow,
     SentimentColumns,
+    sent_counters,
 )
 
 _ASYNCPG = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
@@ -77,20 +79,34 @@ class Stored:
 
 
 def _store_statement() -> Any:
+    sender_id = bindparam("sender_id", type_=Integer)
     claimed = (
         update(Chat)
         .where(
             Chat.user_low_id == bindparam("low_id", type_=Integer),
             Chat.user_high_id == bindparam("high_id", type_=Integer),
         )
-        .values(last_seq=Chat.last_seq + 1)
-        .returning(Chat.id, Chat.last_seq, Chat.user_low_id, Chat.user_high_id)
+        .values(sent_counters(sender_id))
+        .returning(
+            Chat.id,
+            Chat.last_seq,
+            Chat.user_low_id,
+            Chat.user_high_id,
+            Chat.low_sent,
+            Chat.high_sent,
+        )
         .cte("claimed")
+    )
+    # The sender's count after this message: its ordinal among theirs.
+    ordinal = case(
+        (claimed.c.user_low_id == sender_id, claimed.c.low_sent),
+        else_=claimed.c.high_sent,
     )
     values = select(
         claimed.c.id,
         claimed.c.last_seq,
-        bindparam("sender_id", type_=Integer),
+        sender_id,
+        ordinal,
         bindparam("recipient_id", type_=Integer),
         bindparam("body", type_=String),
         bindparam("client_id", type_=String),
@@ -106,6 +122,7 @@ def _store_statement() -> Any:
                 "chat_id",
                 "seq",
                 "sender_id",
+                "sender_ordinal",
                 "recipient_id",
                 "body",
                 "client_id",

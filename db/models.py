@@ -95,6 +95,18 @@ class Chat(Base):
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # The seq of the newest message; bumped under the row lock to number the next.
     last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Read state, kept so that unread counts are arithmetic, never a count of
+    # rows: how many messages each member has sent (low_sent + high_sent ==
+    # last_seq, bumped by the same statement), each member's read position
+    # (the highest seq they have read), and how many of the *other* member's
+    # messages are at or below it. A member's unread count is then the other
+    # member's `_sent` minus their own `_read_count`.
+    low_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    high_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    low_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    high_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    low_read_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    high_read_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user_low: Mapped[User] = relationship(foreign_keys=[user_low_id], lazy="raise")
@@ -116,6 +128,9 @@ class Message(Base):
     seq: Mapped[int] = mapped_column(Integer)
     sender_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # 1, 2, 3 ... among its sender's messages in the chat: what a read
+    # position at this seq has read of each member (db.queries.mark_read).
+    sender_ordinal: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     client_id: Mapped[str | None] = mapped_column(String(64))
     polarity: Mapped[float] = mapped_column(Float)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeAlias
 
 import strawberry
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from graph.domain.records import PresenceState
 from graph.platform.settings import Settings
 from graph.services import Services
 from graph.services.throttle import address_key
@@ -40,6 +43,9 @@ class Context(BaseContext):
         self._authorization = authorization
         self._user_id: int | None = None
         self.expires_at: datetime | None = None
+        # Presence asked for by the fields of one event-loop turn, answered
+        # with one lookup; nothing cached (a WebSocket's context lives long).
+        self._presence = DataLoader(self._load_presence, cache=False)
 
     def viewer_id(self) -> int:
         """The caller's user id, from the token; Unauthenticated without one."""
@@ -47,6 +53,21 @@ class Context(BaseContext):
             tokens = self.services.tokens
             self._user_id = tokens.verify_header(self._authorization).user_id
         return self._user_id
+
+    async def presence_of(
+        self, user_id: int, shares_chat: bool | None
+    ) -> PresenceState | None:
+        """The user's presence as the caller may see it (None: not theirs to
+        see); `shares_chat` when known to share a chat with the caller."""
+        return await self._presence.load((user_id, bool(shares_chat)))
+
+    async def _load_presence(
+        self, keys: Sequence[tuple[int, bool]]
+    ) -> list[PresenceState | None]:
+        peers = {user_id for user_id, shares in keys if shares}
+        ids = {user_id for user_id, _ in keys}
+        states = await self.services.presence.states(self.viewer_id(), ids, peers=peers)
+        return [states[user_id] for user_id, _ in keys]
 
     def authenticate(self, authorization: str) -> None:
         """Sign in a WebSocket from its `connection_init` payload."""

@@ -13,6 +13,8 @@ from strawberry.schema.config import StrawberryConfig
 
 from graph.api.accounts import resolvers as accounts_resolvers
 from graph.api.accounts.types import AuthPayload, User
+from graph.api.activity import resolvers as activity_resolvers
+from graph.api.activity.types import PresenceChange, ReadReceipt, Typing
 from graph.api.chats import resolvers as chats_resolvers
 from graph.api.chats.types import Chat
 from graph.api.documents import DocumentCache, Documents
@@ -39,6 +41,10 @@ class Query:
     chats: list[Chat] = strawberry.field(
         resolver=chats_resolvers.chats,
         description="The caller's chats, newest first.",
+    )
+    unread_total: int = strawberry.field(
+        resolver=chats_resolvers.unread_total,
+        description="The caller's unread messages over all their chats.",
     )
     messages: list[Message] = strawberry.field(
         resolver=messages_resolvers.messages,
@@ -68,6 +74,17 @@ class Mutation:
         resolver=messages_resolvers.send_message,
         description="Send to a chat you are a member of.",
     )
+    mark_read: Chat = strawberry.mutation(
+        resolver=chats_resolvers.mark_read,
+        description="Move your read position in a chat forward to seq (never "
+        "back: a lower seq changes nothing); members only; "
+        "RATE_MARK_READ_PER_USER.",
+    )
+    set_typing: bool = strawberry.mutation(
+        resolver=activity_resolvers.set_typing,
+        description="Tell the other member you are typing; members only; never "
+        "stored; RATE_SET_TYPING_PER_USER. True once announced.",
+    )
 
 
 @strawberry.type
@@ -79,6 +96,15 @@ class Subscription:
     new_message = strawberry.subscription(
         resolver=messages_resolvers.new_message,
         description="A chat's messages: replayed after afterSeq, then live.",
+    )
+    chat_activity = strawberry.subscription(
+        resolver=activity_resolvers.chat_activity,
+        description="A chat's read receipts (both members') and the other "
+        "member's typing, live only; members only.",
+    )
+    presence = strawberry.subscription(
+        resolver=activity_resolvers.presence,
+        description="Your chat peers coming online and going offline, live only.",
     )
 
 
@@ -114,6 +140,8 @@ def create_schema(settings: Settings) -> SentichatSchema:
     ]
     return SentichatSchema(
         query=Query,
+        # Reached only through the ChatActivity union and a subscription.
+        types=[ReadReceipt, Typing, PresenceChange],
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,

@@ -30,12 +30,36 @@ class UserRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadState:
+    """One member's place in a chat."""
+
+    # The highest seq they have read (0: none).
+    read_seq: int = 0
+    # The other member's messages above it.
+    unread: int = 0
+
+
+NOTHING_READ = ReadState()
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRecord:
     channel_name: str
     from_user: UserRecord
     to_user: UserRecord
     # The seq of the chat's newest message when this record was read.
     last_seq: int
+    from_read: ReadState = NOTHING_READ
+    to_read: ReadState = NOTHING_READ
+
+    def read_states(self, viewer_id: int) -> tuple[ReadState, ReadState]:
+        """The viewer's read state and the other member's."""
+        if viewer_id == self.from_user.id:
+            return self.from_read, self.to_read
+        return self.to_read, self.from_read
+
+    def other_member(self, viewer_id: int) -> UserRecord:
+        return self.to_user if viewer_id == self.from_user.id else self.from_user
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +73,47 @@ class MessageRecord:
     client_id: str | None
     created_at: datetime
     sentiment: Scores
+
+
+@dataclass(frozen=True, slots=True)
+class ReadReceiptRecord:
+    """A member's read position moved forward to `seq`."""
+
+    channel: str
+    user: UserRecord
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class TypingRecord:
+    """A member started or stopped typing in a chat."""
+
+    channel: str
+    user: UserRecord
+    typing: bool
+
+
+ActivityRecord = ReadReceiptRecord | TypingRecord
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceState:
+    """Whether a user has an open socket anywhere, and when they last had."""
+
+    online: bool
+    # The last moment they were seen online (now, while they are); None when
+    # not seen since presence was last reset (it lives in Redis, not the
+    # database).
+    last_seen_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceRecord:
+    """A user's presence changed."""
+
+    user: UserRecord
+    online: bool
+    last_seen_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,6 +152,15 @@ class Settings(BaseSettings):
     rate_request_chat_per_user: RateSetting = Rate(30, 60)
     rate_pusher_auth_per_user: RateSetting = Rate(300, 60)
     rate_sentiment_preview_per_user: RateSetting = Rate(120, 60)
+    rate_mark_read_per_user: RateSetting = Rate(300, 60)
+    rate_set_typing_per_user: RateSetting = Rate(120, 60)
+
+    # Live activity. A `typing: true` not renewed within this ends by itself.
+    typing_ttl_seconds: float = Field(default=5.0, gt=0, le=60)
+    # A process's registration of its users' sockets lasts this long unless
+    # renewed (every third of it): a killed process's users go offline within
+    # about this plus a fifth.
+    presence_ttl_seconds: float = Field(default=25.0, ge=1, le=3600)
 
     apply_migrations: bool | None = None
     db_command_timeout_seconds: float = Field(default=10.0, gt=0)

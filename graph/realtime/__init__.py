@@ -7,6 +7,7 @@
 - `redis_backend`: broadcaster's backend on Redis, made for this hub;
 - `bus`: what services publish to and subscribe through;
 - `redial`: a chat's newest message whose publish failed, published again;
+- `presence`: who holds an open socket, on any process (memory or Redis);
 - `stats`: delivery counters for /metrics;
 - `pusher/`: the optional fan-out to Pusher Channels and its auth endpoint.
 
@@ -14,20 +15,24 @@ Services use this package through its face (this module and
 `graph.realtime.pusher`); the GraphQL surface only names channels.
 """
 
-from graph.realtime.bus import EventBus, create_event_bus
+from graph.realtime.bus import EXPIRED, EventBus, Expired, create_event_bus
 from graph.realtime.channels import (
     chat_channel,
     notification_channel,
     parse_chat_channel,
 )
+from graph.realtime.events import PresenceEvent
 from graph.realtime.hub import GAP, Gap
 from graph.realtime.stats import DeliveryStats
 
 __all__ = [
+    "EXPIRED",
     "GAP",
     "DeliveryStats",
     "EventBus",
+    "Expired",
     "Gap",
+    "PresenceEvent",
     "chat_channel",
     "create_event_bus",
     "notification_channel",

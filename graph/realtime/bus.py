@@ -10,26 +10,40 @@ records, and `GAP` where events may be missing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from datetime import datetime
+from typing import Generic, TypeVar
 
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
 
-from graph.domain.records import ChatRecord, MessageRecord
+from graph.domain.records import ActivityRecord, ChatRecord, MessageRecord
 from graph.platform.logs import describe
 from graph.platform.settings import is_redis_url
 from graph.realtime import events
-from graph.realtime.channels import notification_channel
+from graph.realtime.channels import (
+    activity_topic,
+    notification_channel,
+    presence_topic,
+)
+from graph.realtime.events import PresenceEvent
 from graph.realtime.hub import (
     DEFAULT_INBOX_CAPACITY,
     Closed,
     Gap,
     Hub,
     Inbox,
+    Membership,
     raise_if_cancelled,
+)
+from graph.realtime.presence import (
+    DEFAULT_TTL_SECONDS,
+    LocalPresence,
+    Presence,
+    RedisPresence,
 )
 from graph.realtime.redial import Redial
 from graph.realtime.redis_backend import RedisBackend
@@ -58,15 +72,24 @@ def create_event_bus(
     prefix: str = "",
     timeout: float = 5.0,
     inbox_capacity: int = DEFAULT_INBOX_CAPACITY,
+    presence_ttl: float = DEFAULT_TTL_SECONDS,
 ) -> EventBus:
     backend = create_backend(url, prefix=prefix, timeout=timeout)
-    return EventBus(Hub(backend, inbox_capacity=inbox_capacity))
+    bus = EventBus(Hub(backend, inbox_capacity=inbox_capacity))
+    if is_redis_url(url):
+        bus.presence = RedisPresence(
+            bus.publish_presence, url, prefix=prefix, ttl=presence_ttl, timeout=timeout
+        )
+    return bus
 
 
 class EventBus:
     def __init__(self, hub: Hub, redial: Redial | None = None) -> None:
         self.hub = hub
         self.redial = redial or Redial(self.hub.publish)
+        # Who holds a socket where; in memory unless create_event_bus sets
+        # Redis's (BROADCAST_URL redis://).
+        self.presence: Presence = LocalPresence(self.publish_presence)
 
     @property
     def stats(self) -> DeliveryStats:
@@ -79,8 +102,11 @@ class EventBus:
 
     async def connect(self) -> None:
         await self.hub.connect()
+        await self.presence.start()
 
     async def disconnect(self) -> None:
+        # First: a clean stop announces this process's users offline.
+        await self.presence.close()
         await self.redial.close()
         await self.hub.disconnect()
 
@@ -104,10 +130,24 @@ class EventBus:
         return published
 
     async def publish_chat(self, chat: ChatRecord) -> bool:
-        channel = notification_channel(chat.to_user.id)
-        published = await self._publish(channel, events.encode_chat(chat))
+        """To both members: the invitee's `newChat`, and the presence feeds
+        of both, which follow each new peer."""
+        payload = events.encode_chat(chat)
+        published = await self._publish(notification_channel(chat.to_user.id), payload)
+        await self._publish(notification_channel(chat.from_user.id), payload)
         self.stats.published_chats += published
         return published
+
+    async def publish_activity(self, activity: ActivityRecord) -> bool:
+        """A read receipt or typing: live only, never stored."""
+        topic = activity_topic(activity.channel)
+        return await self._publish(topic, events.encode_activity(activity))
+
+    async def publish_presence(
+        self, user_id: int, online: bool, last_seen_at: datetime | None
+    ) -> None:
+        event = PresenceEvent(user_id, online, last_seen_at)
+        await self._publish(presence_topic(user_id), events.encode_presence(event))
 
     async def _publish(self, channel: str, payload: str) -> bool:
         try:
@@ -134,9 +174,76 @@ class EventBus:
     async def chat_feed(
         self, user_id: int
     ) -> AsyncIterator[AsyncIterator[ChatRecord | Gap]]:
-        """Chats others open with the user, subscribed when the block starts."""
+        """Chats opened with or by the user, subscribed when the block starts."""
         async with self.hub.subscribe(notification_channel(user_id)) as inbox:
             yield _decoded(inbox, events.decode_chat)
+
+    @asynccontextmanager
+    async def activity_feed(self, channel: str) -> AsyncIterator[Feed[ActivityRecord]]:
+        """A chat's read receipts and typing, subscribed when the block starts."""
+        async with self.hub.subscribe(activity_topic(channel)) as inbox:
+            yield Feed(inbox, events.decode_activity)
+
+    @asynccontextmanager
+    async def presence_feed(self, user_id: int) -> AsyncIterator[PresenceFeed]:
+        """The user's chats as they are opened (to follow new peers), and the
+        presence of the peers followed with `follow`."""
+        async with self.hub.subscribe_many() as membership:
+            await membership.join(notification_channel(user_id))
+            yield PresenceFeed(membership)
+
+
+class Expired:
+    """No event came within the wait given to `Feed.next`."""
+
+    __slots__ = ()
+
+
+EXPIRED = Expired()
+
+
+class Feed(Generic[T]):
+    """Decoded events of an inbox, read with an optional time limit."""
+
+    __slots__ = ("_decode", "_inbox")
+
+    def __init__(self, inbox: Inbox, decode: Callable[[str], T]) -> None:
+        self._inbox = inbox
+        self._decode = decode
+
+    async def next(self, within: float | None = None) -> T | Gap | Expired | None:
+        """The next event or `GAP`; `EXPIRED` after `within` seconds without
+        one; None once the bus has shut down."""
+        while True:
+            raise_if_cancelled()
+            try:
+                async with asyncio.timeout(within):
+                    event = await self._inbox.get()
+            except TimeoutError:
+                return EXPIRED
+            except Closed:
+                return None
+            if isinstance(event, Gap):
+                return event
+            try:
+                return self._decode(event.message)
+            except (ValueError, KeyError, TypeError):
+                logger.warning("dropped an unreadable event on %s", event.channel)
+
+
+class PresenceFeed:
+    """A user's new chats and their peers' presence changes, in one inbox."""
+
+    __slots__ = ("_membership",)
+
+    def __init__(self, membership: Membership) -> None:
+        self._membership = membership
+
+    async def follow(self, user_id: int) -> None:
+        await self._membership.join(presence_topic(user_id))
+
+    def __aiter__(self) -> AsyncIterator[ChatRecord | PresenceEvent | Gap]:
+        return _decoded(self._membership.inbox, events.decode_presence_or_chat)
 
 
 async def _decoded(inbox: Inbox, decode: Callable[[str], T]) -> AsyncIterator[T | Gap]:

@@ -35,3 +35,19 @@ def parse_chat_channel(name: str) -> tuple[int, int] | None:
     if not low < high <= MAX_ID:
         return None
     return low, high
+
+
+# Broadcaster topics of live activity, internal to Sentichat's processes (no
+# client subscribes to them by name, so they need no "private-" prefix).
+ACTIVITY_PREFIX = "activity:"
+PRESENCE_PREFIX = "presence:"
+
+
+def activity_topic(chat_channel_name: str) -> str:
+    """Where a chat's read receipts and typing travel between processes."""
+    return f"{ACTIVITY_PREFIX}{chat_channel_name}"
+
+
+def presence_topic(user_id: int) -> str:
+    """Where a user's presence changes travel between processes."""
+    return f"{PRESENCE_PREFIX}{user_id}"

@@ -6,12 +6,22 @@ database read; the database stays the source of truth for catch-up.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 
-from graph.domain.records import ChatRecord, MessageRecord, UserRecord
+from graph.domain.records import (
+    NOTHING_READ,
+    ActivityRecord,
+    ChatRecord,
+    MessageRecord,
+    ReadReceiptRecord,
+    ReadState,
+    TypingRecord,
+    UserRecord,
+)
 from graph.domain.sentiment import Scores, SentimentLabel, reasons_from_pairs
 
 EVENT_VERSION = 1
@@ -92,6 +102,8 @@ def encode_chat(chat: ChatRecord) -> str:
         "from_user": _user(chat.from_user),
         "to_user": _user(chat.to_user),
         "last_seq": chat.last_seq,
+        "from_read": [chat.from_read.read_seq, chat.from_read.unread],
+        "to_read": [chat.to_read.read_seq, chat.to_read.unread],
     }
     return orjson.dumps(payload).decode()
 
@@ -105,6 +117,77 @@ def decode_chat(raw: str | bytes) -> ChatRecord:
         # Absent from events of processes older than the field: a rolling
         # deploy's subscriber then replays the chat from its start.
         last_seq=int(data.get("last_seq", 0)),
+        from_read=_read_state(data.get("from_read")),
+        to_read=_read_state(data.get("to_read")),
+    )
+
+
+def _read_state(pair: Any) -> ReadState:
+    # Absent from events of processes older than read state.
+    if pair is None:
+        return NOTHING_READ
+    read_seq, unread = pair
+    return ReadState(int(read_seq), int(unread))
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceEvent:
+    """A user's presence changed, on some process: the user by id only (each
+    subscriber already knows its peers' names)."""
+
+    user_id: int
+    online: bool
+    last_seen_at: datetime | None
+
+
+def encode_activity(activity: ActivityRecord) -> str:
+    payload: dict[str, Any] = {
+        "v": EVENT_VERSION,
+        "type": "activity",
+        "channel": activity.channel,
+        "user": _user(activity.user),
+    }
+    if isinstance(activity, ReadReceiptRecord):
+        payload["read_seq"] = activity.seq
+    else:
+        payload["typing"] = activity.typing
+    return orjson.dumps(payload).decode()
+
+
+def decode_activity(raw: str | bytes) -> ActivityRecord:
+    data = _load(raw, "activity")
+    channel, user = str(data["channel"]), _user_from(data["user"])
+    if "read_seq" in data:
+        return ReadReceiptRecord(channel, user, int(data["read_seq"]))
+    return TypingRecord(channel, user, bool(data["typing"]))
+
+
+def decode_presence_or_chat(raw: str | bytes) -> PresenceEvent | ChatRecord:
+    data = orjson.loads(raw)
+    if isinstance(data, dict) and data.get("type") == "presence":
+        return decode_presence(raw)
+    return decode_chat(raw)
+
+
+def encode_presence(event: PresenceEvent) -> str:
+    seen = event.last_seen_at
+    payload = {
+        "v": EVENT_VERSION,
+        "type": "presence",
+        "user_id": event.user_id,
+        "online": event.online,
+        "last_seen_at": None if seen is None else seen.isoformat(),
+    }
+    return orjson.dumps(payload).decode()
+
+
+def decode_presence(raw: str | bytes) -> PresenceEvent:
+    data = _load(raw, "presence")
+    seen = data["last_seen_at"]
+    return PresenceEvent(
+        user_id=int(data["user_id"]),
+        online=bool(data["online"]),
+        last_seen_at=None if seen is None else datetime.fromisoformat(seen),
     )
 
 

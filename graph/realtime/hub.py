@@ -136,6 +136,30 @@ class _Topic:
     holders: int = 0  # subscribers inside or waiting for the lock
 
 
+class Membership:
+    """An inbox joined to a growing set of a hub's channels."""
+
+    __slots__ = ("_hub", "_topics", "inbox")
+
+    def __init__(self, hub: Hub, inbox: Inbox) -> None:
+        self._hub = hub
+        self._topics: dict[str, _Topic] = {}
+        self.inbox = inbox
+
+    def __contains__(self, channel: str) -> bool:
+        return channel in self._topics
+
+    async def join(self, channel: str) -> None:
+        """Receive `channel`'s events from now on (once the backend confirms)."""
+        if channel not in self._topics:
+            self._topics[channel] = await self._hub._join(channel, self.inbox)
+
+    async def leave_all(self) -> None:
+        topics, self._topics = self._topics, {}
+        for channel, topic in topics.items():
+            await self._hub._leave(channel, topic, self.inbox)
+
+
 class Hub(Broadcast):
     def __init__(
         self,
@@ -203,6 +227,26 @@ class Hub(Broadcast):
     async def subscribe(self, channel: str) -> AsyncIterator[Inbox]:  # type: ignore[override]
         """Yield an inbox once the backend delivers the channel's events."""
         inbox = Inbox(self._inbox_capacity, self.stats)
+        topic = await self._join(channel, inbox)
+        try:
+            yield inbox
+        finally:
+            await self._leave(channel, topic, inbox)
+
+    @asynccontextmanager
+    async def subscribe_many(self) -> AsyncIterator[Membership]:
+        """One inbox for any number of channels, joined as the caller goes.
+
+        For a subscriber of many small channels (a user's peers' presence):
+        one buffer instead of one per channel. Events keep their channel.
+        """
+        membership = Membership(self, Inbox(self._inbox_capacity, self.stats))
+        try:
+            yield membership
+        finally:
+            await membership.leave_all()
+
+    async def _join(self, channel: str, inbox: Inbox) -> _Topic:
         topic = self._topics.setdefault(channel, _Topic())
         topic.holders += 1
         try:
@@ -210,9 +254,10 @@ class Hub(Broadcast):
                 if not topic.inboxes:
                     await self._subscribe_backend(channel)
                 topic.inboxes.add(inbox)
-            yield inbox
-        finally:
+        except BaseException:
             await self._leave(channel, topic, inbox)
+            raise
+        return topic
 
     async def _subscribe_backend(self, channel: str) -> None:
         try:

@@ -5,7 +5,10 @@ values and hand out `graph.domain.records`:
 
 - `accounts` (register, sign in, list users) with `security` (passwords,
   tokens);
-- `chats` (open or reuse a pair's chat, list a user's chats);
+- `chats` (open or reuse a pair's chat, list a user's chats, read positions
+  and unread counts);
+- `activity` (typing and read receipts, live only) and `presence` (who is
+  online, shown to their chat peers only);
 - `messages` (send, read a page, follow a chat live), with `text`, `pages` and
   `membership` for their rules;
 - `publishing` (to the event bus and Pusher, only after the commit),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import queries
+from db.errors import is_unavailable
 from db.models import User
 from graph.domain.errors import BadUserInput, Unauthenticated
 from graph.domain.records import AuthRecord, UserRecord
@@ -14,6 +16,8 @@ from graph.services.pages import check_page_size
 from graph.services.security import Passwords, Tokens
 from graph.services.text import is_storable
 from graph.services.throttle import Limit, Throttle, username_key
+
+logger = logging.getLogger(__name__)
 
 USERNAME_MAX = 32
 USERNAME = re.compile(rf"[A-Za-z0-9_.-]{{3,{USERNAME_MAX}}}")
@@ -86,6 +90,21 @@ class AccountService:
         if user is None:
             raise Unauthenticated("This account no longer exists.")
         return user_record(user)
+
+    async def still_exists(self, user_id: int) -> bool:
+        """Whether the account is still there, for a socket signing in.
+
+        True when the database cannot say: the token's signature vouches for
+        the account, and an outage must not refuse every socket.
+        """
+        try:
+            async with self._sessions() as session:
+                return await queries.get_user(session, user_id) is not None
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            logger.warning("database unreachable: socket of user %s let in", user_id)
+            return True
 
     async def list_others(
         self, user_id: int, first: int, after: str | None = None

@@ -7,11 +7,16 @@ from collections.abc import AsyncIterator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import queries
-from db.models import Chat
+from db.queries import ChatState
 from graph.domain.errors import BadUserInput, NotFound, Unauthenticated
-from graph.domain.records import ChatRecord
+from graph.domain.records import (
+    ChatRecord,
+    ReadReceiptRecord,
+    ReadState,
+    UserRecord,
+)
 from graph.realtime import EventBus, Gap, chat_channel
-from graph.services.accounts import user_record
+from graph.services.membership import NO_CHAT, member_pair
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
 from graph.services.throttle import Limit, Throttle
@@ -49,15 +54,11 @@ class ChatService:
                 raise Unauthenticated("This account no longer exists.")
             if other is None:
                 raise NotFound("No such user.", field="toUser")
-            row = await queries.ensure_chat(
+            state = await queries.ensure_chat(
                 session, *sorted((user_id, to_user_id)), requested_by=user_id
             )
-        chat = ChatRecord(
-            channel_name=chat_channel(user_id, to_user_id),
-            from_user=user_record(caller),
-            to_user=user_record(other),
-            last_seq=row.last_seq,
-        )
+        # This request's caller is its from_user, whoever first asked.
+        chat = chat_record(state, requester=user_id)
         await self._publisher.chat(chat)
         return chat
 
@@ -70,7 +71,41 @@ class ChatService:
         check_page_size("first", first, MAX_CHATS_PAGE)
         async with self._sessions() as session:
             rows = await queries.list_chats(session, user_id, limit=first)
-        return [_chat_record(row) for row in rows]
+        return [chat_record(row) for row in rows]
+
+    async def mark_read(self, user_id: int, channel: str, seq: int) -> ChatRecord:
+        """Move the user's read position forward to `seq`; never back.
+
+        A `seq` at or below the position changes nothing; one past the newest
+        message is refused. Where it moved, both members' subscribers of
+        `chatActivity` hear a read receipt, after the commit.
+        """
+        low, high = member_pair(user_id, channel)
+        if seq < 0:
+            raise BadUserInput("`seq` is a seq, 0 or more.", field="seq")
+        await self._throttle.check(Limit.MARK_READ_PER_USER, user_id)
+        async with self._sessions.begin() as session:
+            moved = await queries.mark_read(
+                session, low, high, reader_id=user_id, seq=seq
+            )
+            state = moved or await queries.chat_state(session, low, high)
+        if state is None:
+            raise NotFound(NO_CHAT)
+        if moved is None and seq > state.last_seq:
+            raise BadUserInput(
+                f"seq {seq} is past the newest message ({state.last_seq}).",
+                field="seq",
+            )
+        chat = chat_record(state)
+        if moved is not None:
+            reader = chat.from_user if chat.from_user.id == user_id else chat.to_user
+            await self._bus.publish_activity(ReadReceiptRecord(channel, reader, seq))
+        return chat
+
+    async def unread_total(self, user_id: int) -> int:
+        """The user's unread messages over all their chats."""
+        async with self._sessions() as session:
+            return await queries.unread_total(session, user_id)
 
     async def new_chats(self, user_id: int) -> AsyncIterator[ChatRecord]:
         """Chats other users open with `user_id`, from now on.
@@ -82,17 +117,28 @@ class ChatService:
         """
         async with self._bus.chat_feed(user_id) as feed:
             async for chat in feed:
-                if not isinstance(chat, Gap):
+                # The feed also carries the chats this user opened.
+                if not isinstance(chat, Gap) and chat.to_user.id == user_id:
                     yield chat
 
 
-def _chat_record(row: Chat) -> ChatRecord:
-    requester, other = row.user_low, row.user_high
-    if row.requested_by_id == other.id:
-        requester, other = other, requester
+def chat_record(state: ChatState, *, requester: int | None = None) -> ChatRecord:
+    """The chat as records: `from_user` is `requester` if given, else whoever
+    first asked for the chat (the lower id on chats older than that record)."""
+    low = UserRecord(state.user_low_id, state.low_username)
+    high = UserRecord(state.user_high_id, state.high_username)
+    low_read = ReadState(state.low_read_seq, state.low_unread)
+    high_read = ReadState(state.high_read_seq, state.high_unread)
+    first = state.requested_by_id if requester is None else requester
+    if first == high.id:
+        return ChatRecord(
+            chat_channel(low.id, high.id),
+            high,
+            low,
+            state.last_seq,
+            high_read,
+            low_read,
+        )
     return ChatRecord(
-        channel_name=chat_channel(row.user_low_id, row.user_high_id),
-        from_user=user_record(requester),
-        to_user=user_record(other),
-        last_seq=row.last_seq,
+        chat_channel(low.id, high.id), low, high, state.last_seq, low_read, high_read
     )

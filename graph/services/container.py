@@ -24,10 +24,12 @@ from graph.platform.settings import Settings
 from graph.realtime import EventBus, create_event_bus
 from graph.realtime.pusher import Backoff, PusherClient, PusherConfig, PusherFanout
 from graph.services.accounts import AccountService
+from graph.services.activity import ActivityService
 from graph.services.channel_auth import ChannelAuthService
 from graph.services.chats import ChatService
 from graph.services.health import HealthService
 from graph.services.messages import MessageService
+from graph.services.presence import PresenceService
 from graph.services.publishing import Publisher
 from graph.services.security import Passwords, Tokens
 from graph.services.sentiment import SentimentService
@@ -45,6 +47,8 @@ class Services:
     accounts: AccountService
     chats: ChatService
     messages: MessageService
+    activity: ActivityService
+    presence: PresenceService
     sentiment: SentimentService
     health: HealthService
     tokens: Tokens
@@ -76,6 +80,8 @@ def build_services(
         accounts=AccountService(sessions, passwords, tokens, throttle),
         chats=ChatService(sessions, bus, publisher, throttle),
         messages=MessageService(engine, bus, publisher, throttle, sentiment, settings),
+        activity=ActivityService(sessions, bus, throttle, settings),
+        presence=PresenceService(sessions, bus),
         sentiment=sentiment,
         health=HealthService(sessions, bus),
         tokens=tokens,
@@ -141,6 +147,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             prefix=settings.broadcast_prefix,
             timeout=settings.broadcast_timeout_seconds,
             inbox_capacity=settings.subscription_buffer,
+            presence_ttl=settings.presence_ttl_seconds,
         )
         await bus.connect()
         opened.push_async_callback(bus.disconnect)

@@ -6,6 +6,7 @@ from graph.domain.errors import BadUserInput, Forbidden
 from graph.realtime import parse_chat_channel
 
 MAX_CHANNEL_CHARS = 64
+NO_CHAT = "This chat does not exist yet: request it first."
 
 
 def member_pair(user_id: int, channel: str) -> tuple[int, int]:

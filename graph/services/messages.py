@@ -23,14 +23,13 @@ from graph.domain.sentiment import Scores
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.realtime.pusher import Slot
-from graph.services.membership import member_pair
+from graph.services.membership import NO_CHAT, member_pair
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
 from graph.services.sentiment import SentimentService, columns_of, scores_of
 from graph.services.text import check_message
 from graph.services.throttle import Limit, Throttle
 
-NO_CHAT = "This chat does not exist yet: request it first."
 CLIENT_ID = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
 
 
@@ -294,7 +293,7 @@ class MessageService:
         (recipient_id,) = set(pair) - {sender_id}
         try:
             async with self._engine.begin() as session:
-                claimed = await queries.claim_next_seq(session, *pair)
+                claimed = await queries.claim_next_seq(session, *pair, sender_id)
                 if claimed is None:
                     raise NotFound(NO_CHAT)
                 # Stamped under the lock, so createdAt follows seq.
@@ -307,6 +306,7 @@ class MessageService:
                     chat_id=claimed.chat_id,
                     seq=claimed.seq,
                     sender_id=sender_id,
+                    sender_ordinal=claimed.sender_ordinal,
                     recipient_id=recipient_id,
                     body=text,
                     client_id=client_id,

@@ -25,6 +25,8 @@ class Limit(StrEnum):
     REQUEST_CHAT_PER_USER = "request_chat_per_user"
     PUSHER_AUTH_PER_USER = "pusher_auth_per_user"
     SENTIMENT_PREVIEW_PER_USER = "sentiment_preview_per_user"
+    MARK_READ_PER_USER = "mark_read_per_user"
+    SET_TYPING_PER_USER = "set_typing_per_user"
 
 
 REFUSALS = {
@@ -36,6 +38,8 @@ REFUSALS = {
     Limit.REQUEST_CHAT_PER_USER: "You are opening chats too fast.",
     Limit.PUSHER_AUTH_PER_USER: "Too many channel authorizations.",
     Limit.SENTIMENT_PREVIEW_PER_USER: "You are asking for sentiment previews too fast.",
+    Limit.MARK_READ_PER_USER: "You are marking messages read too fast.",
+    Limit.SET_TYPING_PER_USER: "You are sending typing notices too fast.",
 }
 
 

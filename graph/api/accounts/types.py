@@ -2,19 +2,55 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
+from graph.api.context import Info
 from graph.domain.records import AuthRecord, UserRecord
+
+PRESENCE_RULE = "null unless you share a chat with this user"
+
+
+async def _online(root: User, info: Info) -> bool | None:
+    state = await info.context.presence_of(int(root.id), root.shares_chat)
+    return None if state is None else state.online
+
+
+async def _last_seen_at(root: User, info: Info) -> datetime | None:
+    state = await info.context.presence_of(int(root.id), root.shares_chat)
+    return None if state is None else state.last_seen_at
 
 
 @strawberry.type(description="A person who can chat.")
 class User:
     id: strawberry.ID
     username: str = strawberry.field(description="Unique without regard to case.")
+    online: bool | None = strawberry.field(
+        resolver=_online,
+        description=f"Whether the user has an open connection now; {PRESENCE_RULE}.",
+    )
+    last_seen_at: datetime | None = strawberry.field(
+        resolver=_last_seen_at,
+        description="When the user was last online (now, while they are); "
+        f"{PRESENCE_RULE}, or not seen since presence was last reset.",
+    )
+    # Whether the viewer is known to share a chat with this user (built as a
+    # member of the viewer's chat); None: looked up if presence is asked for.
+    shares_chat: strawberry.Private[bool | None] = None
 
     @classmethod
-    def from_record(cls, user: UserRecord) -> User:
-        return cls(id=strawberry.ID(str(user.id)), username=user.username)
+    def from_record(cls, user: UserRecord, *, shares_chat: bool | None = None) -> User:
+        return cls(
+            id=strawberry.ID(str(user.id)),
+            username=user.username,
+            shares_chat=shares_chat,
+        )
+
+    @classmethod
+    def member(cls, user: UserRecord) -> User:
+        """A member of a chat the viewer is in (the viewer, or their peer)."""
+        return cls.from_record(user, shares_chat=True)
 
 
 @strawberry.type(description="A signed-in session.")

@@ -1,3 +1,5 @@
+"""Chats: `chats`, `requestChat`, `newChat`, read state, and the `Chat` type."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
@@ -18,23 +20,40 @@ First = Annotated[
 ToUser = Annotated[
     strawberry.ID, strawberry.argument(description="The other user's id.")
 ]
+ReadSeq = Annotated[
+    int,
+    strawberry.argument(
+        description="The highest seq you have read; at most the chat's newest."
+    ),
+]
 
 
 async def request_chat(info: Info, to_user: ToUser) -> Chat:
     user_id = info.context.viewer_id()
     other_id = parse_id(to_user, "toUser")
     chat = await info.context.services.chats.request_chat(user_id, other_id)
-    return Chat.from_record(chat)
+    return Chat.from_record(chat, user_id)
 
 
 async def chats(info: Info, first: First = DEFAULT_FIRST) -> list[Chat]:
     user_id = info.context.viewer_id()
     chats = info.context.services.chats
     records = await chats.list_chats(user_id, or_default(first, DEFAULT_FIRST))
-    return [Chat.from_record(chat) for chat in records]
+    return [Chat.from_record(chat, user_id) for chat in records]
+
+
+async def mark_read(info: Info, channel: str, seq: ReadSeq) -> Chat:
+    user_id = info.context.viewer_id()
+    chat = await info.context.services.chats.mark_read(user_id, channel, seq)
+    return Chat.from_record(chat, user_id)
+
+
+async def unread_total(info: Info) -> int:
+    user_id = info.context.viewer_id()
+    return await info.context.services.chats.unread_total(user_id)
 
 
 async def new_chat(info: Info) -> AsyncGenerator[Chat, None]:
     user_id = info.context.viewer_id()
     async for chat in info.context.services.chats.new_chats(user_id):
-        yield Chat.from_record(chat)
+        yield Chat.from_record(chat, user_id)

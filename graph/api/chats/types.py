@@ -21,14 +21,31 @@ class Chat:
         "(0: none yet). Subscribe to newMessage with afterSeq: lastSeq to "
         "miss nothing after it."
     )
+    unread_count: int = strawberry.field(
+        description="The other member's messages above your read position "
+        "(your own never count)."
+    )
+    last_read_seq: int = strawberry.field(
+        description="Your read position: the highest seq you have marked read "
+        "(0: none)."
+    )
+    peer_last_read_seq: int = strawberry.field(
+        description="The other member's read position: your messages up to it "
+        'have been seen ("Seen").'
+    )
 
     @classmethod
-    def from_record(cls, chat: ChatRecord) -> Chat:
+    def from_record(cls, chat: ChatRecord, viewer_id: int) -> Chat:
+        """The chat as `viewer_id`, one of its members, sees it."""
+        mine, theirs = chat.read_states(viewer_id)
         return cls(
             channel_name=chat.channel_name,
-            from_user=User.from_record(chat.from_user),
-            to_user=User.from_record(chat.to_user),
+            from_user=User.member(chat.from_user),
+            to_user=User.member(chat.to_user),
             from_user_notification_channel=notification_channel(chat.from_user.id),
             to_user_notification_channel=notification_channel(chat.to_user.id),
             last_seq=chat.last_seq,
+            unread_count=mine.unread,
+            last_read_seq=mine.read_seq,
+            peer_last_read_seq=theirs.read_seq,
         )

@@ -99,7 +99,7 @@ class Message:
     def from_record(
         cls,
         message: MessageRecord,
-        user: Callable[[UserRecord], User] = User.from_record,
+        user: Callable[[UserRecord], User] = User.member,
     ) -> Message:
         return cls(
             id=strawberry.ID(str(message.id)),
@@ -121,7 +121,7 @@ class Message:
         def user(record: UserRecord) -> User:
             built = users.get(record.id)
             if built is None:
-                built = users[record.id] = User.from_record(record)
+                built = users[record.id] = User.member(record)
             return built
 
         return [cls.from_record(message, user) for message in messages]

@@ -83,6 +83,9 @@ class SentichatRouter(GraphQLRouter[Context, None]):
             context.authenticate(authorization)
         except Unauthenticated as exc:
             raise ConnectionRejectionError from exc
+        # A well-signed token of an account that is gone: refused, as over HTTP.
+        if not await context.services.accounts.still_exists(context.viewer_id()):
+            raise ConnectionRejectionError
         return cast("UnsetType", UNSET)  # acknowledge with no payload
 
     async def parse_http_body(

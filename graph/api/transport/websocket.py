@@ -145,6 +145,8 @@ class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._expiry: asyncio.Task[None] | None = None
+        # The user this socket counts as online, from its acknowledgement on.
+        self._online: int | None = None
 
     async def handle_message(self, message: Message) -> None:
         problem = protocol_problem(message)
@@ -158,6 +160,9 @@ class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         expires_at = self.context.expires_at
         if self.connection_acknowledged and self._expiry is None and expires_at:
             self._expiry = asyncio.create_task(self._close_at(expires_at))
+        if self.connection_acknowledged and self._online is None:
+            self._online = self.context.viewer_id()
+            await self.context.services.presence.connect(self._online)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         expires_at = self.context.expires_at
@@ -202,4 +207,9 @@ class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             self._expiry.cancel()
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await self._expiry
-        await super().shutdown()
+        try:
+            await super().shutdown()
+        finally:
+            if self._online is not None:
+                user_id, self._online = self._online, None
+                await self.context.services.presence.disconnect(user_id)

@@ -1,0 +1,1 @@
+"""Live activity: read receipts, typing and presence."""

@@ -1,0 +1,127 @@
+"""Live activity in a chat: typing, and the read receipts of `markRead`.
+
+Nothing here is stored: typing goes through the event bus only, and a
+`typing: true` lasts `typing_ttl_seconds` unless renewed. Its end is decided
+by each subscriber's own clock, so a typist whose socket drops or whose
+process is killed stops "typing" everywhere without anyone telling.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import queries
+from db.queries import ChatState
+from graph.domain.errors import NotFound
+from graph.domain.records import (
+    ActivityRecord,
+    ReadReceiptRecord,
+    TypingRecord,
+    UserRecord,
+)
+from graph.platform.settings import Settings
+from graph.realtime import EventBus, Expired, Gap
+from graph.services.membership import NO_CHAT, member_pair
+from graph.services.throttle import Limit, Throttle
+
+
+class ActivityService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        throttle: Throttle,
+        settings: Settings,
+    ) -> None:
+        self._sessions = sessions
+        self._bus = bus
+        self._throttle = throttle
+        self._typing_ttl = settings.typing_ttl_seconds
+
+    async def set_typing(self, user_id: int, channel: str, typing: bool) -> bool:
+        """Tell the chat's subscribers that the user is (or stopped) typing.
+
+        True once announced; False when the event bus could not take it (the
+        other member then sees no change, which typing can afford).
+        """
+        low, high = member_pair(user_id, channel)
+        await self._throttle.check(Limit.SET_TYPING_PER_USER, user_id)
+        state = await self._state(low, high)
+        users = _members(state)
+        return await self._bus.publish_activity(
+            TypingRecord(channel, users[user_id], typing)
+        )
+
+    async def stream(
+        self, viewer_id: int, channel: str
+    ) -> AsyncIterator[ActivityRecord]:
+        """Read receipts of both members, and the other member's typing.
+
+        Live only. Subscribed before the chat is read, so that when the feed
+        reports a gap, positions that moved meanwhile are sent from the
+        database. A receipt never goes back: one at or below the last sent
+        for its member is dropped (two tabs' receipts may cross on the way).
+        """
+        low, high = member_pair(viewer_id, channel)
+        async with self._bus.activity_feed(channel) as feed:
+            state = await self._state(low, high)
+            users = _members(state)
+            sent = {low: 0, high: 0}  # the last receipt sent, per member
+            known = _positions(state)  # the positions as last read or sent
+            typing_until: dict[int, float] = {}  # typist -> when it lapses
+            while True:
+                now = time.monotonic()
+                for typist, until in list(typing_until.items()):
+                    if until <= now:
+                        del typing_until[typist]
+                        yield TypingRecord(channel, users[typist], typing=False)
+                within = min(typing_until.values(), default=now) - now
+                event = await feed.next(within if typing_until else None)
+                if event is None:
+                    return
+                if isinstance(event, Expired):
+                    continue
+                if isinstance(event, Gap):
+                    now_state = await self._state(low, high)
+                    for member, seq in _positions(now_state).items():
+                        if seq > max(known[member], sent[member]):
+                            known[member] = sent[member] = seq
+                            yield ReadReceiptRecord(channel, users[member], seq)
+                elif isinstance(event, ReadReceiptRecord):
+                    member = event.user.id
+                    if member in sent and event.seq > sent[member]:
+                        sent[member] = event.seq
+                        known[member] = max(known[member], event.seq)
+                        yield event
+                elif event.user.id != viewer_id and event.user.id in users:
+                    typist = event.user.id
+                    if event.typing:
+                        if typist not in typing_until:
+                            yield event
+                        typing_until[typist] = time.monotonic() + self._typing_ttl
+                    elif typing_until.pop(typist, None) is not None:
+                        yield event
+
+    async def _state(self, low: int, high: int) -> ChatState:
+        async with self._sessions() as session:
+            state = await queries.chat_state(session, low, high)
+        if state is None:
+            raise NotFound(NO_CHAT)
+        return state
+
+
+def _members(state: ChatState) -> dict[int, UserRecord]:
+    return {
+        state.user_low_id: UserRecord(state.user_low_id, state.low_username),
+        state.user_high_id: UserRecord(state.user_high_id, state.high_username),
+    }
+
+
+def _positions(state: ChatState) -> dict[int, int]:
+    return {
+        state.user_low_id: state.low_read_seq,
+        state.user_high_id: state.high_read_seq,
+    }

@@ -1,0 +1,88 @@
+"""Presence: who is online, shown only to the people they share a chat with.
+
+Online means at least one open, authenticated WebSocket on any process
+(counted by `graph.realtime`'s presence, in Redis across processes, in memory
+on the embedded default); nothing of it is stored in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import queries
+from graph.domain.records import PresenceRecord, PresenceState, UserRecord
+from graph.realtime import EventBus, Gap, PresenceEvent
+
+
+class PresenceService:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], bus: EventBus
+    ) -> None:
+        self._sessions = sessions
+        self._bus = bus
+
+    async def connect(self, user_id: int) -> None:
+        """A socket of the user was authenticated on this process."""
+        await self._bus.presence.connect(user_id)
+
+    async def disconnect(self, user_id: int) -> None:
+        """A socket that `connect` counted has closed."""
+        await self._bus.presence.disconnect(user_id)
+
+    async def states(
+        self, viewer_id: int, user_ids: Collection[int], *, peers: Collection[int] = ()
+    ) -> dict[int, PresenceState | None]:
+        """Each user's presence as the viewer may see it: None for a user who
+        shares no chat with the viewer. `peers` are ids already known to share
+        one (the members of a chat the viewer is in), not looked up again."""
+        visible = {viewer_id, *peers}
+        unknown = [user_id for user_id in user_ids if user_id not in visible]
+        if unknown:
+            async with self._sessions() as session:
+                visible.update(await queries.peers(session, viewer_id, among=unknown))
+        shown = [user_id for user_id in user_ids if user_id in visible]
+        states = await self._bus.presence.states(shown)
+        return {user_id: states.get(user_id) for user_id in user_ids}
+
+    async def stream(self, viewer_id: int) -> AsyncIterator[PresenceRecord]:
+        """Presence changes of the viewer's chat peers, live.
+
+        Peers of chats opened after the subscription are followed as the
+        chats are opened. After a gap in the feed, each peer's presence is
+        read again, and what changed meanwhile is sent.
+        """
+        async with self._bus.presence_feed(viewer_id) as feed:
+            async with self._sessions() as session:
+                names = await queries.peers(session, viewer_id)
+            peers = {peer: UserRecord(peer, name) for peer, name in names.items()}
+            for peer in peers:
+                await feed.follow(peer)
+            known = await self._bus.presence.states(peers)
+            async for event in feed:
+                if isinstance(event, Gap):
+                    now = await self._bus.presence.states(peers)
+                    for peer, state in now.items():
+                        if state.online != known[peer].online:
+                            known[peer] = state
+                            yield _change(peers[peer], state)
+                elif isinstance(event, PresenceEvent):
+                    peer = event.user_id
+                    state = PresenceState(event.online, event.last_seen_at)
+                    if peer in peers and state.online != known[peer].online:
+                        known[peer] = state
+                        yield _change(peers[peer], state)
+                else:  # a chat opened with or by the viewer
+                    peer_record = event.other_member(viewer_id)
+                    if peer_record.id not in peers:
+                        peers[peer_record.id] = peer_record
+                        await feed.follow(peer_record.id)
+                        fresh = await self._bus.presence.states([peer_record.id])
+                        known.update(fresh)
+                        # Newly visible: its presence is news to the viewer.
+                        yield _change(peer_record, fresh[peer_record.id])
+
+
+def _change(user: UserRecord, state: PresenceState) -> PresenceRecord:
+    return PresenceRecord(user, state.online, state.last_seen_at)
