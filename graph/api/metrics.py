@@ -154,7 +154,8 @@ class DeliveryCollector(Collector):
         hub = bus.hub
         yield _gauge(
             "sentichat_subscriptions",
-            "Live subscriptions (newMessage and newChat) in this process.",
+            "Live event-bus subscriptions in this process: one per channel each "
+            "GraphQL subscription follows (presence follows one per chat peer).",
             hub.subscriber_count(),
         )
         yield _gauge(
@@ -166,6 +167,11 @@ class DeliveryCollector(Collector):
             "sentichat_buffered_events",
             "Events waiting in subscription buffers.",
             hub.buffered_events(),
+        )
+        yield _gauge(
+            "sentichat_online_users",
+            "Users with at least one open, signed-in WebSocket on this process.",
+            bus.presence.local_users,
         )
         if services.pusher is not None:
             yield from _pusher_metrics(services.pusher)
