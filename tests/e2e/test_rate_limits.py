@@ -33,6 +33,8 @@ LIMITS = {
     "RATE_REGISTER_PER_USERNAME": "2/h",
     "RATE_PUSHER_AUTH_PER_USER": "2/m",
     "RATE_SENTIMENT_PREVIEW_PER_USER": "3/m",
+    "RATE_MARK_READ_PER_USER": "3/m",
+    "RATE_SET_TYPING_PER_USER": "3/m",
 }
 _addresses = (f"10.{n // 65536}.{n // 256 % 256}.{n % 256}" for n in itertools.count(1))
 
@@ -171,6 +173,50 @@ async def test_sentiment_previews_past_the_rate_are_refused(cluster: Cluster) ->
         <= 20
     )
     assert "errors" not in await preview(cluster.a, bob)
+
+
+async def test_marking_read_and_typing_past_their_rates_are_refused(
+    cluster: Cluster,
+) -> None:
+    alice, bob = await cluster.register("alice"), await cluster.register("bob")
+    opened = await cluster.call(
+        cluster.a, REQUEST_CHAT, {"toUser": bob.id}, token=alice.token
+    )
+    channel = opened["data"]["requestChat"]["channelName"]
+    for text in ("one", "two", "three"):
+        sent = await cluster.call(
+            cluster.a, SEND, {"channel": channel, "message": text}, token=alice.token
+        )
+        assert "errors" not in sent
+    mark = """
+    mutation($c: String!, $s: Int!) { markRead(channel: $c, seq: $s) { lastReadSeq } }
+    """
+    typing = "mutation($c: String!) { setTyping(channel: $c) }"
+
+    for server, seq in ((cluster.a, 1), (cluster.b, 2), (cluster.a, 2)):
+        read = await cluster.call(
+            server, mark, {"c": channel, "s": seq}, token=bob.token
+        )
+        assert read["data"]["markRead"]["lastReadSeq"] == seq
+    refused = await cluster.call(
+        cluster.b, mark, {"c": channel, "s": 3}, token=bob.token
+    )
+    for server in (cluster.a, cluster.b, cluster.a):
+        said = await cluster.call(server, typing, {"c": channel}, token=bob.token)
+        assert said["data"]["setTyping"] is True
+    too_chatty = await cluster.call(cluster.b, typing, {"c": channel}, token=bob.token)
+    chats = await cluster.call(
+        cluster.a, "query { chats { lastReadSeq } }", {}, token=bob.token
+    )
+
+    assert 1 <= rate_limited(refused, "You are marking messages read too fast.") <= 20
+    assert (
+        1 <= rate_limited(too_chatty, "You are sending typing notices too fast.") <= 20
+    )
+    # The refused markRead moved nothing; alice is not limited by bob.
+    assert chats["data"]["chats"] == [{"lastReadSeq": 2}]
+    said = await cluster.call(cluster.a, typing, {"c": channel}, token=alice.token)
+    assert said["data"]["setTyping"] is True
 
 
 async def test_opening_chats_past_the_rate_is_refused(cluster: Cluster) -> None:
