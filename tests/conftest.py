@@ -18,6 +18,7 @@ from tests.support.server import RATE_LIMITS, Server
 from tests.support.services import (
     IN_CI,
     empty_tables,
+    forget_presence,
     fresh_postgres_database,
     migrated_sqlite,
     require_redis,
@@ -66,6 +67,7 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 @pytest.fixture
 async def services(settings: Settings) -> AsyncIterator[Services]:
     await empty_tables(settings.database_url)
+    await forget_presence(settings.broadcast_url, settings.broadcast_prefix)
     async with open_services(settings) as opened:
         yield opened
 

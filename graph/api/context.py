@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from graph.domain.errors import Unauthenticated
 from graph.domain.records import PresenceState
 from graph.platform.settings import Settings
 from graph.services import Services
@@ -66,7 +67,11 @@ class Context(BaseContext):
     ) -> list[PresenceState | None]:
         peers = {user_id for user_id, shares in keys if shares}
         ids = {user_id for user_id, _ in keys}
-        states = await self.services.presence.states(self.viewer_id(), ids, peers=peers)
+        try:
+            viewer: int | None = self.viewer_id()
+        except Unauthenticated:
+            viewer = None  # signing in: only the hinted users (the caller) show
+        states = await self.services.presence.states(viewer, ids, peers=peers)
         return [states[user_id] for user_id, _ in keys]
 
     def authenticate(self, authorization: str) -> None:

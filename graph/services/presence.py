@@ -32,14 +32,21 @@ class PresenceService:
         await self._bus.presence.disconnect(user_id)
 
     async def states(
-        self, viewer_id: int, user_ids: Collection[int], *, peers: Collection[int] = ()
+        self,
+        viewer_id: int | None,
+        user_ids: Collection[int],
+        *,
+        peers: Collection[int] = (),
     ) -> dict[int, PresenceState | None]:
         """Each user's presence as the viewer may see it: None for a user who
         shares no chat with the viewer. `peers` are ids already known to share
-        one (the members of a chat the viewer is in), not looked up again."""
-        visible = {viewer_id, *peers}
+        one (the members of a chat the viewer is in, or the viewer), not looked
+        up again; with no viewer (signing in), only they are shown."""
+        visible = set(peers)
+        if viewer_id is not None:
+            visible.add(viewer_id)
         unknown = [user_id for user_id in user_ids if user_id not in visible]
-        if unknown:
+        if unknown and viewer_id is not None:
             async with self._sessions() as session:
                 visible.update(await queries.peers(session, viewer_id, among=unknown))
         shown = [user_id for user_id in user_ids if user_id in visible]

@@ -13,7 +13,7 @@ from db.models import Base
 from graph.platform.settings import Settings
 from graph.services import Services, open_services
 from tests.support.api import Account, Api
-from tests.support.services import empty_tables
+from tests.support.services import empty_tables, forget_presence
 from tests.support.waiting import wait_until
 
 ACTIVITY = """
@@ -40,6 +40,7 @@ TYPING_TTL = 0.5
 async def services(settings: Settings) -> AsyncIterator[Services]:
     """Typing that lapses in half a second, so a test sees it end."""
     await empty_tables(settings.database_url)
+    await forget_presence(settings.broadcast_url, settings.broadcast_prefix)
     quick = settings.model_copy(update={"typing_ttl_seconds": TYPING_TTL})
     async with open_services(quick) as opened:
         yield opened
@@ -216,3 +217,13 @@ async def test_no_typing_or_presence_is_ever_written_to_the_database(
     await api.data(USERS, token=bob.token)
 
     assert await row_counts(api) == before
+
+
+async def test_signing_up_shows_the_callers_own_presence(api: Api) -> None:
+    query = """
+    mutation { register(username: "zoe", password: "correct horse battery") {
+      user { username online lastSeenAt } } }"""
+
+    user = (await api.data(query))["register"]["user"]
+
+    assert user == {"username": "zoe", "online": False, "lastSeenAt": None}

@@ -89,3 +89,18 @@ async def empty_tables(database_url: str) -> None:
                     await connection.execute(text(f"DELETE FROM {table}"))
     finally:
         await engine.dispose()
+
+
+async def forget_presence(broadcast_url: str, prefix: str) -> None:
+    """Drop the presence kept in Redis under `prefix`: tables emptied between
+    tests hand the same user ids out again, and a user's last-seen time must
+    not outlive the user."""
+    if not broadcast_url.startswith("redis"):
+        return  # in memory: it goes with the services
+    redis = Redis.from_url(broadcast_url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}presence:*")]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()

@@ -63,4 +63,5 @@ class AuthPayload:
 
     @classmethod
     def from_record(cls, auth: AuthRecord) -> AuthPayload:
-        return cls(token=auth.token, user=User.from_record(auth.user))
+        # The caller's own account: their presence is theirs to see.
+        return cls(token=auth.token, user=User.member(auth.user))

@@ -11,7 +11,9 @@ open to the internet needs:
 - at most `ws_max_operations` operations run at once, and one more is refused
   with a coded error while the socket stays open;
 - the socket is closed with 4403 when its token expires, so that nobody
-  streams past the life of the token they signed in with.
+  streams past the life of the token they signed in with;
+- from its acknowledgement until it closes, the socket counts its user as
+  online (`PresenceService.connect` / `disconnect`).
 """
 
 from __future__ import annotations
