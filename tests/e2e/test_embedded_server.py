@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.support.api import NEW_MESSAGE
-from tests.support.remote import open_chat, register, send, unique
+from tests.support.remote import graphql, open_chat, register, send, unique
 from tests.support.server import Server
 from tests.support.wsclient import GraphQLWebSocket
 
@@ -58,6 +58,38 @@ async def test_a_chat_works_over_http_and_websocket(embedded_server: Server) -> 
 
     assert received["message"] == "I am so happy to see you!"
     assert received["sentiment"]["emoji"] == "\U0001f600"
+
+
+async def test_an_open_socket_makes_its_user_online_to_chat_peers_only(
+    embedded_server: Server,
+) -> None:
+    alice = await register(embedded_server, unique("alice"))
+    bob = await register(embedded_server, unique("bob"))
+    eve = await register(embedded_server, unique("eve"))
+    await open_chat(embedded_server, alice, bob)
+    presence = "subscription { presence { user { id } online lastSeenAt } }"
+    users = "query { users(first: 500) { id online lastSeenAt } }"
+
+    async def alice_seen_by(token: str) -> dict[str, object]:
+        body = await graphql(embedded_server, users, token=token)
+        return next(u for u in body["data"]["users"] if u["id"] == alice.id)
+
+    async with GraphQLWebSocket(embedded_server.ws_url) as bobs:
+        await bobs.init(bob.token)
+        await bobs.subscribe("1", presence)
+        async with GraphQLWebSocket(embedded_server.ws_url) as alices:
+            await alices.init(alice.token)
+            came = (await bobs.next_data("1"))["presence"]
+            while_open = await alice_seen_by(bob.token)
+            to_a_stranger = await alice_seen_by(eve.token)
+        went = (await bobs.next_data("1"))["presence"]
+    after = await alice_seen_by(bob.token)
+
+    assert (came["user"]["id"], came["online"]) == (alice.id, True)
+    assert while_open["online"] is True
+    assert to_a_stranger == {"id": alice.id, "online": None, "lastSeenAt": None}
+    assert (went["online"], after["online"]) == (False, False)
+    assert after["lastSeenAt"] == went["lastSeenAt"] is not None
 
 
 @pytest.mark.parametrize(
