@@ -48,6 +48,9 @@ LAST_SEEN_KEEP_SECONDS = 30 * 24 * 3600
 # Users per renewal script call, so no one call holds Redis for long.
 RENEW_BATCH = 500
 SWEEP_BATCH = 500
+# A socket's acknowledgement and a query wait at most this for Redis; past it
+# they go on without (a registration left undone is made by the next renewal).
+ON_PATH_TIMEOUT_SECONDS = 1.0
 OFFLINE = PresenceState(online=False, last_seen_at=None)
 
 
@@ -285,8 +288,9 @@ class RedisPresence(Presence):
             return {}
         keys = [self._user_key(i) for i in ids] + [self._seen_key(i) for i in ids]
         try:
-            reply = await self._lookup(keys=keys)
-        except (RedisError, OSError) as exc:
+            async with asyncio.timeout(ON_PATH_TIMEOUT_SECONDS):
+                reply = await self._lookup(keys=keys)
+        except (RedisError, OSError, TimeoutError) as exc:
             self._failed("look up presence", exc)
             return dict.fromkeys(ids, OFFLINE)
         now = _time(float(reply[0]))
@@ -303,10 +307,11 @@ class RedisPresence(Presence):
     async def _first_socket(self, user_id: int) -> None:
         keys = [self._user_key(user_id), self._due]
         try:
-            came_online = await self._register(
-                keys=keys, args=[self.process, user_id, self._ttl]
-            )
-        except (RedisError, OSError) as exc:
+            async with asyncio.timeout(ON_PATH_TIMEOUT_SECONDS):
+                came_online = await self._register(
+                    keys=keys, args=[self.process, user_id, self._ttl]
+                )
+        except (RedisError, OSError, TimeoutError) as exc:
             # Renewed with the others once Redis is back.
             self._failed("register a socket", exc)
             return
@@ -316,10 +321,11 @@ class RedisPresence(Presence):
     async def _last_socket(self, user_id: int) -> None:
         keys = [self._user_key(user_id), self._due, self._seen_key(user_id)]
         try:
-            offline_at = await self._unregister(
-                keys=keys, args=[self.process, user_id, LAST_SEEN_KEEP_SECONDS]
-            )
-        except (RedisError, OSError) as exc:
+            async with asyncio.timeout(ON_PATH_TIMEOUT_SECONDS):
+                offline_at = await self._unregister(
+                    keys=keys, args=[self.process, user_id, LAST_SEEN_KEEP_SECONDS]
+                )
+        except (RedisError, OSError, TimeoutError) as exc:
             # The registration expires by itself; a sweep announces it.
             self._failed("unregister a socket", exc)
             return
