@@ -11,13 +11,10 @@ from datetime import datetime
 from typing import Any, Protocol, TypedDict, cast
 
 from sqlalchemy import (
-    Integer,
     bindparam,
     case,
-    func,
     insert,
     literal_column,
-    or_,
     select,
     text,
     update,
@@ -121,7 +118,7 @@ MESSAGE_COLUMNS = (
 )
 
 
-def _upsert_insert(session: AsyncSession, entity: type[Any]) -> Any:
+def upsert(session: AsyncSession, entity: type[Any]) -> Any:
     """INSERT with the dialect's ON CONFLICT support (PostgreSQL or SQLite)."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(entity)
@@ -146,7 +143,7 @@ async def insert_user(
 ) -> User | None:
     """The new user, or None when the username is taken in any letter case."""
     statement = (
-        _upsert_insert(session, User)
+        upsert(session, User)
         .values(
             username=username,
             username_key=username.lower(),
@@ -171,29 +168,6 @@ async def list_users_except(
     return (await session.scalars(statement)).all()
 
 
-async def ensure_chat(
-    session: AsyncSession, low_id: int, high_id: int, *, requested_by: int
-) -> ChatState:
-    """The pair's chat, created if missing; concurrent callers get the same row.
-
-    `requested_by` is recorded only when this call creates the chat.
-    """
-    statement = (
-        _upsert_insert(session, Chat)
-        .values(
-            user_low_id=low_id,
-            user_high_id=high_id,
-            requested_by_id=requested_by,
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=[Chat.user_low_id, Chat.user_high_id])
-    )
-    await session.execute(statement)
-    chat = await chat_state(session, low_id, high_id)
-    assert chat is not None, "the chat was just inserted or already there"
-    return chat
-
-
 @dataclass(frozen=True, slots=True)
 class ChatRow:
     """A chat as messages need it: its head and its members' names."""
@@ -210,7 +184,7 @@ LOW_USER = aliased(User)
 HIGH_USER = aliased(User)
 
 
-def _username(user_id: Any) -> Any:
+def member_username(user_id: Any) -> Any:
     name = select(User.username).where(User.id == user_id)
     return name.correlate(Chat).scalar_subquery()
 
@@ -245,175 +219,6 @@ async def chat_exists(session: AsyncSession, low_id: int, high_id: int) -> bool:
         Chat.user_low_id == low_id, Chat.user_high_id == high_id
     )
     return await session.scalar(statement) is not None
-
-
-@dataclass(frozen=True, slots=True)
-class ChatState:
-    """A chat with its members' names and its read state, as one row."""
-
-    id: int
-    user_low_id: int
-    user_high_id: int
-    requested_by_id: int | None
-    last_seq: int
-    low_sent: int
-    high_sent: int
-    low_read_seq: int
-    high_read_seq: int
-    low_read_count: int
-    high_read_count: int
-    low_username: str
-    high_username: str
-
-    @property
-    def low_unread(self) -> int:
-        """The high member's messages above the low member's read position."""
-        return self.high_sent - self.low_read_count
-
-    @property
-    def high_unread(self) -> int:
-        return self.low_sent - self.high_read_count
-
-
-_CHAT_STATE_COLUMNS = (
-    Chat.id,
-    Chat.user_low_id,
-    Chat.user_high_id,
-    Chat.requested_by_id,
-    Chat.last_seq,
-    Chat.low_sent,
-    Chat.high_sent,
-    Chat.low_read_seq,
-    Chat.high_read_seq,
-    Chat.low_read_count,
-    Chat.high_read_count,
-)
-_CHAT_STATES = (
-    select(*_CHAT_STATE_COLUMNS, LOW_USER.username, HIGH_USER.username)
-    .join(LOW_USER, LOW_USER.id == Chat.user_low_id)
-    .join(HIGH_USER, HIGH_USER.id == Chat.user_high_id)
-)
-_CHAT_STATE_OF_PAIR = _CHAT_STATES.where(
-    Chat.user_low_id == bindparam("low_id"),
-    Chat.user_high_id == bindparam("high_id"),
-)
-# Both sides of the OR are indexed: (user_low_id, user_high_id) by the
-# pair's unique constraint, user_high_id by its own index.
-_CHATS_OF_USER = (
-    _CHAT_STATES.where(
-        or_(
-            Chat.user_low_id == bindparam("user_id"),
-            Chat.user_high_id == bindparam("user_id"),
-        )
-    )
-    .order_by(Chat.id.desc())
-    .limit(bindparam("limit"))
-)
-
-
-def _chat_state(row: Any) -> ChatState:
-    return ChatState(*row)
-
-
-async def chat_state(session: Executor, low_id: int, high_id: int) -> ChatState | None:
-    """The pair's chat with its members' names and read state (one Core query)."""
-    parameters = {"low_id": low_id, "high_id": high_id}
-    row = (await session.execute(_CHAT_STATE_OF_PAIR, parameters)).first()
-    return None if row is None else _chat_state(row)
-
-
-async def list_chats(session: Executor, user_id: int, *, limit: int) -> list[ChatState]:
-    """The user's newest `limit` chats, newest first, with their read state."""
-    parameters = {"user_id": user_id, "limit": limit}
-    rows = (await session.execute(_CHATS_OF_USER, parameters)).all()
-    return [_chat_state(row) for row in rows]
-
-
-_UNREAD_TOTAL = select(
-    func.coalesce(
-        func.sum(
-            case(
-                (
-                    Chat.user_low_id == bindparam("user_id"),
-                    Chat.high_sent - Chat.low_read_count,
-                ),
-                else_=Chat.low_sent - Chat.high_read_count,
-            )
-        ),
-        0,
-    )
-).where(
-    or_(
-        Chat.user_low_id == bindparam("user_id"),
-        Chat.user_high_id == bindparam("user_id"),
-    )
-)
-
-
-async def unread_total(session: Executor, user_id: int) -> int:
-    """The user's unread messages in all their chats: a sum over their chat
-    rows, whatever the number of messages."""
-    result = await session.execute(_UNREAD_TOTAL, {"user_id": user_id})
-    return int(result.scalar_one())
-
-
-def _mark_read_statement(reader: str) -> Any:
-    """Move the `reader` ("low" or "high") member's read position forward.
-
-    One statement: the WHERE admits only a forward move to an existing seq,
-    and PostgreSQL re-checks it on the row it locked, so of two concurrent
-    calls the lower can never land after the higher. The read count comes
-    from the message at the new position: its sender's ordinal, or, when it
-    is the reader's own, the rest of the seqs up to it.
-    """
-    other = "high" if reader == "low" else "low"
-    seq = bindparam("seq", type_=Integer)
-    read_seq = getattr(Chat, f"{reader}_read_seq")
-    at_position = (
-        select(
-            case(
-                (
-                    Message.sender_id == getattr(Chat, f"user_{other}_id"),
-                    Message.sender_ordinal,
-                ),
-                else_=seq - Message.sender_ordinal,
-            )
-        )
-        .where(Message.chat_id == Chat.id, Message.seq == seq)
-        .correlate(Chat)
-        .scalar_subquery()
-    )
-    return (
-        update(Chat)
-        .where(
-            Chat.user_low_id == bindparam("low_id"),
-            Chat.user_high_id == bindparam("high_id"),
-            read_seq < seq,
-            seq <= Chat.last_seq,
-        )
-        .values({f"{reader}_read_seq": seq, f"{reader}_read_count": at_position})
-        .returning(
-            *_CHAT_STATE_COLUMNS,
-            _username(Chat.user_low_id),
-            _username(Chat.user_high_id),
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
-_MARK_READ = {reader: _mark_read_statement(reader) for reader in ("low", "high")}
-
-
-async def mark_read(
-    session: Executor, low_id: int, high_id: int, *, reader_id: int, seq: int
-) -> ChatState | None:
-    """The chat after moving `reader_id`'s position up to `seq`; None when it
-    did not move (already there or beyond, `seq` past the newest message, or
-    no such chat: the caller reads the chat to tell which)."""
-    statement = _MARK_READ["low" if reader_id == low_id else "high"]
-    parameters = {"low_id": low_id, "high_id": high_id, "seq": seq}
-    row = (await session.execute(statement, parameters)).first()
-    return None if row is None else _chat_state(row)
 
 
 _CHAT_HEAD = select(Chat.last_seq).where(Chat.id == bindparam("chat_id"))
@@ -465,8 +270,8 @@ _CLAIM_NEXT_SEQ = (
             (Chat.user_low_id == bindparam("sender_id"), Chat.low_sent),
             else_=Chat.high_sent,
         ),
-        _username(Chat.user_low_id),
-        _username(Chat.user_high_id),
+        member_username(Chat.user_low_id),
+        member_username(Chat.user_high_id),
     )
     .execution_options(synchronize_session=False)
 )
@@ -566,29 +371,3 @@ async def store_rescored(
         for message_id, columns in rescored
     ]
     await session.execute(_STORE_RESCORED, parameters)
-
-
-def _peers_statement(user_id: int, among: Sequence[int] | None) -> Any:
-    sides = []
-    for mine, theirs in (
-        (Chat.user_low_id, Chat.user_high_id),
-        (Chat.user_high_id, Chat.user_low_id),
-    ):
-        side = (
-            select(User.id, User.username)
-            .join(Chat, User.id == theirs)
-            .where(mine == user_id)
-        )
-        if among is not None:
-            side = side.where(theirs.in_(among))
-        sides.append(side)
-    return sides[0].union_all(sides[1])
-
-
-async def peers(
-    session: Executor, user_id: int, *, among: Sequence[int] | None = None
-) -> dict[int, str]:
-    """The users who share a chat with `user_id` (of `among`, if given), by id,
-    with their names."""
-    rows = (await session.execute(_peers_statement(user_id, among))).all()
-    return {int(row[0]): str(row[1]) for row in rows}

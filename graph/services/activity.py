@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import queries
-from db.queries import ChatState
+from db import chats
+from db.chats import ChatState
 from graph.domain.errors import NotFound
 from graph.domain.records import (
     ActivityRecord,
@@ -107,7 +107,7 @@ class ActivityService:
 
     async def _state(self, low: int, high: int) -> ChatState:
         async with self._sessions() as session:
-            state = await queries.chat_state(session, low, high)
+            state = await chats.chat_state(session, low, high)
         if state is None:
             raise NotFound(NO_CHAT)
         return state

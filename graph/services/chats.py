@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import queries
-from db.queries import ChatState
+from db import chats, queries
+from db.chats import ChatState
 from graph.domain.errors import BadUserInput, NotFound, Unauthenticated
 from graph.domain.records import (
     ChatRecord,
@@ -54,7 +54,7 @@ class ChatService:
                 raise Unauthenticated("This account no longer exists.")
             if other is None:
                 raise NotFound("No such user.", field="toUser")
-            state = await queries.ensure_chat(
+            state = await chats.ensure_chat(
                 session, *sorted((user_id, to_user_id)), requested_by=user_id
             )
         # This request's caller is its from_user, whoever first asked.
@@ -70,7 +70,7 @@ class ChatService:
         """
         check_page_size("first", first, MAX_CHATS_PAGE)
         async with self._sessions() as session:
-            rows = await queries.list_chats(session, user_id, limit=first)
+            rows = await chats.list_chats(session, user_id, limit=first)
         return [chat_record(row) for row in rows]
 
     async def mark_read(self, user_id: int, channel: str, seq: int) -> ChatRecord:
@@ -85,10 +85,10 @@ class ChatService:
             raise BadUserInput("`seq` is a seq, 0 or more.", field="seq")
         await self._throttle.check(Limit.MARK_READ_PER_USER, user_id)
         async with self._sessions.begin() as session:
-            moved = await queries.mark_read(
+            moved = await chats.mark_read(
                 session, low, high, reader_id=user_id, seq=seq
             )
-            state = moved or await queries.chat_state(session, low, high)
+            state = moved or await chats.chat_state(session, low, high)
         if state is None:
             raise NotFound(NO_CHAT)
         if moved is None and seq > state.last_seq:
@@ -105,7 +105,7 @@ class ChatService:
     async def unread_total(self, user_id: int) -> int:
         """The user's unread messages over all their chats."""
         async with self._sessions() as session:
-            return await queries.unread_total(session, user_id)
+            return await chats.unread_total(session, user_id)
 
     async def new_chats(self, user_id: int) -> AsyncIterator[ChatRecord]:
         """Chats other users open with `user_id`, from now on.

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Collection
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import queries
+from db import chats
 from graph.domain.records import PresenceRecord, PresenceState, UserRecord
 from graph.realtime import EventBus, Gap, PresenceEvent
 
@@ -48,7 +48,7 @@ class PresenceService:
         unknown = [user_id for user_id in user_ids if user_id not in visible]
         if unknown and viewer_id is not None:
             async with self._sessions() as session:
-                visible.update(await queries.peers(session, viewer_id, among=unknown))
+                visible.update(await chats.peers(session, viewer_id, among=unknown))
         shown = [user_id for user_id in user_ids if user_id in visible]
         states = await self._bus.presence.states(shown)
         return {user_id: states.get(user_id) for user_id in user_ids}
@@ -62,7 +62,7 @@ class PresenceService:
         """
         async with self._bus.presence_feed(viewer_id) as feed:
             async with self._sessions() as session:
-                names = await queries.peers(session, viewer_id)
+                names = await chats.peers(session, viewer_id)
             peers = {peer: UserRecord(peer, name) for peer, name in names.items()}
             for peer in peers:
                 await feed.follow(peer)

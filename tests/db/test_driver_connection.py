@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db import messages, queries
+from db import chats, messages, queries
 from db.errors import is_unavailable
 from db.session import create_sessionmaker, driver_connection
 from tests.db.rows import SENTIMENT
@@ -37,7 +37,7 @@ async def _chat(engine: AsyncEngine) -> tuple[int, int]:
         assert alice is not None
         assert bob is not None
         low, high = sorted((alice.id, bob.id))
-        await queries.ensure_chat(session, low, high, requested_by=low)
+        await chats.ensure_chat(session, low, high, requested_by=low)
     return low, high
 
 
