@@ -2,16 +2,17 @@
 
 Ten users, and the 45 chats of every pair of them, on a real server process
 (uvicorn, PostgreSQL, Redis, Pusher on at a local fake). For each of the 450
-(chat, user) combinations, four operations are tried by that user: read the
-history (`messages`), send (`sendMessage`), subscribe over a WebSocket
-(`newMessage` with `afterSeq: 0`) and be signed for the channel by
-`POST /pusher/auth`. Each of the 90 member combinations is allowed and sees
-exactly the chat's messages; each of the 360 non-member ones is refused with
-the exact code a client sees (`FORBIDDEN`, or 403), leaves no trace in the
-chat, and leaves the WebSocket open and usable. Each user is signed for its
-own notification channel and refused the nine others'. Nothing of this is
-logged as a fault. The counts are recorded as the `authorization_matrix`
-figures.
+(chat, user) combinations, six operations are tried by that user: read the
+history (`messages`), send (`sendMessage`), mark it read (`markRead`), say
+they are typing (`setTyping`), subscribe over a WebSocket (`newMessage` with
+`afterSeq: 0`) and be signed for the channel by `POST /pusher/auth`. Each
+of the 90 member combinations is allowed and sees exactly the chat's
+messages; each of the 360 non-member ones is refused with the exact code a
+client sees (`FORBIDDEN`, or 403), leaves no trace in the chat (nor in the
+members' read positions), and leaves the WebSocket open and usable. Each
+user is signed for its own notification channel and refused the nine
+others'. Nothing of this is logged as a fault. The counts are recorded as
+the `authorization_matrix` figures.
 """
 
 from __future__ import annotations
@@ -329,6 +330,75 @@ async def assert_chats_hold_exactly_the_members_sends(matrix: Matrix) -> None:
         assert stored == matrix.stored[chat.channel], chat.channel
         member_ids = {member.id for member in chat.members}
         assert {sender for _, sender, _ in stored} == member_ids
+
+
+# -- read state and typing -------------------------------------------------------
+
+MARK_READ = """
+mutation($channel: String!, $seq: Int!) {
+  markRead(channel: $channel, seq: $seq) { channelName lastReadSeq unreadCount }
+}"""
+TYPING = "mutation($channel: String!) { setTyping(channel: $channel) }"
+READ_STATE = "query { chats(first: 500) { channelName lastReadSeq peerLastReadSeq } }"
+
+
+async def positions(matrix: Matrix) -> dict[tuple[str, str], int]:
+    """Each member's read position in each of their chats."""
+    bodies = await gather(matrix.graphql(READ_STATE, {}, user) for user in matrix.users)
+    found = {}
+    for user, body in zip(matrix.users, bodies, strict=True):
+        assert "errors" not in body, body
+        for chat in body["data"]["chats"]:
+            found[chat["channelName"], user.id] = chat["lastReadSeq"]
+    return found
+
+
+async def test_non_members_can_neither_mark_read_nor_type_in_any_chat(
+    matrix: Matrix,
+) -> None:
+    combinations = matrix.non_members()
+    before = await positions(matrix)
+
+    marks = await gather(
+        matrix.graphql(MARK_READ, {"channel": chat.channel, "seq": 1}, user)
+        for chat, user in combinations
+    )
+    typing = await gather(
+        matrix.graphql(TYPING, {"channel": chat.channel}, user)
+        for chat, user in combinations
+    )
+
+    for (chat, user), mark, said in zip(combinations, marks, typing, strict=True):
+        assert mark["data"] is None, (chat.channel, user.id, mark)
+        assert codes(mark) == ["FORBIDDEN"], (chat.channel, user.id, mark)
+        assert said["data"] is None, (chat.channel, user.id, said)
+        assert codes(said) == ["FORBIDDEN"], (chat.channel, user.id, said)
+    assert await positions(matrix) == before
+    matrix.count("mark_read", refused=len(combinations))
+    matrix.count("set_typing", refused=len(combinations))
+
+
+async def test_members_mark_their_own_position_only(matrix: Matrix) -> None:
+    combinations = matrix.members()
+
+    marks = await gather(
+        matrix.graphql(MARK_READ, {"channel": chat.channel, "seq": 1}, user)
+        for chat, user in combinations
+    )
+    typing = await gather(
+        matrix.graphql(TYPING, {"channel": chat.channel}, user)
+        for chat, user in combinations
+    )
+
+    for (chat, user), mark, said in zip(combinations, marks, typing, strict=True):
+        assert "errors" not in mark, (chat.channel, user.id, mark)
+        assert mark["data"]["markRead"]["lastReadSeq"] >= 1
+        assert said == {"data": {"setTyping": True}}, (chat.channel, user.id, said)
+    after = await positions(matrix)
+    assert set(after) == {(chat.channel, user.id) for chat, user in combinations}
+    assert all(seq >= 1 for seq in after.values())
+    matrix.count("mark_read", allowed=len(combinations))
+    matrix.count("set_typing", allowed=len(combinations))
 
 
 # -- subscribe -----------------------------------------------------------------
