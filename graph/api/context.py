@@ -46,7 +46,8 @@ class Context(BaseContext):
         self.expires_at: datetime | None = None
         # Presence asked for by the fields of one event-loop turn, answered
         # with one lookup; nothing cached (a WebSocket's context lives long).
-        self._presence = DataLoader(self._load_presence, cache=False)
+        # Made on first use: most requests and sockets never ask.
+        self._presence: DataLoader[tuple[int, bool], PresenceState | None] | None = None
 
     def viewer_id(self) -> int:
         """The caller's user id, from the token; Unauthenticated without one."""
@@ -60,6 +61,8 @@ class Context(BaseContext):
     ) -> PresenceState | None:
         """The user's presence as the caller may see it (None: not theirs to
         see); `shares_chat` when known to share a chat with the caller."""
+        if self._presence is None:
+            self._presence = DataLoader(self._load_presence, cache=False)
         return await self._presence.load((user_id, bool(shares_chat)))
 
     async def _load_presence(
