@@ -1,9 +1,16 @@
 import { ApolloClient, ApolloLink, InMemoryCache, Observable, type FetchResult, type Operation } from '@apollo/client/core'
-import { describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { readonly, ref } from 'vue'
 
 import type { Realtime, ResumeContext } from '../src/apollo'
-import { channelOf, createChatState } from '../src/composables/chatState'
+import {
+  CHATS_PAGE,
+  MARK_READ_DELAY_MS,
+  MAX_ACTIVITY_FEEDS,
+  RECOUNT_DELAY_MS,
+  channelOf,
+  createChatState,
+} from '../src/composables/chatState'
 import { ChatMessagesDocument, type ChatFieldsFragment, type MessageFieldsFragment } from '../src/generated/graphql'
 import { messagesFieldPolicy } from '../src/lib/messages'
 import { neutralSentiment } from './fixtures'
@@ -14,8 +21,21 @@ const BOB = user('2', 'bob')
 const CAROL = user('3', 'carol')
 const DAVE = user('4', 'dave')
 
-function chat(from: typeof ALICE, to: typeof ALICE, lastSeq = 0): ChatFieldsFragment {
-  return { __typename: 'Chat', channelName: channelOf(from.id, to.id), lastSeq, fromUser: from, toUser: to }
+type Reading = Pick<ChatFieldsFragment, 'unreadCount' | 'lastReadSeq' | 'peerLastReadSeq'>
+
+/** A chat as Alice sees it: nothing unread unless `reading` says so. */
+function chat(from: typeof ALICE, to: typeof ALICE, lastSeq = 0, reading: Partial<Reading> = {}): ChatFieldsFragment {
+  return {
+    __typename: 'Chat',
+    channelName: channelOf(from.id, to.id),
+    lastSeq,
+    unreadCount: 0,
+    lastReadSeq: lastSeq,
+    peerLastReadSeq: 0,
+    ...reading,
+    fromUser: from,
+    toUser: to,
+  }
 }
 
 function message(from: typeof ALICE, to: typeof ALICE, seq: number, clientId: string | null = null): MessageFieldsFragment {
@@ -34,17 +54,27 @@ function message(from: typeof ALICE, to: typeof ALICE, seq: number, clientId: st
 }
 
 type Observer = { next: (result: FetchResult) => void; error: (error: unknown) => void; complete: () => void }
+type Presence = { online: boolean | null; lastSeenAt: string | null }
 
 /** A server in a link: answers by operation name, and lets the test push subscription events. */
 class FakeServer {
   users = [BOB, CAROL]
+  presence = new Map<string, Presence>() // by user id; absent: null (no chat shared)
   chats = [chat(ALICE, BOB), chat(CAROL, ALICE)]
+  unreadTotal: number | undefined // the sum of the chats' counts unless set
   feeds = new Map<string, { observer: Observer; resumeFrom: () => number | undefined }>()
+  activity = new Map<string, Observer>() // chatActivity, by channel
   newChats: Observer | undefined
+  presenceFeed: Observer | undefined
   sendFails = false
   chatsFail = 0 // how many Chats queries to fail first
+  chatsAsked = 0
+  markReadFails: 'NETWORK' | 'FORBIDDEN' | undefined
   sendGate: Promise<void> = Promise.resolve()
+  usersGate: Promise<void> = Promise.resolve()
   sent: Record<string, unknown>[] = []
+  marked: Record<string, unknown>[] = []
+  typed: Record<string, unknown>[] = []
 
   link = new ApolloLink(
     (operation: Operation) =>
@@ -55,11 +85,42 @@ class FakeServer {
           observer.complete()
         }
         switch (operationName) {
-          case 'Users':
-            return answer({ users: this.users })
-          case 'Chats':
+          case 'Users': {
+            // Read when asked, answered when the gate opens.
+            const users = this.users.map((u) => ({ ...u, online: null, lastSeenAt: null, ...this.presence.get(u.id) }))
+            void this.usersGate.then(() => answer({ users }))
+            return
+          }
+          case 'Chats': {
+            this.chatsAsked += 1
             if (this.chatsFail-- > 0) return observer.error(new TypeError('Failed to fetch'))
-            return answer({ chats: this.chats })
+            const total = this.unreadTotal ?? this.chats.reduce((sum, c) => sum + c.unreadCount, 0)
+            return answer({ chats: this.chats, unreadTotal: total })
+          }
+          case 'MarkRead': {
+            this.marked.push(variables)
+            if (this.markReadFails === 'NETWORK') return observer.error(new TypeError('Failed to fetch'))
+            if (this.markReadFails) {
+              observer.next({ errors: [{ message: 'No.', extensions: { code: this.markReadFails } }] })
+              return observer.complete()
+            }
+            const index = this.chats.findIndex((c) => c.channelName === variables.channel)
+            const seq = variables.seq as number
+            // In these tests the reader reads up to the newest.
+            this.chats[index] = { ...this.chats[index]!, lastSeq: seq, lastReadSeq: seq, unreadCount: 0 }
+            return answer({ markRead: this.chats[index] })
+          }
+          case 'SetTyping':
+            this.typed.push(variables)
+            return answer({ setTyping: true })
+          case 'ChatActivity': {
+            const channel = variables.channel as string
+            this.activity.set(channel, observer)
+            return () => this.activity.delete(channel)
+          }
+          case 'Presence':
+            this.presenceFeed = observer
+            return
           case 'RequestChat':
             return answer({ requestChat: chat(ALICE, [BOB, CAROL, DAVE].find((u) => u.id === variables.toUser)!, 0) })
           case 'SendMessage': {
@@ -90,6 +151,21 @@ class FakeServer {
   push(item: MessageFieldsFragment) {
     this.feeds.get(item.channel)!.observer.next({ data: { newMessage: item } })
   }
+
+  receipt(channel: string, reader: typeof ALICE, seq: number) {
+    const event = { __typename: 'ReadReceipt', channel, seq, user: reader }
+    this.activity.get(channel)!.next({ data: { chatActivity: event } })
+  }
+
+  typing(channel: string, typist: typeof ALICE, typing: boolean) {
+    const event = { __typename: 'Typing', channel, typing, user: typist }
+    this.activity.get(channel)!.next({ data: { chatActivity: event } })
+  }
+
+  presenceChange(who: typeof ALICE, online: boolean, lastSeenAt: string) {
+    const change = { __typename: 'PresenceChange', user: who, online, lastSeenAt }
+    this.presenceFeed!.next({ data: { presence: change } })
+  }
 }
 
 function setUp() {
@@ -114,31 +190,261 @@ function setUp() {
 
 const settled = () => new Promise((resolve) => setTimeout(resolve, 0))
 
+const BOB_CHAT = channelOf('1', '2')
+const CAROL_CHAT = channelOf('1', '3')
+const unreadOf = (state: ReturnType<typeof setUp>['state']) => Object.fromEntries(state.unreadByUser.value)
+
 describe('unread badges', () => {
-  it('count messages from a user while another chat is open, and clear when it opens', async () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('start from the server counts and count what the feeds bring', async () => {
     const { server, state } = setUp()
+    server.chats = [chat(ALICE, BOB, 5, { unreadCount: 3, lastReadSeq: 2 }), chat(CAROL, ALICE, 1)]
     await state.start()
-    await state.openChatWith(CAROL.id)
+    expect(unreadOf(state)).toEqual({ [BOB.id]: 3 })
 
-    server.push(message(BOB, ALICE, 1))
-    server.push(message(BOB, ALICE, 2))
-    server.push(message(CAROL, ALICE, 1)) // in the open chat
+    server.push(message(BOB, ALICE, 6))
+    server.push(message(ALICE, BOB, 7)) // the reader's own never count
+    server.push(message(BOB, ALICE, 6)) // a repeat
+    server.push(message(CAROL, ALICE, 2))
 
-    expect(Object.fromEntries(state.unreadByUser.value)).toEqual({ [BOB.id]: 2 })
-
-    await state.openChatWith(BOB.id)
-    expect(state.unreadByUser.value.size).toBe(0)
+    expect(unreadOf(state)).toEqual({ [BOB.id]: 4, [CAROL.id]: 1 })
+    expect(state.unreadTotal.value).toBe(5)
   })
 
-  it('ignore the reader own messages and repeats', async () => {
+  it('count in the open chat too, until it is marked read', async () => {
+    const { server, state } = setUp()
+    await state.start()
+    await state.openChatWith(BOB.id)
+
+    server.push(message(BOB, ALICE, 1))
+    expect(unreadOf(state)).toEqual({ [BOB.id]: 1 })
+
+    state.markRead(BOB_CHAT, 1)
+    expect(state.unreadTotal.value).toBe(0)
+  })
+
+  it('go at once when read, and the server hears once for a burst', async () => {
+    vi.useFakeTimers()
+    const { server, state } = setUp()
+    server.chats = [chat(ALICE, BOB, 5, { unreadCount: 3, lastReadSeq: 2 })]
+    await state.start()
+
+    state.markRead(BOB_CHAT, 4)
+    state.markRead(BOB_CHAT, 5)
+    state.markRead(BOB_CHAT, 3) // lower: changes nothing
+    expect(state.unreadTotal.value).toBe(0)
+    expect(server.marked).toEqual([])
+
+    await vi.advanceTimersByTimeAsync(MARK_READ_DELAY_MS)
+    expect(server.marked).toEqual([{ channel: BOB_CHAT, seq: 5 }])
+    expect(state.unreadTotal.value).toBe(0)
+
+    server.push(message(BOB, ALICE, 6)) // after the server's answer
+    expect(unreadOf(state)).toEqual({ [BOB.id]: 1 })
+  })
+
+  it('tell the server nothing when nothing is unread', async () => {
+    vi.useFakeTimers()
+    const { server, state } = setUp()
+    server.chats = [chat(ALICE, BOB, 5)]
+    await state.start()
+    server.push(message(ALICE, BOB, 6))
+
+    state.markRead(BOB_CHAT, 6)
+    await vi.advanceTimersByTimeAsync(MARK_READ_DELAY_MS)
+    expect(server.marked).toEqual([])
+  })
+
+  it('come back from the server when it refuses a mark', async () => {
+    vi.useFakeTimers()
+    const { server, state } = setUp()
+    server.chats = [chat(ALICE, BOB, 5, { unreadCount: 3, lastReadSeq: 2 })]
+    server.markReadFails = 'FORBIDDEN'
+    await state.start()
+    const asked = server.chatsAsked
+
+    state.markRead(BOB_CHAT, 5)
+    expect(state.unreadTotal.value).toBe(0)
+    await vi.advanceTimersByTimeAsync(MARK_READ_DELAY_MS)
+    await vi.advanceTimersByTimeAsync(RECOUNT_DELAY_MS)
+
+    expect(server.chatsAsked).toBe(asked + 1)
+    expect(unreadOf(state)).toEqual({ [BOB.id]: 3 })
+  })
+
+  it('are marked again when the network failed', async () => {
+    vi.useFakeTimers()
+    const { server, state } = setUp()
+    server.chats = [chat(ALICE, BOB, 5, { unreadCount: 3, lastReadSeq: 2 })]
+    server.markReadFails = 'NETWORK'
+    await state.start()
+
+    state.markRead(BOB_CHAT, 5)
+    await vi.advanceTimersByTimeAsync(MARK_READ_DELAY_MS)
+    expect(server.marked).toHaveLength(1)
+    server.markReadFails = undefined
+
+    await vi.advanceTimersByTimeAsync(1_000) // the first retry waits at most a second
+    expect(server.marked).toEqual([
+      { channel: BOB_CHAT, seq: 5 },
+      { channel: BOB_CHAT, seq: 5 },
+    ])
+    expect(state.unreadTotal.value).toBe(0)
+  })
+
+  it('follow the reads of another tab, asking the server when it read part of what was counted', async () => {
+    vi.useFakeTimers()
+    const { server, state } = setUp()
+    server.chats = [
+      chat(ALICE, BOB, 5, { unreadCount: 3, lastReadSeq: 2 }),
+      chat(CAROL, ALICE, 6, { unreadCount: 4, lastReadSeq: 2 }),
+    ]
+    await state.start()
+    const asked = server.chatsAsked
+
+    server.receipt(BOB_CHAT, ALICE, 5) // all of it
+    expect(unreadOf(state)).toEqual({ [CAROL.id]: 4 })
+
+    server.chats[1] = chat(CAROL, ALICE, 6, { unreadCount: 1, lastReadSeq: 4 })
+    server.receipt(CAROL_CHAT, ALICE, 4) // which of 3 to 6 were Carol's?
+    expect(unreadOf(state)).toEqual({ [CAROL.id]: 2 }) // at most seqs 5 and 6
+    await vi.advanceTimersByTimeAsync(RECOUNT_DELAY_MS)
+
+    expect(server.chatsAsked).toBe(asked + 1)
+    expect(unreadOf(state)).toEqual({ [CAROL.id]: 1 })
+  })
+
+  it('count chats past the first page from the server total', async () => {
+    const { server, state } = setUp()
+    const others = Array.from({ length: CHATS_PAGE }, (_, i) => user(String(10 + i), `user${i}`))
+    server.users = others
+    server.chats = others.map((other) => chat(other, ALICE, 1, { unreadCount: 1, lastReadSeq: 0 }))
+    server.unreadTotal = CHATS_PAGE + 7
+    await state.start()
+
+    expect(state.unreadTotal.value).toBe(CHATS_PAGE + 7)
+    expect(state.unreadByUser.value.size).toBe(CHATS_PAGE)
+  })
+})
+
+describe('read receipts and typing', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('are followed for the open chat and for chats with unread messages', async () => {
+    const { server, state } = setUp()
+    server.chats = [chat(ALICE, BOB, 5, { unreadCount: 3, lastReadSeq: 2 }), chat(CAROL, ALICE, 1)]
+    await state.start()
+    expect([...server.activity.keys()]).toEqual([BOB_CHAT])
+
+    await state.openChatWith(CAROL.id)
+    expect([...server.activity.keys()].sort()).toEqual([BOB_CHAT, CAROL_CHAT].sort())
+
+    // Apollo lets a subscription go a moment after its last subscriber.
+    state.closeChat()
+    await state.openChatWith(BOB.id)
+    await settled()
+    expect([...server.activity.keys()]).toEqual([BOB_CHAT])
+    state.markRead(BOB_CHAT, 5)
+    state.closeChat()
+    await settled()
+    expect([...server.activity.keys()]).toEqual([])
+
+    server.push(message(CAROL, ALICE, 2))
+    expect([...server.activity.keys()]).toEqual([CAROL_CHAT])
+  })
+
+  it('are followed for at most a budget of chats', async () => {
+    const { server, state } = setUp()
+    const others = Array.from({ length: MAX_ACTIVITY_FEEDS + 10 }, (_, i) => user(String(10 + i), `user${i}`))
+    server.users = others
+    server.chats = others.map((other) => chat(other, ALICE, 1, { unreadCount: 1, lastReadSeq: 0 }))
+    await state.start()
+
+    expect(server.activity.size).toBe(MAX_ACTIVITY_FEEDS)
+  })
+
+  it('move the other member position ("Seen") forward only', async () => {
+    const { server, state } = setUp()
+    server.chats = [chat(ALICE, BOB, 5, { peerLastReadSeq: 2 })]
+    await state.start()
+    await state.openChatWith(BOB.id)
+    expect(state.peerReadSeq(BOB_CHAT)).toBe(2)
+
+    server.receipt(BOB_CHAT, BOB, 4)
+    server.receipt(BOB_CHAT, BOB, 3)
+    expect(state.peerReadSeq(BOB_CHAT)).toBe(4)
+  })
+
+  it('show the other member typing until they stop, or until the feed ends', async () => {
+    const { server, state, reconnect } = setUp()
+    await state.start()
+    await state.openChatWith(BOB.id)
+
+    server.typing(BOB_CHAT, BOB, true)
+    expect(state.peerTyping(BOB_CHAT)).toBe(true)
+    server.typing(BOB_CHAT, BOB, false)
+    expect(state.peerTyping(BOB_CHAT)).toBe(false)
+
+    server.typing(BOB_CHAT, BOB, true)
+    reconnect() // its `false` may have been lost
+    expect(state.peerTyping(BOB_CHAT)).toBe(false)
+
+    server.typing(BOB_CHAT, BOB, true)
+    server.activity.get(BOB_CHAT)!.complete()
+    expect(state.peerTyping(BOB_CHAT)).toBe(false)
+  })
+
+  it('announce the reader typing once per renewal, and its end', async () => {
+    vi.useFakeTimers()
     const { server, state } = setUp()
     await state.start()
 
-    server.push(message(ALICE, BOB, 1))
-    server.push(message(BOB, ALICE, 2))
-    server.push(message(BOB, ALICE, 2))
+    state.typed(BOB_CHAT)
+    await vi.advanceTimersByTimeAsync(1_000)
+    state.typed(BOB_CHAT)
+    await vi.advanceTimersByTimeAsync(1_500)
+    state.typed(BOB_CHAT) // 2.5 s after the first: renewed
+    state.doneTyping()
+    state.doneTyping()
+    await vi.advanceTimersByTimeAsync(0)
 
-    expect(Object.fromEntries(state.unreadByUser.value)).toEqual({ [BOB.id]: 1 })
+    expect(server.typed).toEqual([
+      { channel: BOB_CHAT, typing: true },
+      { channel: BOB_CHAT, typing: true },
+      { channel: BOB_CHAT, typing: false },
+    ])
+  })
+})
+
+describe('presence', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('comes from the list of people, then live; unknown for people without a chat', async () => {
+    const { server, state } = setUp()
+    server.presence.set(BOB.id, { online: true, lastSeenAt: '2026-12-06T10:00:00+00:00' })
+    await state.start()
+    expect(state.presenceOf(BOB.id)).toEqual({ online: true, lastSeenAt: '2026-12-06T10:00:00+00:00' })
+    expect(state.presenceOf(CAROL.id)).toBeUndefined()
+
+    server.presenceChange(BOB, false, '2026-12-06T10:05:00+00:00')
+    expect(state.presenceOf(BOB.id)).toEqual({ online: false, lastSeenAt: '2026-12-06T10:05:00+00:00' })
+  })
+
+  it('is not undone by a list of people asked for before a change', async () => {
+    vi.useFakeTimers()
+    const { server, state } = setUp()
+    server.presence.set(BOB.id, { online: true, lastSeenAt: '2026-12-06T10:00:00+00:00' })
+    await state.start()
+    let release!: () => void
+    server.usersGate = new Promise((resolve) => (release = resolve))
+
+    await vi.advanceTimersByTimeAsync(30_000) // the list is asked for again
+    server.presenceChange(BOB, false, '2026-12-06T10:05:00+00:00')
+    release()
+    await vi.advanceTimersByTimeAsync(0)
+
+    expect(state.presenceOf(BOB.id)?.online).toBe(false)
   })
 })
 

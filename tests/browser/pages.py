@@ -23,6 +23,16 @@ HAPPY, NEUTRAL, SAD = "\U0001f600", "\U0001f610", "\U0001f61f"
 # Long enough for a server restart and the client's reconnect backoff.
 LIVE_TIMEOUT_MS = 20_000
 DESKTOP: ViewportSize = {"width": 1100, "height": 720}
+APP_TITLE = "Sentichat"
+# What a page sees when its tab goes to the background or comes back: a
+# headless browser keeps every page visible, so the page is told so itself.
+_SET_VISIBILITY = """hidden => {
+    const state = hidden ? 'hidden' : 'visible'
+    for (const [name, value] of [['visibilityState', state], ['hidden', hidden]]) {
+        Object.defineProperty(document, name, { configurable: true, get: () => value })
+    }
+    document.dispatchEvent(new Event('visibilitychange'))
+}"""
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,23 @@ class ChatPage:
     def badge(self, username: str) -> Locator:
         return self.person(username).get_by_test_id("unread")
 
+    def online(self, username: str) -> Locator:
+        """The dot that says `username` is online, by its accessible name."""
+        return self.person(username).get_by_role("img", name="online", exact=True)
+
+    def last_seen(self, username: str) -> Locator:
+        """The "last seen 5 min ago" under `username` in the list of people."""
+        return self.person(username).get_by_test_id("last-seen")
+
+    async def expect_title(self, unread: int) -> None:
+        """Wait until the tab's title shows `unread` (nothing when 0)."""
+        title = f"({unread}) {APP_TITLE}" if unread else APP_TITLE
+        await expect(self.page).to_have_title(title)
+
+    async def set_visible(self, visible: bool) -> None:
+        """Send the tab to the background (False) or bring it back."""
+        await self.page.evaluate(_SET_VISIBILITY, not visible)
+
     async def open_chat(self, username: str) -> None:
         await self.person(username).click()
         await expect(self.page.get_by_role("heading", name=username)).to_be_visible()
@@ -119,8 +146,24 @@ class ChatPage:
         await self.composer.press("Enter")
 
     @property
+    def typing(self) -> Locator:
+        """The open chat's header line that says the other member is typing."""
+        return self.page.get_by_role("status").and_(self.page.get_by_test_id("typing"))
+
+    @property
     def messages(self) -> Locator:
         return self.page.get_by_test_id("message")
+
+    def message(self, text: str) -> Locator:
+        """The confirmed message whose text is exactly `text`."""
+        return self.messages.filter(
+            has=self.page.locator(".text", has_text=re.compile(f"^{re.escape(text)}$"))
+        )
+
+    @property
+    def seen(self) -> Locator:
+        """Every "Seen" in the open chat (there is at most one)."""
+        return self.page.get_by_test_id("seen")
 
     @property
     def offline(self) -> Locator:
@@ -143,9 +186,7 @@ class ChatPage:
 
     def mood(self, text: str) -> Locator:
         """The mood element (the emoji) beside the message `text`."""
-        return self.messages.filter(
-            has=self.page.locator(".text", has_text=re.compile(f"^{re.escape(text)}$"))
-        ).get_by_test_id("mood")
+        return self.message(text).get_by_test_id("mood")
 
     async def mood_of(self, text: str) -> Mood:
         """The emoji beside a message, what hovering it shows, and its label."""

@@ -1,33 +1,69 @@
-// Everything a signed-in user's screen shares: the other users, the chats and
-// their live feeds, unread counts, and the messages on their way out.
+// Everything a signed-in user's screen shares: the other users and whether
+// they are online, the chats and their live feeds, read state (unread counts,
+// "Seen", "typing…"), and the messages on their way out.
 //
 // One `newMessage` subscription per chat feeds Apollo's cache (the chat's
 // message list) and the unread counts; it resumes after the last seq it
-// holds whenever the socket comes back, so nothing is missed.
+// holds whenever the socket comes back, so nothing is missed. Unread counts
+// start from the server's (lib/readState.ts), so they survive a reload.
 import type { ApolloClient, NormalizedCacheObject, ObservableSubscription } from '@apollo/client/core'
-import { computed, inject, reactive, ref, type InjectionKey } from 'vue'
+import { computed, effectScope, inject, reactive, ref, watch, type InjectionKey } from 'vue'
 
 import type { Realtime, ResumeContext } from '../apollo'
 import {
+  ChatActivityDocument,
   ChatMessagesDocument,
   ChatsDocument,
+  MarkReadDocument,
   NewChatDocument,
   NewMessageDocument,
+  PresenceDocument,
   RequestChatDocument,
   SendMessageDocument,
+  SetTypingDocument,
   UsersDocument,
+  type ChatActivitySubscription,
   type ChatFieldsFragment,
   type MessageFieldsFragment,
+  type PresenceSubscription,
   type UserFieldsFragment,
 } from '../generated/graphql'
 import { describeProblem } from '../lib/errors'
-import { ResumePoints } from '../lib/resume'
+import { HighestOnly } from '../lib/highestOnly'
+import type { PresenceView } from '../lib/presence'
+import {
+  isExact,
+  positionOf,
+  readStateOf,
+  unreadOf,
+  withAnswer,
+  withMark,
+  withMessage,
+  withMyRead,
+  withoutMark,
+  withPeerRead,
+  type ReadState,
+} from '../lib/readState'
+import { ResumePoints, retryDelayMs } from '../lib/resume'
 import type { SessionUser } from '../lib/session'
+import { TypingAnnouncer } from '../lib/typing'
 
 export const PAGE_SIZE = 50
+/** The chats listed (and followed): the newest this many. */
+export const CHATS_PAGE = 100
 const USERS_REFRESH_MS = 30_000
 const FEED_RETRY_MS = 2_000
 const LOAD_RETRY_MS = 5_000
+/** How long a read position waits for a higher one before it is sent (markRead is rate limited). */
+export const MARK_READ_DELAY_MS = 300
+/** How long a read receipt from another tab waits before the counts are asked for again. */
+export const RECOUNT_DELAY_MS = 300
+/**
+ * The server runs at most 200 operations per socket (WS_MAX_OPERATIONS):
+ * newChat, presence and a newMessage per listed chat leave room for this many
+ * chatActivity feeds, with some to spare.
+ */
+export const MAX_ACTIVITY_FEEDS = 50
 
 export interface PendingMessage {
   clientId: string
@@ -46,19 +82,34 @@ export function channelOf(a: string, b: string): string {
   return `private-chat_${low}_${high}`
 }
 
+type Activity = ChatActivitySubscription['chatActivity']
+type PresenceChange = PresenceSubscription['presence']
+
 export function createChatState(client: ApolloClient<NormalizedCacheObject>, realtime: Realtime, me: SessionUser) {
   const users = ref<UserFieldsFragment[]>([])
   const chats = reactive(new Map<string, ChatFieldsFragment>()) // by channel
-  const unread = reactive(new Map<string, number>()) // by channel
+  const reads = reactive(new Map<string, ReadState>()) // by channel
+  // Unread in chats past the first page, which are not followed: as last counted.
+  const unreadElsewhere = ref(0)
+  const typing = reactive(new Set<string>()) // channels where the other member is typing
+  const presence = reactive(new Map<string, PresenceView>()) // by user id; absent: not ours to see
   const pending = ref<PendingMessage[]>([])
   const openChannel = ref<string | null>(null)
   const points = new ResumePoints()
   const feeds = new Map<string, ObservableSubscription>()
+  const activityFeeds = new Map<string, ObservableSubscription>()
+  const markers = new Map<string, HighestOnly>() // per channel: the markRead calls
   const cleanups: (() => void)[] = []
   const sending = new Map<string, Promise<void>>() // per channel: one send at a time, in order
   const problem = ref<string | null>(null)
+  const scope = effectScope()
   let chatsListed = false
   let stopped = false
+  let recountTimer: ReturnType<typeof setTimeout> | undefined
+  // Presence changes pushed so far, and the count at each user's latest: a
+  // list of users asked for before a change must not undo it.
+  let presenceChanges = 0
+  const presenceChangedAt = new Map<string, number>()
 
   const otherOf = (chat: ChatFieldsFragment) => (chat.fromUser.id === me.id ? chat.toUser : chat.fromUser)
 
@@ -74,9 +125,15 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   function receive(message: MessageFieldsFragment) {
     if (!points.note(message.channel, message.seq)) return
     writeToHistory(message)
-    if (message.fromUser.id !== me.id && message.channel !== openChannel.value) {
-      unread.set(message.channel, (unread.get(message.channel) ?? 0) + 1)
-    }
+    // Counted even in the open chat: it is read once it is on a visible screen (markRead).
+    const read = reads.get(message.channel)
+    if (read) reads.set(message.channel, withMessage(read, message.seq, message.fromUser.id !== me.id))
+  }
+
+  /** A chat as the server just read it: its counts and positions. */
+  function noteAnswer(chat: ChatFieldsFragment) {
+    const read = reads.get(chat.channelName)
+    reads.set(chat.channelName, read ? withAnswer(read, chat) : readStateOf(chat))
   }
 
   function follow(channel: string) {
@@ -106,8 +163,9 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     cleanups.push(() => notifications.unsubscribe())
   }
 
-  /** Learn of a chat; `afterSeq` is where its feed starts. */
+  /** Learn of a chat (or more of it); `afterSeq` is where its feed starts. */
   function addChat(chat: ChatFieldsFragment, afterSeq: number) {
+    noteAnswer(chat)
     if (chats.has(chat.channelName)) return
     chats.set(chat.channelName, chat)
     points.start(chat.channelName, afterSeq)
@@ -116,17 +174,172 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   }
 
   async function refreshUsers() {
+    const before = presenceChanges
     const { data } = await client.query({ query: UsersDocument, fetchPolicy: 'network-only' })
     users.value = data.users
+    for (const user of data.users) {
+      if ((presenceChangedAt.get(user.id) ?? 0) > before) continue // pushed since we asked: newer
+      if (user.online === null) presence.delete(user.id)
+      else presence.set(user.id, { online: user.online, lastSeenAt: user.lastSeenAt })
+    }
   }
 
   async function refreshChats() {
-    const { data } = await client.query({ query: ChatsDocument, fetchPolicy: 'network-only' })
+    const { data } = await client.query({
+      query: ChatsDocument,
+      variables: { first: CHATS_PAGE },
+      fetchPolicy: 'network-only',
+    })
     // In the first listing only what comes next is news; a chat found later
-    // (opened while we were away) is new, and replayed from its start.
+    // (opened while we were away) is new, and replayed from its start. The
+    // counts of chats already known are the server's again.
     for (const chat of data.chats) addChat(chat, chatsListed ? 0 : chat.lastSeq)
     chatsListed = true
+    // Only a full page can leave chats out; what the total holds beyond it
+    // is counted by no feed. (Not otherwise: the two counts are read apart,
+    // and a message between them must not count twice.)
+    let counted = 0
+    if (data.chats.length >= CHATS_PAGE) {
+      const listed = new Set(data.chats.map((chat) => chat.channelName))
+      for (const chat of data.chats) counted += chat.unreadCount
+      for (const [channel, read] of reads) if (!listed.has(channel)) counted += unreadOf(read)
+    }
+    unreadElsewhere.value = data.chats.length < CHATS_PAGE ? 0 : Math.max(0, data.unreadTotal - counted)
   }
+
+  /** Ask for the counts again, once for a burst of reasons. */
+  function recount() {
+    if (stopped || recountTimer !== undefined) return
+    recountTimer = setTimeout(() => {
+      recountTimer = undefined
+      void refreshChats().catch(() => undefined) // counted again on reconnect
+    }, RECOUNT_DELAY_MS)
+  }
+
+  function notePresence(change: PresenceChange) {
+    presenceChanges += 1
+    presenceChangedAt.set(change.user.id, presenceChanges)
+    presence.set(change.user.id, { online: change.online, lastSeenAt: change.lastSeenAt })
+  }
+
+  function followPresence() {
+    if (stopped) return
+    const again = () => setTimeout(followPresence, FEED_RETRY_MS)
+    const changes = client.subscribe({ query: PresenceDocument, fetchPolicy: 'no-cache' }).subscribe({
+      next: ({ data }) => data && notePresence(data.presence),
+      error: again,
+      complete: again,
+    })
+    cleanups.push(() => changes.unsubscribe())
+  }
+
+  function onActivity(event: Activity) {
+    const channel = event.channel
+    if (event.__typename === 'Typing') {
+      if (event.user.id === me.id) return // the server sends only the other's; never show our own
+      if (event.typing) typing.add(channel)
+      else typing.delete(channel)
+      return
+    }
+    const read = reads.get(channel)
+    if (!read) return
+    if (event.user.id !== me.id) {
+      reads.set(channel, withPeerRead(read, event.seq))
+      return
+    }
+    // Ours: from this tab's markRead (already counted), or from another tab.
+    const moved = withMyRead(read, event.seq)
+    reads.set(channel, moved)
+    if (moved !== read && !isExact(moved)) recount()
+  }
+
+  /**
+   * A chat's read receipts and the other member's typing. Followed for the
+   * open chat ("Seen", "typing…"), and for chats with unread messages, whose
+   * badge another tab of ours may clear.
+   */
+  function followActivity(channel: string) {
+    if (stopped || activityFeeds.has(channel)) return
+    const again = (error?: unknown) => {
+      activityFeeds.delete(channel)
+      typing.delete(channel) // its `false` may never come
+      if (stopped || (error && describeProblem(error).code === 'FORBIDDEN')) return
+      setTimeout(() => {
+        if (wantedActivity.value.includes(channel)) followActivity(channel)
+      }, FEED_RETRY_MS)
+    }
+    const feed = client
+      .subscribe({ query: ChatActivityDocument, variables: { channel }, fetchPolicy: 'no-cache' })
+      .subscribe({ next: ({ data }) => data && onActivity(data.chatActivity), error: again, complete: again })
+    activityFeeds.set(channel, feed)
+  }
+
+  function unfollowActivity(channel: string) {
+    activityFeeds.get(channel)?.unsubscribe()
+    activityFeeds.delete(channel)
+    typing.delete(channel)
+  }
+
+  const wantedActivity = computed(() => {
+    const open = openChannel.value
+    const wanted = open && chats.has(open) ? [open] : []
+    for (const [channel, read] of reads) {
+      if (wanted.length >= MAX_ACTIVITY_FEEDS) break
+      if (channel !== open && chats.has(channel) && unreadOf(read) > 0) wanted.push(channel)
+    }
+    return wanted
+  })
+
+  function syncActivity(wanted: readonly string[]) {
+    if (stopped) return
+    for (const channel of [...activityFeeds.keys()]) {
+      if (!wanted.includes(channel)) unfollowActivity(channel)
+    }
+    wanted.forEach(followActivity)
+  }
+
+  function markerOf(channel: string): HighestOnly {
+    let marker = markers.get(channel)
+    if (!marker) {
+      const send = async (seq: number) => {
+        const { data } = await client.mutate({ mutation: MarkReadDocument, variables: { channel, seq } })
+        if (data) noteAnswer(data.markRead)
+      }
+      marker = new HighestOnly(send, {
+        delayMs: MARK_READ_DELAY_MS,
+        retryAfterMs: (error, failures) => {
+          const problem = describeProblem(error)
+          if (problem.retryable) return problem.retryAfter ? problem.retryAfter * 1000 : retryDelayMs(failures)
+          // The badge went at once; refused, it comes back as the server counts.
+          const read = reads.get(channel)
+          if (read) reads.set(channel, withoutMark(read))
+          recount()
+          return null
+        },
+      })
+      markers.set(channel, marker)
+    }
+    return marker
+  }
+
+  /**
+   * The reader has seen the chat up to `seq` (on a visible screen): the badge
+   * goes at once, and the server hears of it shortly, once for a burst.
+   */
+  function markRead(channel: string, seq: number) {
+    const read = reads.get(channel)
+    // Nothing of theirs is unread: moving the position would change nothing anyone sees.
+    if (stopped || !read || seq <= positionOf(read) || unreadOf(read) === 0) return
+    reads.set(channel, withMark(read, seq))
+    markerOf(channel).offer(seq)
+  }
+
+  function announceTyping(channel: string, isTyping: boolean) {
+    if (stopped) return
+    // Best effort: a lost `true` shows nothing, a lost `false` lapses on the server.
+    client.mutate({ mutation: SetTypingDocument, variables: { channel, typing: isTyping } }).catch(() => undefined)
+  }
+  const typist = new TypingAnnouncer(announceTyping)
 
   /** Load the people and the chats; on failure say why, and try again on reconnect. */
   async function load() {
@@ -142,7 +355,6 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   async function openChatWith(userId: string): Promise<string> {
     const channel = channelOf(me.id, userId)
     openChannel.value = channel
-    unread.delete(channel)
     if (!chats.has(channel)) {
       // Creates the chat or reuses it, and tells the other user.
       const { data } = await client.mutate({ mutation: RequestChatDocument, variables: { toUser: userId } })
@@ -207,10 +419,17 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
 
   function start() {
     followNewChats()
-    // New users are not pushed: look again now and then, and on coming back to the tab.
+    followPresence()
+    scope.run(() => watch(wantedActivity, syncActivity, { flush: 'sync', immediate: true }))
+    // New users are not pushed: look again now and then, and on coming back
+    // to the tab, with the counts (another device may have read meanwhile).
     const lookAgain = () => void refreshUsers().catch(() => undefined)
     const timer = setInterval(lookAgain, USERS_REFRESH_MS)
-    const onVisible = () => document.visibilityState === 'visible' && lookAgain()
+    const onVisible = () => {
+      if (document.visibilityState !== 'visible') return
+      lookAgain()
+      recount()
+    }
     document.addEventListener('visibilitychange', onVisible)
     cleanups.push(() => {
       clearInterval(timer)
@@ -218,7 +437,9 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     })
     cleanups.push(
       realtime.onReconnected(() => {
-        // Chats announced while the socket was down were not replayed.
+        // Chats announced, positions moved and presence changed while the
+        // socket was down were not replayed; a `false` of typing may be lost.
+        typing.clear()
         void load()
         for (const entry of pending.value) {
           if (entry.state === 'failed' && entry.retryable) enqueue(entry)
@@ -230,18 +451,31 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
 
   function stop() {
     stopped = true
+    scope.stop()
+    clearTimeout(recountTimer)
     cleanups.splice(0).forEach((cleanup) => cleanup())
-    feeds.forEach((feed) => feed.unsubscribe())
-    feeds.clear()
+    for (const subscriptions of [feeds, activityFeeds]) {
+      subscriptions.forEach((feed) => feed.unsubscribe())
+      subscriptions.clear()
+    }
+    markers.forEach((marker) => marker.stop())
   }
 
   const unreadByUser = computed(() => {
     const counts = new Map<string, number>()
-    for (const [channel, count] of unread) {
+    for (const [channel, read] of reads) {
       const chat = chats.get(channel)
+      const count = unreadOf(read)
       if (chat && count) counts.set(otherOf(chat).id, count)
     }
     return counts
+  })
+
+  /** Every unread message, for the tab's title. */
+  const unreadTotal = computed(() => {
+    let total = unreadElsewhere.value
+    for (const read of reads.values()) total += unreadOf(read)
+    return total
   })
 
   return {
@@ -249,6 +483,7 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     problem,
     users,
     unreadByUser,
+    unreadTotal,
     pending,
     openChannel,
     start,
@@ -258,6 +493,22 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     send,
     retry,
     discard,
+    markRead,
+    /** The unread messages of a chat. */
+    unreadIn: (channel: string) => {
+      const read = reads.get(channel)
+      return read ? unreadOf(read) : 0
+    },
+    /** The other member's read position in a chat (0: none, or not known yet). */
+    peerReadSeq: (channel: string) => reads.get(channel)?.peerReadSeq ?? 0,
+    /** Whether the other member of a chat is typing. */
+    peerTyping: (channel: string) => typing.has(channel),
+    /** A user's presence; undefined when the server does not show it to us. */
+    presenceOf: (userId: string): PresenceView | undefined => presence.get(userId),
+    /** The user typed a non-empty message in the chat's composer. */
+    typed: (channel: string) => typist.typed(channel),
+    /** The user sent, emptied the composer or left the chat. */
+    doneTyping: () => typist.stop(),
   }
 }
 
