@@ -71,7 +71,7 @@ class Outcome:
 @dataclass(frozen=True)
 class OpenLoopPlan:
     system: str
-    operation: str  # "send" or "history"
+    operation: str  # a key of protocol.FIELDS
     servers: tuple[tuple[str, int], ...]
     accounts: tuple[Account, ...]
     tag: str  # clientIds are tag + index, unique across the run
@@ -86,19 +86,36 @@ class OpenLoop:
         self._open = [0 for _ in plan.servers]
         self.errors: list[str] = []
 
-    def request(self, index: int) -> Request:
+    def request(self, index: int, position: int) -> Request:
+        """Request `index` (numbered over the worker's life), the `position`th
+        of its run (from 0).
+
+        A run of "read" takes each account's read position forward from
+        nothing read: the k-th request of an account in the run marks seq k
+        read (the orchestrator puts the positions back between runs).
+        """
         plan = self.plan
         account = plan.accounts[index % len(plan.accounts)]
-        if plan.operation == "send":
+        operation = plan.operation
+        if operation == "send":
             text = protocol.PHRASES[index % len(protocol.PHRASES)]
             return protocol.send_request(
                 plan.system, account, text, f"{plan.tag}{index}"
             )
-        return protocol.history_request(plan.system, account, last=50)
+        if operation == "history":
+            return protocol.history_request(plan.system, account, last=50)
+        if operation == "read":
+            seq = 1 + position // len(plan.accounts)
+            return protocol.mark_read_request(plan.system, account, seq)
+        if operation == "chats":
+            return protocol.chats_request(plan.system, account, protocol.CHATS_PAGE)
+        if operation == "unread":
+            return protocol.unread_total_request(plan.system, account)
+        raise ValueError(f"no such operation: {operation!r}")
 
     async def run(self, rate: float, count: int, first: int = 0) -> list[Outcome]:
         """`count` requests at `rate` per second; their outcomes once all answered."""
-        requests = [self.request(first + i) for i in range(count)]
+        requests = [self.request(first + i, i) for i in range(count)]
         outcomes: list[Outcome] = []
         tasks: set[asyncio.Task[None]] = set()
         start_ns = time.time_ns() + 20_000_000
@@ -176,7 +193,7 @@ class OpenLoop:
 
     @property
     def _operation(self) -> str:
-        return "sendMessage" if self.plan.operation == "send" else "messages"
+        return protocol.FIELDS[self.plan.operation]
 
     async def _connection(
         self, server: int, *, fresh: bool = False

@@ -34,7 +34,28 @@ NEW_MESSAGE = (
     "subscription Live($channel: String!) {"
     f" newMessage(channel: $channel) {{{MESSAGE_FIELDS}}} }}"
 )
+# The web client's ChatFields.
+CHAT_FIELDS = """
+  channelName lastSeq unreadCount lastReadSeq peerLastReadSeq
+  fromUser { id username } toUser { id username }
+"""
+MARK_READ = (
+    "mutation MarkRead($channel: String!, $seq: Int!) {"
+    f" markRead(channel: $channel, seq: $seq) {{{CHAT_FIELDS}}} }}"
+)
+CHATS = f"query Chats($first: Int!) {{ chats(first: $first) {{{CHAT_FIELDS}}} }}"
+UNREAD_TOTAL = "query UnreadTotal { unreadTotal }"
+CHATS_PAGE = 500  # `chats(first:)`: the most a page may hold
 WS_PROTOCOL = "graphql-transport-ws"
+
+# Each load operation's GraphQL field, which a successful answer carries.
+FIELDS = {
+    "send": "sendMessage",
+    "history": "messages",
+    "read": "markRead",
+    "chats": "chats",
+    "unread": "unreadTotal",
+}
 
 # Short messages of every mood, as people write them.
 PHRASES = (
@@ -92,6 +113,30 @@ def history_request(system: str, reader: Account, last: int) -> Request:
             "/graphql", {"query": HISTORY, "variables": variables}, reader.token
         )
     return _post("/history", {"channel": reader.channel, "last": last})
+
+
+def mark_read_request(system: str, reader: Account, seq: int) -> Request:
+    """Move `reader`'s read position in their chat (`reader.channel`) to `seq`."""
+    if system == SENTICHAT:
+        variables = {"channel": reader.channel, "seq": seq}
+        return _post(
+            "/graphql", {"query": MARK_READ, "variables": variables}, reader.token
+        )
+    body = {"channel": reader.channel, "reader_id": reader.user_id, "seq": seq}
+    return _post("/read", body)
+
+
+def chats_request(system: str, user: Account, first: int) -> Request:
+    if system == SENTICHAT:
+        variables = {"first": first}
+        return _post("/graphql", {"query": CHATS, "variables": variables}, user.token)
+    return _post("/chats", {"user_id": user.user_id, "first": first})
+
+
+def unread_total_request(system: str, user: Account) -> Request:
+    if system == SENTICHAT:
+        return _post("/graphql", {"query": UNREAD_TOTAL}, user.token)
+    return _post("/unread", {"user_id": user.user_id})
 
 
 def answered(system: str, status: int, body: bytes, operation: str) -> bool:

@@ -133,7 +133,11 @@ TITLES = {
     "send": "sendMessage answer",
     "history": "messages(last: 50) answer",
     "ping": "ping round trip, idle sockets",
+    "read": "markRead answer",
+    "chats": "chats(first: 500) answer",
+    "unread": "unreadTotal answer",
 }
+PANELS_PER_ROW = 4
 
 
 def plot(path: Path, latencies: dict[str, dict[str, Latencies]], title: str) -> None:
@@ -144,10 +148,14 @@ def plot(path: Path, latencies: dict[str, dict[str, Latencies]], title: str) -> 
     import matplotlib.pyplot as plt
 
     panels = [name for name in TITLES if name in latencies]
+    columns = min(max(len(panels), 1), PANELS_PER_ROW)
+    rows = max(1, -(-len(panels) // PANELS_PER_ROW))
     figure, axes = plt.subplots(
-        1, max(len(panels), 1), figsize=(4.2 * max(len(panels), 1), 3.6), squeeze=False
+        rows, columns, figsize=(4.2 * columns, 3.6 * rows), squeeze=False
     )
-    for axis, name in zip(axes[0], panels, strict=False):
+    for axis in axes.flat[len(panels) :]:
+        axis.set_visible(False)
+    for axis, name in zip(axes.flat, panels, strict=False):
         for system, samples in latencies[name].items():
             if not len(samples):
                 continue

@@ -1,7 +1,8 @@
-"""The five benchmarks. Each runs Sentichat, then the baseline, at the same load."""
+"""The benchmarks. Each runs Sentichat, then the baseline, at the same load."""
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -20,11 +21,14 @@ from tests.benchmarks.load import (
     subscriber_worker,
 )
 from tests.benchmarks.measure import Latencies
-from tests.benchmarks.protocol import SENTICHAT, SYSTEMS
+from tests.benchmarks.protocol import SENTICHAT, SYSTEMS, Account
 from tests.benchmarks.stack import Seed, Stack
 from tests.benchmarks.workers import Worker
 
 P99_LIMIT_MS = 50.0  # a rate is sustained while p99 stays under this
+# "a user with 500 chats and 1,000,000 messages in them gets `chats` and
+# `unreadTotal` in a few milliseconds" (the read-state issue): a few, at p50.
+FEW_MS = 5.0
 SCORED = "sentichat_sentiment_scored_total"
 GC_PAUSES = 'sentichat_gc_pause_seconds_total{generation="2"}'
 GC_LONGEST = 'sentichat_gc_longest_pause_seconds{generation="2"}'
@@ -43,10 +47,26 @@ class Scale:
     history_rate: float
     history_seconds: float
     sentiment_texts: int
+    read_rate: float  # markRead's fixed rate, then the ramp
+    chats_rate: float  # chats(first: 500)'s fixed rate, then chats_ramp_rates
+    chats_ramp_rates: tuple[float, ...]
+    unread_rate: float  # unreadTotal's fixed rate
+    # Requests before the inbox's measured ones, at twice their fixed rate:
+    # enough for every pooled connection to settle on PostgreSQL's generic
+    # plan of the chat list (the first five runs of a prepared statement are
+    # planned for their parameters, and for a user with 500 chats that plan
+    # hashes the whole user table).
+    inbox_warm_requests: int
 
 
 FULL = Scale(
-    seed=Seed(users=10_000, history_chats=500, history_messages=100_000),
+    seed=Seed(
+        users=10_000,
+        history_chats=500,
+        history_messages=100_000,
+        inbox_chats=500,
+        inbox_messages=1_000_000,
+    ),
     delivery_chats=500,
     delivery_rate=100,
     delivery_seconds=30,
@@ -73,11 +93,22 @@ FULL = Scale(
     history_rate=200,
     history_seconds=15,
     sentiment_texts=20_000,
+    read_rate=200,
+    chats_rate=20,
+    chats_ramp_rates=(20, 50, 100, 150, 200, 300, 400, 500, 600, 800, 1000, 1200),
+    unread_rate=200,
+    inbox_warm_requests=250,
 )
 
 # For iterating on the hot paths: every benchmark in about two minutes.
 QUICK = Scale(
-    seed=Seed(users=2_000, history_chats=500, history_messages=100_000),
+    seed=Seed(
+        users=2_000,
+        history_chats=500,
+        history_messages=100_000,
+        inbox_chats=500,
+        inbox_messages=200_000,
+    ),
     delivery_chats=500,
     delivery_rate=100,
     delivery_seconds=8,
@@ -88,10 +119,21 @@ QUICK = Scale(
     history_rate=200,
     history_seconds=6,
     sentiment_texts=5_000,
+    read_rate=200,
+    chats_rate=20,
+    chats_ramp_rates=(20, 50, 100, 200, 300, 400, 600, 800, 1000),
+    unread_rate=200,
+    inbox_warm_requests=250,
 )
 
 SMOKE = Scale(
-    seed=Seed(users=200, history_chats=20, history_messages=2_000),
+    seed=Seed(
+        users=200,
+        history_chats=20,
+        history_messages=2_000,
+        inbox_chats=20,
+        inbox_messages=2_000,
+    ),
     delivery_chats=20,
     delivery_rate=20,
     delivery_seconds=2,
@@ -102,6 +144,11 @@ SMOKE = Scale(
     history_rate=50,
     history_seconds=1,
     sentiment_texts=200,
+    read_rate=50,
+    chats_rate=10,
+    chats_ramp_rates=(20, 50),
+    unread_rate=50,
+    inbox_warm_requests=20,
 )
 
 
@@ -308,9 +355,20 @@ def ramp(
     accounts: Sequence[Any],
     results: Results,
     fixed_rate: float | None = None,
+    rates: Sequence[float] | None = None,
+    before_run: Callable[[], None] | None = None,
+    warm: tuple[float, int] | None = None,
 ) -> dict[str, Any]:
     """Step the open-loop rate up until, twice running at one rate, p99 passes
-    the limit or a request fails."""
+    the limit or a request fails.
+
+    First, if given, `fixed_rate` for `history_seconds` (the step whose
+    latencies are plotted); then the `rates` (the scale's `ramp_rates` unless
+    given; none: the fixed step alone). Before them, a warm-up (unmeasured):
+    `warm` (rate, count), else half a step at the first rate. `before_run` is
+    called before each run of requests, the warm-up's included, to put the
+    data back as it was.
+    """
     plan = OpenLoopPlan(
         system,
         operation,
@@ -323,23 +381,32 @@ def ramp(
     best: dict[str, Any] | None = None
     fixed: dict[str, Any] | None = None
     first = 0
+    ladder = list(scale.ramp_rates if rates is None else rates)
     with Worker(open_loop_worker, plan) as load:
         load.expect("ready", 60)
-        warm = int(scale.ramp_rates[0] * scale.ramp_seconds / 2) or 1
-        warm_outcomes, _ = run_open_loop(load, scale.ramp_rates[0], warm, first)
+        if warm is None:
+            warm_rate = ladder[0] if ladder else fixed_rate
+            assert warm_rate, "a ramp needs rates or a fixed rate"
+            warm = (warm_rate, int(warm_rate * scale.ramp_seconds / 2) or 1)
+        warm_rate, warm_count = warm
+        if before_run is not None:
+            before_run()
+        warm_outcomes, _ = run_open_loop(load, warm_rate, warm_count, first)
         if operation == "send" and system == SENTICHAT:
-            results.sentichat_send_attempts += warm
+            results.sentichat_send_attempts += warm_count
             results.sentichat_sends += sum(o.ok for o in warm_outcomes)
-        first += warm
-        rates = ([fixed_rate] if fixed_rate else []) + list(scale.ramp_rates)
+        first += warm_count
+        schedule = ([fixed_rate] if fixed_rate else []) + ladder
         n = 0
         retried = False
-        while n < len(rates):
-            rate = rates[n]
+        while n < len(schedule):
+            rate = schedule[n]
             seconds = (
                 scale.history_seconds if fixed_rate and n == 0 else scale.ramp_seconds
             )
             count = max(1, int(rate * seconds))
+            if before_run is not None:
+                before_run()
             step, latencies = _step(stack, system, processes, load, rate, count, first)
             first += count
             if operation == "send" and system == SENTICHAT:
@@ -661,11 +728,275 @@ def sentiment(stack: Stack, scale: Scale, results: Results) -> None:
     )
 
 
+# -- read state -----------------------------------------------------------------
+
+# Nothing read in the first $1 chats: where each markRead run starts.
+NOTHING_READ = """
+UPDATE chat SET low_read_seq = 0, high_read_seq = 0,
+                low_read_count = 0, high_read_count = 0
+WHERE id <= $1
+"""
+
+# Chats of the first $1 whose read counts are not the other member's messages
+# at or below the read position, counted row by row.
+WRONG_READ_COUNTS = """
+SELECT count(*) FROM chat c
+WHERE c.id <= $1 AND (
+    c.low_read_count <> (SELECT count(*) FROM message m
+                         WHERE m.chat_id = c.id AND m.sender_id = c.user_high_id
+                           AND m.seq <= c.low_read_seq)
+    OR c.high_read_count <> (SELECT count(*) FROM message m
+                             WHERE m.chat_id = c.id AND m.sender_id = c.user_low_id
+                               AND m.seq <= c.high_read_seq))
+"""
+
+
+def mark_read(stack: Stack, scale: Scale, results: Results) -> None:
+    """markRead by both members of each history chat, each run from nothing
+    read: the k-th request of a member in a run marks seq k read."""
+    chats = stack.seed.history_chats
+    # Every chat's lower member, then every higher one: the two members of a
+    # chat (one row, locked by each markRead) take their turns half a round
+    # apart, not one request apart, as strangers' reads mostly are.
+    members = stack.chat_members(chats)
+    readers = members[0::2] + members[1::2]
+    per_chat = stack.seed.history_messages // chats
+    longest_run = max(
+        scale.read_rate * scale.history_seconds,
+        max(scale.ramp_rates) * scale.ramp_seconds,
+    )
+    if math.ceil(longest_run / len(readers)) > per_chat:
+        raise ValueError(
+            f"a run of {longest_run:.0f} markRead would read past the {per_chat}"
+            f" messages of the {chats} history chats"
+        )
+
+    def nothing_read() -> None:
+        stack.execute(NOTHING_READ, chats)
+
+    summaries: dict[str, dict[str, Any]] = {}
+    wrong: dict[str, int] = {}
+    for system in SYSTEMS:
+        summaries[system] = ramp(
+            stack,
+            scale,
+            system,
+            "read",
+            readers,
+            results,
+            fixed_rate=scale.read_rate,
+            before_run=nothing_read,
+        )
+        # As the last run left them: every position against its messages.
+        wrong[system] = int(stack.fetchval(WRONG_READ_COUNTS, chats))
+        summaries[system]["chats_with_wrong_read_counts"] = wrong[system]
+    results.details["mark_read"] = {
+        "readers": len(readers),
+        "chats": chats,
+        "messages_per_chat": per_chat,
+        **summaries,
+    }
+    s, b = (summaries[system] for system in SYSTEMS)
+    s_best, b_best = s["best"] or {}, b["best"] or {}
+    rate = f"{scale.read_rate:.0f}/s"
+    results.add(
+        Measure(
+            f"markRead p50 at {rate}",
+            "ms",
+            s["fixed"]["p50_ms"],
+            b["fixed"]["p50_ms"],
+            "lower",
+        ),
+        Measure(
+            f"markRead p99 at {rate}",
+            "ms",
+            s["fixed"]["p99_ms"],
+            b["fixed"]["p99_ms"],
+            "lower",
+        ),
+        Measure(
+            "markRead rate (p99 < 50 ms)",
+            "req/s",
+            s_best.get("rate_per_s", 0.0),
+            b_best.get("rate_per_s") or None,
+            "higher",
+        ),
+        Measure(
+            "chats with wrong read counts after markRead",
+            "",
+            wrong[SENTICHAT],
+            wrong[protocol.BASELINE],
+            "lower",
+            "0",
+            wrong[SENTICHAT] == 0,
+        ),
+    )
+
+
+# The inbox user's unread messages, counted row by row.
+UNREAD_MESSAGES = """
+SELECT count(*)
+FROM chat c
+JOIN message m ON m.chat_id = c.id
+    AND m.seq > CASE WHEN c.user_low_id = $1 THEN c.low_read_seq
+                     ELSE c.high_read_seq END
+WHERE (c.user_low_id = $1 OR c.user_high_id = $1) AND m.sender_id <> $1
+"""
+
+
+# The baseline's chat fields by Sentichat's names.
+CHAT_KEYS = {
+    "channel_name": "channelName",
+    "last_seq": "lastSeq",
+    "unread_count": "unreadCount",
+    "last_read_seq": "lastReadSeq",
+    "peer_last_read_seq": "peerLastReadSeq",
+    "from_user": "fromUser",
+    "to_user": "toUser",
+}
+
+
+def _inbox_answers(
+    stack: Stack, system: str, owner: Account
+) -> tuple[list[dict[str, Any]], int]:
+    """The system's `chats(first: 500)` (by Sentichat's field names) and
+    `unreadTotal` for the inbox user."""
+    chats_request = protocol.chats_request(system, owner, protocol.CHATS_PAGE)
+    unread_request = protocol.unread_total_request(system, owner)
+    chats, total = stack.post(system, chats_request), stack.post(system, unread_request)
+    if system == SENTICHAT:
+        return chats["data"]["chats"], int(total["data"]["unreadTotal"])
+    renamed = [{CHAT_KEYS[key]: value for key, value in c.items()} for c in chats]
+    return renamed, int(total["unread_total"])
+
+
+def inbox(stack: Stack, scale: Scale, results: Results) -> None:
+    """One user's `chats(first: 500)` and `unreadTotal`, over the seed's inbox
+    chats and their messages; first the answers against the rows."""
+    owner = stack.inbox
+    if owner is None:
+        raise ValueError("the seed has no inbox user")
+    counted = int(stack.fetchval(UNREAD_MESSAGES, owner.user_id))
+    listed = min(stack.seed.inbox_chats, protocol.CHATS_PAGE)
+    answers = {system: _inbox_answers(stack, system, owner) for system in SYSTEMS}
+    summaries = {
+        system: {
+            "chats": len(listing),
+            "unread_counts_summed": sum(chat["unreadCount"] for chat in listing),
+            "unread_total": total,
+        }
+        for system, (listing, total) in answers.items()
+    }
+    off = {
+        system: abs(summary["unread_total"] - counted)
+        + abs(summary["unread_counts_summed"] - counted)
+        + abs(summary["chats"] - listed)
+        for system, summary in summaries.items()
+    }
+    chats = {
+        system: ramp(
+            stack,
+            scale,
+            system,
+            "chats",
+            (owner,),
+            results,
+            fixed_rate=scale.chats_rate,
+            rates=scale.chats_ramp_rates,
+            warm=(2 * scale.chats_rate, scale.inbox_warm_requests),
+        )
+        for system in SYSTEMS
+    }
+    unread = {
+        system: ramp(
+            stack,
+            scale,
+            system,
+            "unread",
+            (owner,),
+            results,
+            fixed_rate=scale.unread_rate,
+            rates=(),
+            warm=(2 * scale.unread_rate, scale.inbox_warm_requests),
+        )
+        for system in SYSTEMS
+    }
+    results.details["inbox"] = {
+        "chats": stack.seed.inbox_chats,
+        "messages_in_all": stack.seed.inbox_messages,
+        "unread_messages_counted": counted,
+        "answers": summaries,
+        # Field for field, in the same order: the baseline's work is Sentichat's.
+        "baseline_lists_the_same_chats": answers[SENTICHAT][0]
+        == answers[protocol.BASELINE][0],
+        "chats_query": chats,
+        "unread_total_query": unread,
+    }
+    s, b = (chats[system] for system in SYSTEMS)
+    s_best, b_best = s["best"] or {}, b["best"] or {}
+    us, ub = (unread[system]["fixed"] for system in SYSTEMS)
+    page = f"chats(first: {protocol.CHATS_PAGE})"
+    chats_rate = f"{scale.chats_rate:.0f}/s"
+    unread_rate = f"{scale.unread_rate:.0f}/s"
+    results.add(
+        Measure(
+            f"{page} p50 at {chats_rate}, {listed} chats",
+            "ms",
+            s["fixed"]["p50_ms"],
+            b["fixed"]["p50_ms"],
+            "lower",
+            f"≤ {FEW_MS:g}",
+            s["fixed"]["p50_ms"] <= FEW_MS,
+        ),
+        Measure(
+            f"{page} p99 at {chats_rate}",
+            "ms",
+            s["fixed"]["p99_ms"],
+            b["fixed"]["p99_ms"],
+            "lower",
+        ),
+        Measure(
+            f"{page} rate (p99 < 50 ms)",
+            "req/s",
+            s_best.get("rate_per_s", 0.0),
+            b_best.get("rate_per_s") or None,
+            "higher",
+        ),
+        Measure(
+            f"unreadTotal p50 at {unread_rate}",
+            "ms",
+            us["p50_ms"],
+            ub["p50_ms"],
+            "lower",
+            f"≤ {FEW_MS:g}",
+            us["p50_ms"] <= FEW_MS,
+        ),
+        Measure(
+            f"unreadTotal p99 at {unread_rate}",
+            "ms",
+            us["p99_ms"],
+            ub["p99_ms"],
+            "lower",
+        ),
+        Measure(
+            "unread and chats listed, off from the rows",
+            "",
+            off[SENTICHAT],
+            off[protocol.BASELINE],
+            "lower",
+            "0",
+            off[SENTICHAT] == 0,
+        ),
+    )
+
+
 SCENARIOS: dict[str, Callable[[Stack, Scale, Results], None]] = {
     "delivery": delivery,
     "throughput": throughput,
     "idle": idle,
     "history": history,
     "sentiment": sentiment,
+    "markread": mark_read,
+    "inbox": inbox,
 }
 SCALES = {"full": FULL, "quick": QUICK, "smoke": SMOKE}

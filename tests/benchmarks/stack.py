@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -69,10 +70,33 @@ class Seed:
     users: int  # users 1..n; chats pair 2k-1 with 2k
     history_chats: int  # the first chats hold `history_messages` between them
     history_messages: int
+    # One more user with this many chats, each with a user of its own (the
+    # ids after `users`), holding `inbox_messages` between them.
+    inbox_chats: int = 0
+    inbox_messages: int = 0
 
     @property
     def chats(self) -> int:
         return self.users // 2
+
+    @property
+    def inbox_user(self) -> int:
+        """The user with `inbox_chats` chats: in the middle of its peers' ids,
+        so it is the lower member of half its chats and the higher of the rest."""
+        return self.users + 1 + self.inbox_chats // 2
+
+    @property
+    def inbox_peers(self) -> list[int]:
+        first = self.users + 1
+        return [
+            user
+            for user in range(first, first + self.inbox_chats + 1)
+            if user != self.inbox_user
+        ]
+
+    @property
+    def all_users(self) -> int:
+        return self.users + (self.inbox_chats + 1 if self.inbox_chats else 0)
 
 
 @dataclass
@@ -81,6 +105,7 @@ class Stack:
     database_url: str
     dsn: str  # the same database, for asyncpg
     accounts: list[Account]
+    inbox: Account | None  # the user with the seed's `inbox_chats` chats
     servers: dict[str, list[Server]] = field(default_factory=dict)
 
     def addresses(self, system: str) -> tuple[tuple[str, int], ...]:
@@ -95,16 +120,53 @@ class Stack:
 
     def stored_messages(self, client_id_prefix: str) -> int:
         """Messages in the database whose clientId starts with the prefix."""
+        query = "SELECT count(*) FROM message WHERE client_id LIKE $1"
+        return int(self.fetchval(query, f"{client_id_prefix}%"))
 
-        async def count() -> int:
+    def post(self, system: str, request: protocol.Request) -> Any:
+        """One request to the system's first process, outside any load; the
+        answer's JSON (an HTTPStatusError if it failed)."""
+        headers = dict(
+            (name.strip(), value.strip())
+            for name, _, value in (
+                line.partition(":")
+                for line in request.headers.decode().splitlines()
+                if line
+            )
+        )
+        answer = httpx.post(
+            f"{self.servers[system][0].http_url}{request.path}",
+            content=request.body,
+            headers=headers,
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return answer.json()
+
+    def fetchval(self, query: str, *arguments: object) -> Any:
+        """The first column of the first row of one statement, on the database
+        under test (from the orchestrator, outside any measured request)."""
+
+        async def run() -> Any:
             connection = await asyncpg.connect(self.dsn)
             try:
-                query = "SELECT count(*) FROM message WHERE client_id LIKE $1"
-                return int(await connection.fetchval(query, f"{client_id_prefix}%"))
+                return await connection.fetchval(query, *arguments)
             finally:
                 await connection.close()
 
-        return asyncio.run(count())
+        return asyncio.run(run())
+
+    def execute(self, statement: str, *arguments: object) -> None:
+        """One statement on the database under test, from the orchestrator."""
+
+        async def run() -> None:
+            connection = await asyncpg.connect(self.dsn)
+            try:
+                await connection.execute(statement, *arguments)
+            finally:
+                await connection.close()
+
+        asyncio.run(run())
 
     def sentichat_counter(self, name: str) -> float:
         """A metric summed over the Sentichat processes."""
@@ -146,51 +208,19 @@ async def _load(dsn: str, seed: Seed) -> None:
     scores = [analyze(text) for text in protocol.PHRASES]
     connection = await asyncpg.connect(dsn)
     try:
+        # The sorts of the inbox's insert and of the counters, in memory.
+        await connection.execute("SET work_mem = '256MB'")
         await connection.copy_records_to_table(
             "user_account",
             columns=["id", "username", "username_key", "password_hash", "created_at"],
             records=[
                 (i, f"user{i:05d}", f"user{i:05d}", "!", now)
-                for i in range(1, seed.users + 1)
+                for i in range(1, seed.all_users + 1)
             ],
         )
-        per_chat = seed.history_messages // max(seed.history_chats, 1)
-        chats = []
-        for k in range(1, seed.chats + 1):
-            last_seq = per_chat if k <= seed.history_chats else 0
-            chats.append((k, 2 * k - 1, 2 * k, 2 * k - 1, last_seq, now))
         await connection.copy_records_to_table(
-            "chat",
-            columns=[
-                "id",
-                "user_low_id",
-                "user_high_id",
-                "requested_by_id",
-                "last_seq",
-                "created_at",
-            ],
-            records=chats,
+            "chat", columns=CHAT_COLUMNS, records=_chats(seed, now)
         )
-        rng = random.Random(7)
-        messages: list[tuple[object, ...]] = []
-        for k in range(1, seed.history_chats + 1):
-            for seq in range(1, per_chat + 1):
-                phrase = rng.randrange(len(protocol.PHRASES))
-                sender = 2 * k - 1 + seq % 2
-                recipient = 4 * k - 1 - sender
-                messages.append(
-                    (
-                        len(messages) + 1,
-                        k,
-                        seq,
-                        sender,
-                        recipient,
-                        protocol.PHRASES[phrase],
-                        None,
-                        *_sentiment_columns(scores[phrase]),
-                        now,
-                    )
-                )
         await connection.copy_records_to_table(
             "message",
             columns=[
@@ -199,21 +229,234 @@ async def _load(dsn: str, seed: Seed) -> None:
                 "seq",
                 "sender_id",
                 "recipient_id",
+                "sender_ordinal",
                 "body",
                 "client_id",
                 *SENTIMENT_COLUMNS,
                 "created_at",
             ],
-            records=messages,
+            records=_history_messages(seed, scores, now),
         )
-        for table in ("user_account", "chat", "message"):
+        await _restart_ids(connection, "message")
+        if seed.inbox_chats:
             await connection.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                INBOX_MESSAGES,
+                seed.chats,
+                now,
+                len(protocol.PHRASES),
+                list(protocol.PHRASES),
+                *map(list, zip(*map(_sentiment_columns, scores), strict=True)),
             )
+        await connection.execute(COUNTERS)
+        wrong = await connection.fetchval(INCONSISTENT_CHATS)
+        wrong_ordinals = await connection.fetchval(INCONSISTENT_ORDINALS)
+        if wrong or wrong_ordinals:
+            raise RuntimeError(
+                f"the seed is inconsistent: {wrong} chats' counters,"
+                f" {wrong_ordinals} senders' ordinals"
+            )
+        for table in ("user_account", "chat", "message"):
+            await _restart_ids(connection, table)
         await connection.execute("VACUUM ANALYZE")
+        # The seed's pages written out now rather than by a checkpoint and the
+        # kernel's writeback during the first benchmark (a million messages
+        # are ~0.5 GB of pages and as much WAL again), whose commits wait on
+        # the same disk.
+        with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
+            await connection.execute("CHECKPOINT")
     finally:
         await connection.close()
+    await asyncio.to_thread(os.sync)
+
+
+async def _restart_ids(connection: asyncpg.Connection, table: str) -> None:
+    """The table's id sequence past its highest id."""
+    await connection.execute(
+        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+    )
+
+
+# The chat columns the seed writes; the members' counters come from the
+# messages (COUNTERS).
+CHAT_COLUMNS = (
+    "id",
+    "user_low_id",
+    "user_high_id",
+    "requested_by_id",
+    "last_seq",
+    "low_read_seq",
+    "high_read_seq",
+    "created_at",
+)
+
+
+def _chats(seed: Seed, now: datetime) -> list[tuple[object, ...]]:
+    """The pairs' chats (the first `history_chats` with messages), then the
+    inbox user's, each with both members' read positions."""
+    positions = random.Random(13)
+    per_chat = seed.history_messages // max(seed.history_chats, 1)
+    chats: list[tuple[object, ...]] = []
+    for k in range(1, seed.chats + 1):
+        last_seq = per_chat if k <= seed.history_chats else 0
+        chats.append(
+            (
+                k,
+                2 * k - 1,
+                2 * k,
+                2 * k - 1,
+                last_seq,
+                _read_position(positions, last_seq),
+                _read_position(positions, last_seq),
+                now,
+            )
+        )
+    owner = seed.inbox_user
+    sizes = _inbox_sizes(seed)
+    for n, (peer, last_seq) in enumerate(zip(seed.inbox_peers, sizes, strict=True)):
+        low, high = sorted((owner, peer))
+        chats.append(
+            (
+                seed.chats + 1 + n,
+                low,
+                high,
+                owner if n % 2 else peer,  # who asked for it: either
+                last_seq,
+                _read_position(positions, last_seq),
+                _read_position(positions, last_seq),
+                now,
+            )
+        )
+    return chats
+
+
+def _read_position(rng: random.Random, last_seq: int) -> int:
+    """How far a member has read: most have read everything, some are a few
+    messages behind, and a few are far behind."""
+    if last_seq == 0:
+        return 0
+    draw = rng.random()
+    if draw < 0.6:
+        return last_seq
+    if draw < 0.9:
+        return max(0, last_seq - rng.randint(1, 20))
+    return rng.randrange(last_seq)
+
+
+def _inbox_sizes(seed: Seed) -> list[int]:
+    """Messages per inbox chat, `inbox_messages` in all: a few long chats and
+    many short ones (the size of the chat ranked r falls as 1 / (r + 10)),
+    in no particular order of age."""
+    weights = [1 / (rank + 10) for rank in range(seed.inbox_chats)]
+    total = sum(weights)
+    sizes = [int(seed.inbox_messages * weight / total) for weight in weights]
+    for rank in range(seed.inbox_messages - sum(sizes)):
+        sizes[rank % len(sizes)] += 1
+    random.Random(11).shuffle(sizes)
+    return sizes
+
+
+def _history_messages(
+    seed: Seed, scores: list[Scores], now: datetime
+) -> list[tuple[object, ...]]:
+    """The history chats' messages: their members take turns."""
+    rng = random.Random(7)
+    per_chat = seed.history_messages // max(seed.history_chats, 1)
+    messages: list[tuple[object, ...]] = []
+    for k in range(1, seed.history_chats + 1):
+        sent = {2 * k - 1: 0, 2 * k: 0}
+        for seq in range(1, per_chat + 1):
+            phrase = rng.randrange(len(protocol.PHRASES))
+            sender = 2 * k - 1 + seq % 2
+            recipient = 4 * k - 1 - sender
+            sent[sender] += 1
+            messages.append(
+                (
+                    len(messages) + 1,
+                    k,
+                    seq,
+                    sender,
+                    recipient,
+                    sent[sender],
+                    protocol.PHRASES[phrase],
+                    None,
+                    *_sentiment_columns(scores[phrase]),
+                    now,
+                )
+            )
+    return messages
+
+
+# The inbox user's messages, in one statement: each chat (ids past $1) gets
+# seqs 1..last_seq, sent in runs of three by one member or the other (a hash
+# of chat and seq decides), one of the phrases ($4..: bodies, then their
+# sentiment columns) each, a minute apart up to $2; ordinals by window.
+INBOX_MESSAGES = """
+INSERT INTO message (chat_id, seq, sender_id, recipient_id, sender_ordinal, body,
+                     polarity, subjectivity, label, score, confidence, reasons,
+                     analyzer, created_at)
+SELECT t.chat_id, t.seq, t.sender_id, t.recipient_id,
+       row_number() OVER (PARTITION BY t.chat_id, t.sender_id ORDER BY t.seq),
+       p.body, p.polarity, p.subjectivity, p.label, p.score, p.confidence,
+       p.reasons, p.analyzer,
+       $2::timestamptz - (t.last_seq - t.seq) * interval '1 minute'
+FROM (
+    SELECT c.id AS chat_id, c.last_seq, s.seq, h.phrase,
+           CASE WHEN h.low_sends THEN c.user_low_id ELSE c.user_high_id END
+               AS sender_id,
+           CASE WHEN h.low_sends THEN c.user_high_id ELSE c.user_low_id END
+               AS recipient_id
+    FROM chat c
+    CROSS JOIN LATERAL generate_series(1, c.last_seq) AS s (seq)
+    CROSS JOIN LATERAL (
+        SELECT (hashint8(c.id * 1000003 + s.seq / 3) & 1) = 0 AS low_sends,
+               ((hashint8(c.id * 7919 + s.seq) & 2147483647) % $3) + 1 AS phrase
+    ) AS h
+    WHERE c.id > $1
+) AS t
+JOIN unnest($4::text[], $5::float8[], $6::float8[], $7::text[], $8::float8[],
+            $9::float8[], $10::text[], $11::text[])
+     WITH ORDINALITY AS p (body, polarity, subjectivity, label, score,
+                           confidence, reasons, analyzer, n)
+  ON p.n = t.phrase
+ORDER BY t.chat_id, t.seq
+"""
+
+# Every chat's counters from its messages and its members' read positions.
+COUNTERS = """
+UPDATE chat
+SET low_sent = counted.low_sent, high_sent = counted.high_sent,
+    low_read_count = counted.low_read_count,
+    high_read_count = counted.high_read_count
+FROM (
+    SELECT m.chat_id,
+           count(*) FILTER (WHERE m.sender_id = c.user_low_id) AS low_sent,
+           count(*) FILTER (WHERE m.sender_id = c.user_high_id) AS high_sent,
+           count(*) FILTER (WHERE m.sender_id = c.user_high_id
+                              AND m.seq <= c.low_read_seq) AS low_read_count,
+           count(*) FILTER (WHERE m.sender_id = c.user_low_id
+                              AND m.seq <= c.high_read_seq) AS high_read_count
+    FROM message m JOIN chat c ON c.id = m.chat_id
+    GROUP BY m.chat_id
+) AS counted
+WHERE chat.id = counted.chat_id
+"""
+
+INCONSISTENT_CHATS = """
+SELECT count(*) FROM chat
+WHERE low_sent + high_sent <> last_seq
+   OR low_read_seq > last_seq OR high_read_seq > last_seq
+   OR low_read_count > high_sent OR high_read_count > low_sent
+"""
+
+INCONSISTENT_ORDINALS = """
+SELECT count(*) FROM (
+    SELECT count(*) AS sent, max(sender_ordinal) AS highest,
+           count(DISTINCT sender_ordinal) AS distinct_ordinals
+    FROM message GROUP BY chat_id, sender_id
+) AS senders
+WHERE highest <> sent OR distinct_ordinals <> sent
+"""
 
 
 # The message table's sentiment columns, as the seed writes them.
@@ -240,8 +483,8 @@ def _sentiment_columns(scores: Scores) -> tuple[object, ...]:
     )
 
 
-def _accounts(seed: Seed) -> list[Account]:
-    tokens = Tokens(
+def _tokens() -> Tokens:
+    return Tokens(
         Settings.model_construct(
             jwt_secret=JWT_SECRET,
             token_ttl_seconds=24 * 3600,
@@ -249,10 +492,24 @@ def _accounts(seed: Seed) -> list[Account]:
             jwt_audience="sentichat",
         )
     )
+
+
+def _accounts(seed: Seed) -> list[Account]:
+    tokens = _tokens()
     return [
         Account(i, tokens.issue(i), chat_channel(i, i + 1 if i % 2 else i - 1))
         for i in range(1, seed.users + 1)
     ]
+
+
+def _inbox_account(seed: Seed) -> Account | None:
+    """The user with `inbox_chats` chats (its channel: the first of them)."""
+    if not seed.inbox_chats:
+        return None
+    owner = seed.inbox_user
+    return Account(
+        owner, _tokens().issue(owner), chat_channel(owner, seed.inbox_peers[0])
+    )
 
 
 @contextlib.contextmanager
@@ -262,7 +519,7 @@ def running_stack(seed: Seed, logs: Path) -> Iterator[Stack]:
     dsn = (
         make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
     )
-    stack = Stack(seed, database_url, dsn, _accounts(seed))
+    stack = Stack(seed, database_url, dsn, _accounts(seed), _inbox_account(seed))
     plans = {
         protocol.SENTICHAT: ("graph.app:app", sentichat_env(database_url)),
         protocol.BASELINE: (
