@@ -9,14 +9,15 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+import asyncpg
 from sqlalchemy import Integer, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.messages import DriverStatement
 from db.models import Chat, Message, User, utcnow
-from db.queries import HIGH_USER, LOW_USER, Executor, member_username, upsert
+from db.queries import Executor, member_username, upsert
 
 
 async def ensure_chat(
@@ -42,9 +43,13 @@ async def ensure_chat(
     return chat
 
 
-@dataclass(frozen=True, slots=True)
-class ChatState:
-    """A chat with its members' names and its read state, as one row."""
+class ChatState(NamedTuple):
+    """A chat with its members' names and its read state, as one row.
+
+    A named tuple: a list of 500 chats makes 500 of these, and a frozen
+    dataclass of 13 fields took five times longer to build (1.5 against
+    0.3 µs).
+    """
 
     id: int
     user_low_id: int
@@ -83,10 +88,13 @@ _CHAT_STATE_COLUMNS = (
     Chat.low_read_count,
     Chat.high_read_count,
 )
-_CHAT_STATES = (
-    select(*_CHAT_STATE_COLUMNS, LOW_USER.username, HIGH_USER.username)
-    .join(LOW_USER, LOW_USER.id == Chat.user_low_id)
-    .join(HIGH_USER, HIGH_USER.id == Chat.user_high_id)
+# The names by correlated subqueries, each an index lookup: joins made
+# PostgreSQL plan, for a user with many chats, two scans of user_account into
+# hash joins (5.6 ms against 1 ms with 10,500 users, by the benchmark's seed).
+_CHAT_STATES = select(
+    *_CHAT_STATE_COLUMNS,
+    member_username(Chat.user_low_id),
+    member_username(Chat.user_high_id),
 )
 _CHAT_STATE_OF_PAIR = _CHAT_STATES.where(
     Chat.user_low_id == bindparam("low_id"),
@@ -117,10 +125,24 @@ async def chat_state(session: Executor, low_id: int, high_id: int) -> ChatState 
     return None if row is None else _chat_state(row)
 
 
-async def list_chats(session: Executor, user_id: int, *, limit: int) -> list[ChatState]:
-    """The user's newest `limit` chats, newest first, with their read state."""
+_CHATS_OF_USER_ON_DRIVER = DriverStatement(_CHATS_OF_USER)
+
+
+async def list_chats(
+    connection: Executor | asyncpg.Connection, user_id: int, *, limit: int
+) -> list[ChatState]:
+    """The user's newest `limit` chats, newest first, with their read state.
+
+    On asyncpg's own connection (`db.session.driver_connection`) where there
+    is one: a page of 500 rows through SQLAlchemy's result layer cost about
+    as much again as the query (2.6 against 1.3 ms, on the benchmark's seed).
+    """
     parameters = {"user_id": user_id, "limit": limit}
-    rows = (await session.execute(_CHATS_OF_USER, parameters)).all()
+    if isinstance(connection, asyncpg.Connection):
+        arguments = _CHATS_OF_USER_ON_DRIVER.arguments(parameters)
+        records = await connection.fetch(_CHATS_OF_USER_ON_DRIVER.sql, *arguments)
+        return [ChatState(*record) for record in records]
+    rows = (await connection.execute(_CHATS_OF_USER, parameters)).all()
     return [_chat_state(row) for row in rows]
 
 

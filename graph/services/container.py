@@ -78,7 +78,7 @@ def build_services(
         channel_auth = ChannelAuthService(sessions, tokens, throttle, pusher.client)
     return Services(
         accounts=AccountService(sessions, passwords, tokens, throttle),
-        chats=ChatService(sessions, bus, publisher, throttle),
+        chats=ChatService(engine, sessions, bus, publisher, throttle),
         messages=MessageService(engine, bus, publisher, throttle, sentiment, settings),
         activity=ActivityService(sessions, bus, throttle, settings),
         presence=PresenceService(sessions, bus),

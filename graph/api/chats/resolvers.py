@@ -39,7 +39,7 @@ async def chats(info: Info, first: First = DEFAULT_FIRST) -> list[Chat]:
     user_id = info.context.viewer_id()
     chats = info.context.services.chats
     records = await chats.list_chats(user_id, or_default(first, DEFAULT_FIRST))
-    return [Chat.from_record(chat, user_id) for chat in records]
+    return Chat.page(records, user_id)
 
 
 async def mark_read(info: Info, channel: str, seq: ReadSeq) -> Chat:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import strawberry
 
 from graph.api.accounts.types import User
-from graph.domain.records import ChatRecord
+from graph.domain.records import ChatRecord, UserRecord
 from graph.realtime import notification_channel
 
 
@@ -35,13 +37,18 @@ class Chat:
     )
 
     @classmethod
-    def from_record(cls, chat: ChatRecord, viewer_id: int) -> Chat:
+    def from_record(
+        cls,
+        chat: ChatRecord,
+        viewer_id: int,
+        user: Callable[[UserRecord], User] = User.member,
+    ) -> Chat:
         """The chat as `viewer_id`, one of its members, sees it."""
         mine, theirs = chat.read_states(viewer_id)
         return cls(
             channel_name=chat.channel_name,
-            from_user=User.member(chat.from_user),
-            to_user=User.member(chat.to_user),
+            from_user=user(chat.from_user),
+            to_user=user(chat.to_user),
             from_user_notification_channel=notification_channel(chat.from_user.id),
             to_user_notification_channel=notification_channel(chat.to_user.id),
             last_seq=chat.last_seq,
@@ -49,3 +56,17 @@ class Chat:
             last_read_seq=mine.read_seq,
             peer_last_read_seq=theirs.read_seq,
         )
+
+    @classmethod
+    def page(cls, chats: Iterable[ChatRecord], viewer_id: int) -> list[Chat]:
+        """A list of the viewer's chats: each user is built once (the viewer
+        is in all of them), not twice per chat."""
+        users: dict[int, User] = {}
+
+        def user(record: UserRecord) -> User:
+            built = users.get(record.id)
+            if built is None:
+                built = users[record.id] = User.member(record)
+            return built
+
+        return [cls.from_record(chat, viewer_id, user) for chat in chats]
