@@ -72,6 +72,8 @@ async def _legacy_rows(engine: AsyncEngine) -> None:
                     "chat_id": chat_id,
                     "seq": seq,
                     "sender_id": users[seq % 2],
+                    # Senders alternate: each has sent (seq + 1) // 2 by then.
+                    "sender_ordinal": (seq + 1) // 2,
                     "recipient_id": users[1 - seq % 2],
                     "body": TEXTS[seq % len(TEXTS)],
                     "polarity": 0.0,
