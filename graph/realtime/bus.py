@@ -247,18 +247,10 @@ class PresenceFeed:
 
 
 async def _decoded(inbox: Inbox, decode: Callable[[str], T]) -> AsyncIterator[T | Gap]:
+    feed = Feed(inbox, decode)
     while True:
-        raise_if_cancelled()
-        try:
-            event = await inbox.get()
-        except Closed:
+        item = await feed.next()
+        if item is None:
             return
-        if isinstance(event, Gap):
-            yield event
-            continue
-        try:
-            item = decode(event.message)
-        except (ValueError, KeyError, TypeError):
-            logger.warning("dropped an unreadable event on %s", event.channel)
-            continue
+        assert not isinstance(item, Expired)  # no time limit was given
         yield item

@@ -109,7 +109,10 @@ def encode_chat(chat: ChatRecord) -> str:
 
 
 def decode_chat(raw: str | bytes) -> ChatRecord:
-    data = _load(raw, "new_chat")
+    return _chat_from(_load(raw, "new_chat"))
+
+
+def _chat_from(data: dict[str, Any]) -> ChatRecord:
     return ChatRecord(
         channel_name=str(data["channel_name"]),
         from_user=_user_from(data["from_user"]),
@@ -163,10 +166,10 @@ def decode_activity(raw: str | bytes) -> ActivityRecord:
 
 
 def decode_presence_or_chat(raw: str | bytes) -> PresenceEvent | ChatRecord:
-    data = orjson.loads(raw)
-    if isinstance(data, dict) and data.get("type") == "presence":
-        return decode_presence(raw)
-    return decode_chat(raw)
+    data = _load(raw, "presence", "new_chat")
+    if data["type"] == "presence":
+        return _presence_from(data)
+    return _chat_from(data)
 
 
 def encode_presence(event: PresenceEvent) -> str:
@@ -182,7 +185,10 @@ def encode_presence(event: PresenceEvent) -> str:
 
 
 def decode_presence(raw: str | bytes) -> PresenceEvent:
-    data = _load(raw, "presence")
+    return _presence_from(_load(raw, "presence"))
+
+
+def _presence_from(data: dict[str, Any]) -> PresenceEvent:
     seen = data["last_seen_at"]
     return PresenceEvent(
         user_id=int(data["user_id"]),
@@ -195,10 +201,10 @@ class EventDecodeError(ValueError):
     """An event on the wire that this version cannot read."""
 
 
-def _load(raw: str | bytes, expected_type: str) -> dict[str, Any]:
+def _load(raw: str | bytes, *expected_types: str) -> dict[str, Any]:
     data = orjson.loads(raw)
-    if not isinstance(data, dict) or data.get("type") != expected_type:
-        raise EventDecodeError(f"not a {expected_type} event")
+    if not isinstance(data, dict) or data.get("type") not in expected_types:
+        raise EventDecodeError(f"not a {' or '.join(expected_types)} event")
     if data.get("v") != EVENT_VERSION:
         raise EventDecodeError(f"unsupported event version {data.get('v')!r}")
     return data

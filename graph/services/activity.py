@@ -20,11 +20,10 @@ from graph.domain.records import (
     ActivityRecord,
     ReadReceiptRecord,
     TypingRecord,
-    UserRecord,
 )
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, Expired, Gap
-from graph.services.membership import NO_CHAT, member_pair
+from graph.services.membership import NO_CHAT, member_pair, members
 from graph.services.throttle import Limit, Throttle
 
 
@@ -50,7 +49,7 @@ class ActivityService:
         low, high = member_pair(user_id, channel)
         await self._throttle.check(Limit.SET_TYPING_PER_USER, user_id)
         state = await self._state(low, high)
-        users = _members(state)
+        users = members((low, high), state.low_username, state.high_username)
         return await self._bus.publish_activity(
             TypingRecord(channel, users[user_id], typing)
         )
@@ -68,7 +67,7 @@ class ActivityService:
         low, high = member_pair(viewer_id, channel)
         async with self._bus.activity_feed(channel) as feed:
             state = await self._state(low, high)
-            users = _members(state)
+            users = members((low, high), state.low_username, state.high_username)
             sent = {low: 0, high: 0}  # the last receipt sent, per member
             known = _positions(state)  # the positions as last read or sent
             typing_until: dict[int, float] = {}  # typist -> when it lapses
@@ -111,13 +110,6 @@ class ActivityService:
         if state is None:
             raise NotFound(NO_CHAT)
         return state
-
-
-def _members(state: ChatState) -> dict[int, UserRecord]:
-    return {
-        state.user_low_id: UserRecord(state.user_low_id, state.low_username),
-        state.user_high_id: UserRecord(state.user_high_id, state.high_username),
-    }
 
 
 def _positions(state: ChatState) -> dict[int, int]:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -105,8 +103,8 @@ class ChatService:
         # autocommit was not kept (tests/graph/test_read_state.py found the
         # position unmoved), so there it runs in a transaction. The chat is
         # read apart only when the position did not move.
-        writing = autocommit if self._on_driver else _transaction
-        async with writing(self._engine) as connection:
+        writing = autocommit(self._engine) if self._on_driver else self._engine.begin()
+        async with writing as connection:
             moved = await chats.mark_read(
                 connection, low, high, reader_id=user_id, seq=seq
             )
@@ -142,12 +140,6 @@ class ChatService:
                 # The feed also carries the chats this user opened.
                 if not isinstance(chat, Gap) and chat.to_user.id == user_id:
                     yield chat
-
-
-@asynccontextmanager
-async def _transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    async with engine.begin() as connection:
-        yield connection
 
 
 def chat_record(

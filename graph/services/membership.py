@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graph.domain.errors import BadUserInput, Forbidden
+from graph.domain.records import UserRecord
 from graph.realtime import parse_chat_channel
 
 MAX_CHANNEL_CHARS = 64
@@ -26,3 +27,11 @@ def member_pair(user_id: int, channel: str) -> tuple[int, int]:
     if user_id not in pair:
         raise Forbidden("You are not a member of this chat.")
     return pair
+
+
+def members(
+    pair: tuple[int, int], low_username: str, high_username: str
+) -> dict[int, UserRecord]:
+    """The pair's two users, by id, as records."""
+    low, high = pair
+    return {low: UserRecord(low, low_username), high: UserRecord(high, high_username)}

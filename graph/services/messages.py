@@ -23,7 +23,7 @@ from graph.domain.sentiment import Scores
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.realtime.pusher import Slot
-from graph.services.membership import NO_CHAT, member_pair
+from graph.services.membership import NO_CHAT, member_pair, members
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
 from graph.services.sentiment import SentimentService, columns_of, scores_of
@@ -43,7 +43,7 @@ class _ChatView:
     @classmethod
     def of(cls, chat: ChatRow) -> _ChatView:
         pair = chat.user_low_id, chat.user_high_id
-        users = _members(pair, chat.low_username, chat.high_username)
+        users = members(pair, chat.low_username, chat.high_username)
         return cls(chat.id, chat_channel(*pair), users, chat.last_seq)
 
     def record(self, message: MessageRow) -> MessageRecord:
@@ -69,13 +69,6 @@ def _stored_record(
         created_at,
         scores_of(values[8:]),
     )
-
-
-def _members(
-    pair: tuple[int, int], low_username: str, high_username: str
-) -> dict[int, UserRecord]:
-    low, high = pair
-    return {low: UserRecord(low, low_username), high: UserRecord(high, high_username)}
 
 
 def _sent(
@@ -198,7 +191,7 @@ class MessageService:
             if page is None:  # an empty page, or no chat at all
                 await self._chat(session, pair)
                 return []
-        users = _members(pair, page.low_username, page.high_username)
+        users = members(pair, page.low_username, page.high_username)
         return [_stored_record(channel, users, row) for row in page.rows]
 
     async def stream(
@@ -317,7 +310,7 @@ class MessageService:
             if slot is not None:
                 slot.void()
             raise
-        users = _members(pair, claimed.low_username, claimed.high_username)
+        users = members(pair, claimed.low_username, claimed.high_username)
         record = _sent(
             users,
             sender_id,
@@ -354,7 +347,7 @@ class MessageService:
             )
         if stored is None:
             raise NotFound(NO_CHAT)
-        users = _members(pair, stored.low_username, stored.high_username)
+        users = members(pair, stored.low_username, stored.high_username)
         return _sent(
             users,
             sender_id,
