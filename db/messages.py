@@ -73,6 +73,7 @@ class Stored:
 
     id: int
     seq: int
+    version: int
     created_at: datetime
     low_username: str
     high_username: str
@@ -90,6 +91,7 @@ def _store_statement() -> Any:
         .returning(
             Chat.id,
             Chat.last_seq,
+            Chat.last_version,
             Chat.user_low_id,
             Chat.user_high_id,
             Chat.low_sent,
@@ -105,6 +107,7 @@ def _store_statement() -> Any:
     values = select(
         claimed.c.id,
         claimed.c.last_seq,
+        claimed.c.last_version,
         sender_id,
         ordinal,
         bindparam("recipient_id", type_=Integer),
@@ -121,6 +124,7 @@ def _store_statement() -> Any:
             [
                 "chat_id",
                 "seq",
+                "version",
                 "sender_id",
                 "sender_ordinal",
                 "recipient_id",
@@ -131,13 +135,20 @@ def _store_statement() -> Any:
             ],
             values,
         )
-        .returning(Message.id, Message.chat_id, Message.seq, Message.created_at)
+        .returning(
+            Message.id,
+            Message.chat_id,
+            Message.seq,
+            Message.version,
+            Message.created_at,
+        )
         .cte("stored")
     )
     return (
         select(
             stored.c.id,
             stored.c.seq,
+            stored.c.version,
             stored.c.created_at,
             LOW_USER.username,
             HIGH_USER.username,

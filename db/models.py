@@ -107,6 +107,10 @@ class Chat(Base):
     high_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     low_read_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     high_read_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # How many changes the chat has seen: each send, edit, deletion and
+    # reaction takes the next number, under the row lock, so version order is
+    # commit order (the `messageChanges` feed).
+    last_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user_low: Mapped[User] = relationship(foreign_keys=[user_low_id], lazy="raise")
@@ -120,6 +124,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("chat_id", "seq"),
         UniqueConstraint("sender_id", "client_id"),
+        # Replays read `version > N` of a chat from this index.
+        UniqueConstraint("chat_id", "version"),
         CheckConstraint("seq > 0", name="seq_positive"),
     )
 
@@ -131,11 +137,22 @@ class Message(Base):
     # 1, 2, 3 ... among its sender's messages in the chat: what a read
     # position at this seq has read of each member (db.queries.mark_read).
     sender_ordinal: Mapped[int] = mapped_column(Integer)
+    # "" once deleted: a tombstone keeps its row (seq has no gaps), not its text.
     body: Mapped[str] = mapped_column(Text)
     client_id: Mapped[str | None] = mapped_column(String(64))
-    polarity: Mapped[float] = mapped_column(Float)
-    subjectivity: Mapped[float] = mapped_column(Float)
+    # NULL (with the other sentiment columns) once the message is deleted.
+    polarity: Mapped[float | None] = mapped_column(Float)
+    subjectivity: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The chat's version of the message's latest change (its send is the first).
+    version: Mapped[int] = mapped_column(Integer)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # JSON: [[emoji, [user id, ...]], ...], in the order each emoji first came;
+    # NULL when there are none. On the row, not a table of its own: a chat has
+    # two members, so a message has at most 20 x 2 reactions, and history
+    # pages and replays read them with the message at no extra cost.
+    reactions: Mapped[str | None] = mapped_column(Text)
     # The analyzer's verdict (graph.domain.sentiment), stored so reads never
     # recompute. NULL on rows written before it existed (analyzer
     # "textblob-1"), which are read by TextBlob's thresholds until rescored.

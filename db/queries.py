@@ -31,10 +31,13 @@ Executor = AsyncSession | AsyncConnection
 
 
 class SentimentColumns(TypedDict):
-    """A message's stored sentiment, as columns (graph.domain.sentiment.Scores)."""
+    """A message's stored sentiment, as columns (graph.domain.sentiment.Scores).
 
-    polarity: float
-    subjectivity: float
+    All None but `analyzer` on a deleted message: its scores are erased.
+    """
+
+    polarity: float | None
+    subjectivity: float | None
     label: str | None
     score: float | None
     confidence: float | None
@@ -75,11 +78,15 @@ class MessageRow(Protocol):
     def client_id(self) -> str | None: ...
     @property
     def created_at(self) -> datetime: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def deleted_at(self) -> datetime | None: ...
     def __getitem__(self, index: slice) -> tuple[Any, ...]: ...
 
 
 # A message's columns in MESSAGE_COLUMNS' order, as `message_values` gives
-# them: its own, then SENTIMENT_COLUMNS'.
+# them: its own, its changes', then SENTIMENT_COLUMNS'.
 MessageValues = tuple[
     int,
     int,
@@ -89,8 +96,12 @@ MessageValues = tuple[
     str,
     str | None,
     datetime,
-    float,
-    float,
+    int,
+    datetime | None,
+    datetime | None,
+    str | None,
+    float | None,
+    float | None,
     str | None,
     float | None,
     float | None,
@@ -114,8 +125,15 @@ MESSAGE_COLUMNS = (
     Message.body,
     Message.client_id,
     Message.created_at,
+    Message.version,
+    Message.edited_at,
+    Message.deleted_at,
+    Message.reactions,
     *SENTIMENT_COLUMNS,
 )
+# Where the sentiment columns start in MESSAGE_COLUMNS.
+SENTIMENT_AT = len(MESSAGE_COLUMNS) - len(SENTIMENT_COLUMNS)
+assert SENTIMENT_AT == 12, "graph.services.messages.stored_record slices at 12"
 
 
 def upsert(session: AsyncSession, entity: type[Any]) -> Any:
@@ -176,6 +194,7 @@ class ChatRow:
     user_low_id: int
     user_high_id: int
     last_seq: int
+    last_version: int
     low_username: str
     high_username: str
 
@@ -195,6 +214,7 @@ _CHAT_OF_PAIR = (
         Chat.user_low_id,
         Chat.user_high_id,
         Chat.last_seq,
+        Chat.last_version,
         LOW_USER.username,
         HIGH_USER.username,
     )
@@ -221,14 +241,17 @@ async def chat_exists(session: AsyncSession, low_id: int, high_id: int) -> bool:
     return await session.scalar(statement) is not None
 
 
-_CHAT_HEAD = select(Chat.last_seq).where(Chat.id == bindparam("chat_id"))
+_CHAT_HEAD = select(Chat.last_seq, Chat.last_version).where(
+    Chat.id == bindparam("chat_id")
+)
 
 
-async def chat_head(session: Executor, chat_id: int) -> int:
-    """The seq of the chat's newest committed message (0 when it has none)."""
+async def chat_head(session: Executor, chat_id: int) -> tuple[int, int]:
+    """The seq of the chat's newest committed message (0 when it has none),
+    and the version of its latest committed change."""
     result = await session.execute(_CHAT_HEAD, {"chat_id": chat_id})
-    head: int = result.scalar_one()
-    return head
+    seq, version = result.one()
+    return int(seq), int(version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,17 +260,20 @@ class Claimed:
 
     chat_id: int
     seq: int
+    version: int
     sender_ordinal: int
     low_username: str
     high_username: str
 
 
 def sent_counters(sender_id: Any) -> dict[str, Any]:
-    """A send's changes to its chat row: the next seq, and the sender's count."""
+    """A send's changes to its chat row: the next seq and version, and the
+    sender's count."""
     one: Any = literal_column("1")
     zero: Any = literal_column("0")
     return {
         "last_seq": Chat.last_seq + one,
+        "last_version": Chat.last_version + one,
         "low_sent": Chat.low_sent
         + case((Chat.user_low_id == sender_id, one), else_=zero),
         "high_sent": Chat.high_sent
@@ -266,6 +292,7 @@ _CLAIM_NEXT_SEQ = (
     .returning(
         Chat.id,
         Chat.last_seq,
+        Chat.last_version,
         case(
             (Chat.user_low_id == bindparam("sender_id"), Chat.low_sent),
             else_=Chat.high_sent,
@@ -332,6 +359,7 @@ _SCORED_BY_OTHERS = (
     .where(
         Message.id > bindparam("after_id"),
         Message.analyzer != bindparam("analyzer"),
+        Message.deleted_at.is_(None),
     )
     .order_by(Message.id)
     .limit(bindparam("limit"))
@@ -352,6 +380,10 @@ _STORE_RESCORED = (
     .where(
         Message.id == bindparam("message_id"),
         Message.analyzer != bindparam("current"),
+        # Scored from the text it had; an edit since stored its own scores
+        # (by the current analyzer), and a deleted message has none.
+        Message.body == bindparam("scored_body"),
+        Message.deleted_at.is_(None),
     )
     .values({name: bindparam(name) for name in SENTIMENT_TYPES})
 )
@@ -360,14 +392,16 @@ _STORE_RESCORED = (
 async def store_rescored(
     session: Executor,
     analyzer: str,
-    rescored: Sequence[tuple[int, SentimentColumns]],
+    rescored: Sequence[tuple[int, str, SentimentColumns]],
 ) -> None:
-    """Write new sentiment columns where a row is still scored by another analyzer.
+    """Write new sentiment columns where a row still has the text they were
+    scored from and is still scored by another analyzer.
 
-    One executemany; a row some other run rescored meanwhile is left alone.
+    One executemany; a row some other run rescored meanwhile, or that was
+    edited or deleted, is left alone.
     """
     parameters = [
-        {"message_id": message_id, "current": analyzer, **columns}
-        for message_id, columns in rescored
+        {"message_id": message_id, "current": analyzer, "scored_body": body, **columns}
+        for message_id, body, columns in rescored
     ]
     await session.execute(_STORE_RESCORED, parameters)

@@ -74,6 +74,24 @@ class Mutation:
         resolver=messages_resolvers.send_message,
         description="Send to a chat you are a member of.",
     )
+    edit_message: Message = strawberry.mutation(
+        resolver=messages_resolvers.edit_message,
+        description="Change the text of your own message: sendMessage's bounds, "
+        "scored again; the same text changes nothing; not once deleted; "
+        "RATE_EDIT_MESSAGE_PER_USER.",
+    )
+    delete_message: Message = strawberry.mutation(
+        resolver=messages_resolvers.delete_message,
+        description="Delete your own message: its text, sentiment and reactions "
+        "are erased, its seq stays (a tombstone); deleting again changes "
+        "nothing; RATE_DELETE_MESSAGE_PER_USER.",
+    )
+    react: Message = strawberry.mutation(
+        resolver=messages_resolvers.react,
+        description="Put an emoji on a message of your chat, or take it off "
+        "(on: false): one per member per emoji, at most 20 different emoji; "
+        "again changes nothing; RATE_REACT_PER_USER.",
+    )
     mark_read: Chat = strawberry.mutation(
         resolver=chats_resolvers.mark_read,
         description="Move your read position in a chat forward to seq (never "
@@ -96,6 +114,12 @@ class Subscription:
     new_message = strawberry.subscription(
         resolver=messages_resolvers.new_message,
         description="A chat's messages: replayed after afterSeq, then live.",
+    )
+    message_changes = strawberry.subscription(
+        resolver=messages_resolvers.message_changes,
+        description="A chat's messages as they change (sent, edited, deleted, "
+        "reacted to): each changed after afterVersion, in version order as it "
+        "is now, then live; no version twice; members only.",
     )
     chat_activity = strawberry.subscription(
         resolver=activity_resolvers.chat_activity,

@@ -44,15 +44,17 @@ class RateLimited(SentichatError):
 
 
 class SubscriptionLagged(SentichatError):
-    """A subscriber fell too far behind; it resubscribes with `afterSeq`."""
+    """A subscriber fell too far behind; it resubscribes from where it was:
+    `afterSeq` for `newMessage`, `afterVersion` for `messageChanges`."""
 
     code = "SUBSCRIPTION_LAGGED"
 
-    def __init__(self, after_seq: int, behind: int) -> None:
+    def __init__(self, after: int, behind: int, *, argument: str = "afterSeq") -> None:
+        what = "messages" if argument == "afterSeq" else "changes"
         super().__init__(
-            f"This subscription fell {behind} messages behind and was ended; "
-            f"subscribe again with afterSeq: {after_seq} to continue.",
-            afterSeq=after_seq,
+            f"This subscription fell {behind} {what} behind and was ended; "
+            f"subscribe again with {argument}: {after} to continue.",
+            **{argument: after},
         )
 
 

@@ -51,6 +51,8 @@ class ChatRecord:
     last_seq: int
     from_read: ReadState = NOTHING_READ
     to_read: ReadState = NOTHING_READ
+    # The chat's change counter when this record was read (`messageChanges`).
+    last_version: int = 0
 
     def read_states(self, viewer_id: int) -> tuple[ReadState, ReadState]:
         """The viewer's read state and the other member's."""
@@ -63,16 +65,31 @@ class ChatRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Reaction:
+    """One emoji on a message, and who put it there, in the order they did."""
+
+    emoji: str
+    user_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class MessageRecord:
     id: int
     seq: int
     channel: str
     from_user: UserRecord
     to_user: UserRecord
-    message: str
+    message: str  # "" once deleted
     client_id: str | None
     created_at: datetime
-    sentiment: Scores
+    sentiment: Scores | None  # None once deleted: the scores are erased too
+    # The chat's change counter at the message's latest change (its send is
+    # the first); 0 only on events of processes older than changes.
+    version: int = 0
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None
+    # In the order each emoji first came; at most MAX_REACTION_EMOJI.
+    reactions: tuple[Reaction, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

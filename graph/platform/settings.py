@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     rate_sentiment_preview_per_user: RateSetting = Rate(120, 60)
     rate_mark_read_per_user: RateSetting = Rate(300, 60)
     rate_set_typing_per_user: RateSetting = Rate(120, 60)
+    rate_edit_message_per_user: RateSetting = Rate(60, 60)
+    rate_delete_message_per_user: RateSetting = Rate(60, 60)
+    rate_react_per_user: RateSetting = Rate(120, 60)
 
     # Live activity. A `typing: true` not renewed within this ends by itself.
     typing_ttl_seconds: float = Field(default=5.0, gt=0, le=60)

@@ -26,6 +26,7 @@ from graph.platform.settings import is_redis_url
 from graph.realtime import events
 from graph.realtime.channels import (
     activity_topic,
+    changes_topic,
     notification_channel,
     presence_topic,
 )
@@ -129,6 +130,19 @@ class EventBus:
             self.redial.owe(channel, payload)
         return published
 
+    async def publish_change(self, message: MessageRecord) -> bool:
+        """An edit, deletion or reaction, as the message now is: on its own
+        topic, so `newMessage` subscribers never wake for it. Owed like a
+        new message when the publish fails."""
+        topic = changes_topic(message.channel)
+        payload = events.encode_message(message, events.MESSAGE_CHANGED)
+        published = await self._publish(topic, payload)
+        if published:
+            self.redial.settle(topic)
+        else:
+            self.redial.owe(topic, payload)
+        return published
+
     async def publish_chat(self, chat: ChatRecord) -> bool:
         """To both members: the invitee's `newChat`, and the presence feeds
         of both, which follow each new peer."""
@@ -169,6 +183,17 @@ class EventBus:
         """Live messages of a chat channel, subscribed when the block starts."""
         async with self.hub.subscribe(channel) as inbox:
             yield _decoded(inbox, events.decode_message)
+
+    @asynccontextmanager
+    async def change_feed(
+        self, channel: str
+    ) -> AsyncIterator[AsyncIterator[MessageRecord | Gap]]:
+        """A chat's new messages and changes, in one inbox, subscribed when
+        the block starts (`messageChanges`)."""
+        async with self.hub.subscribe_many() as membership:
+            await membership.join(channel)
+            await membership.join(changes_topic(channel))
+            yield _decoded(membership.inbox, events.decode_message_or_change)
 
     @asynccontextmanager
     async def chat_feed(

@@ -41,6 +41,7 @@ def parse_chat_channel(name: str) -> tuple[int, int] | None:
 # client subscribes to them by name, so they need no "private-" prefix).
 ACTIVITY_PREFIX = "activity:"
 PRESENCE_PREFIX = "presence:"
+CHANGES_PREFIX = "changes:"
 
 
 def activity_topic(chat_channel_name: str) -> str:
@@ -51,3 +52,9 @@ def activity_topic(chat_channel_name: str) -> str:
 def presence_topic(user_id: int) -> str:
     """Where a user's presence changes travel between processes."""
     return f"{PRESENCE_PREFIX}{user_id}"
+
+
+def changes_topic(chat_channel_name: str) -> str:
+    """Where a chat's edits, deletions and reactions travel between processes
+    (its new messages travel on the chat's own channel)."""
+    return f"{CHANGES_PREFIX}{chat_channel_name}"

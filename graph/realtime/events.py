@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from graph.domain.reactions import reactions_from_pairs
 from graph.domain.records import (
     NOTHING_READ,
     ActivityRecord,
@@ -35,11 +36,16 @@ def _user_from(data: dict[str, Any]) -> UserRecord:
     return UserRecord(id=int(data["id"]), username=str(data["username"]))
 
 
-def encode_message(message: MessageRecord) -> str:
-    sentiment = message.sentiment
-    payload = {
+NEW_MESSAGE = "new_message"
+MESSAGE_CHANGED = "message_changed"
+
+
+def encode_message(message: MessageRecord, kind: str = NEW_MESSAGE) -> str:
+    """A message event: `new_message` for a send, `message_changed` for an
+    edit, a deletion or a reaction; both carry the message as it is now."""
+    payload: dict[str, Any] = {
         "v": EVENT_VERSION,
-        "type": "new_message",
+        "type": kind,
         "id": message.id,
         "seq": message.seq,
         "channel": message.channel,
@@ -48,23 +54,44 @@ def encode_message(message: MessageRecord) -> str:
         "message": message.message,
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
+        "version": message.version,
+    }
+    sentiment = message.sentiment
+    if sentiment is not None:
         # TextBlob's two scores stay at the top for processes from before
         # the analyzer; they read the rest as a legacy row.
-        "polarity": sentiment.polarity,
-        "subjectivity": sentiment.subjectivity,
-        "sentiment": {
+        payload["polarity"] = sentiment.polarity
+        payload["subjectivity"] = sentiment.subjectivity
+        payload["sentiment"] = {
             "label": sentiment.label.value,
             "score": sentiment.score,
             "confidence": sentiment.confidence,
             "reasons": sentiment.reasons,
             "analyzer": sentiment.analyzer,
-        },
-    }
+        }
+    # Only where set: a new message has none of these.
+    if message.edited_at is not None:
+        payload["edited_at"] = message.edited_at.isoformat()
+    if message.deleted_at is not None:
+        payload["deleted_at"] = message.deleted_at.isoformat()
+    if message.reactions:
+        payload["reactions"] = [
+            [reaction.emoji, reaction.user_ids] for reaction in message.reactions
+        ]
     return orjson.dumps(payload).decode()
 
 
 def decode_message(raw: str | bytes) -> MessageRecord:
-    data = _load(raw, "new_message")
+    """A new message (`newMessage`'s feed)."""
+    return _message_from(_load(raw, NEW_MESSAGE))
+
+
+def decode_message_or_change(raw: str | bytes) -> MessageRecord:
+    """A new message or a change (`messageChanges`' feed): both are changes."""
+    return _message_from(_load(raw, NEW_MESSAGE, MESSAGE_CHANGED))
+
+
+def _message_from(data: dict[str, Any]) -> MessageRecord:
     return MessageRecord(
         id=int(data["id"]),
         seq=int(data["seq"]),
@@ -75,10 +102,21 @@ def decode_message(raw: str | bytes) -> MessageRecord:
         client_id=data["client_id"],
         created_at=datetime.fromisoformat(data["created_at"]),
         sentiment=_sentiment_from(data),
+        # 0 from a process older than versions: subscribers read the database.
+        version=int(data.get("version", 0)),
+        edited_at=_time_or_none(data.get("edited_at")),
+        deleted_at=_time_or_none(data.get("deleted_at")),
+        reactions=reactions_from_pairs(data.get("reactions", [])),
     )
 
 
-def _sentiment_from(data: dict[str, Any]) -> Scores:
+def _time_or_none(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _sentiment_from(data: dict[str, Any]) -> Scores | None:
+    if "polarity" not in data:  # a deleted message
+        return None
     polarity, subjectivity = float(data["polarity"]), float(data["subjectivity"])
     verdict = data.get("sentiment")
     if verdict is None:  # from a process older than the analyzer
@@ -102,6 +140,7 @@ def encode_chat(chat: ChatRecord) -> str:
         "from_user": _user(chat.from_user),
         "to_user": _user(chat.to_user),
         "last_seq": chat.last_seq,
+        "last_version": chat.last_version,
         "from_read": [chat.from_read.read_seq, chat.from_read.unread],
         "to_read": [chat.to_read.read_seq, chat.to_read.unread],
     }
@@ -122,6 +161,7 @@ def _chat_from(data: dict[str, Any]) -> ChatRecord:
         last_seq=int(data.get("last_seq", 0)),
         from_read=_read_state(data.get("from_read")),
         to_read=_read_state(data.get("to_read")),
+        last_version=int(data.get("last_version", 0)),
     )
 
 

@@ -177,7 +177,14 @@ def chat_record(
             state.last_seq,
             high_read,
             low_read,
+            state.last_version,
         )
     return ChatRecord(
-        chat_channel(low.id, high.id), low, high, state.last_seq, low_read, high_read
+        chat_channel(low.id, high.id),
+        low,
+        high,
+        state.last_seq,
+        low_read,
+        high_read,
+        state.last_version,
     )

@@ -25,6 +25,7 @@ from graph.realtime import EventBus, create_event_bus
 from graph.realtime.pusher import Backoff, PusherClient, PusherConfig, PusherFanout
 from graph.services.accounts import AccountService
 from graph.services.activity import ActivityService
+from graph.services.changes import ChangeService
 from graph.services.channel_auth import ChannelAuthService
 from graph.services.chats import ChatService
 from graph.services.health import HealthService
@@ -47,6 +48,7 @@ class Services:
     accounts: AccountService
     chats: ChatService
     messages: MessageService
+    changes: ChangeService
     activity: ActivityService
     presence: PresenceService
     sentiment: SentimentService
@@ -80,6 +82,7 @@ def build_services(
         accounts=AccountService(sessions, passwords, tokens, throttle),
         chats=ChatService(engine, sessions, bus, publisher, throttle),
         messages=MessageService(engine, bus, publisher, throttle, sentiment, settings),
+        changes=ChangeService(engine, bus, publisher, throttle, sentiment, settings),
         activity=ActivityService(sessions, bus, throttle, settings),
         presence=PresenceService(sessions, bus),
         sentiment=sentiment,

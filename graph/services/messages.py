@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -18,11 +20,13 @@ from db.models import utcnow
 from db.queries import ChatRow, MessageRow, message_values
 from db.session import autocommit, driver_connection
 from graph.domain.errors import BadUserInput, NotFound, SubscriptionLagged
+from graph.domain.reactions import reactions_from_json
 from graph.domain.records import MessageRecord, UserRecord
 from graph.domain.sentiment import Scores
 from graph.platform.settings import Settings
-from graph.realtime import EventBus, Gap, chat_channel
+from graph.realtime import EventBus, chat_channel
 from graph.realtime.pusher import Slot
+from graph.services.catchup import follow
 from graph.services.membership import NO_CHAT, member_pair, members
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
@@ -34,30 +38,46 @@ CLIENT_ID = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
 
 
 @dataclass(frozen=True, slots=True)
-class _ChatView:
+class ChatView:
+    """A chat as its messages need it: its channel and its two members."""
+
     id: int
     channel: str
     users: dict[int, UserRecord]
     head: int  # seq of the newest committed message when it was read
+    version: int  # version of its latest committed change when it was read
 
     @classmethod
-    def of(cls, chat: ChatRow) -> _ChatView:
+    def of(cls, chat: ChatRow) -> ChatView:
         pair = chat.user_low_id, chat.user_high_id
         users = members(pair, chat.low_username, chat.high_username)
-        return cls(chat.id, chat_channel(*pair), users, chat.last_seq)
+        channel = chat_channel(*pair)
+        return cls(chat.id, channel, users, chat.last_seq, chat.last_version)
 
     def record(self, message: MessageRow) -> MessageRecord:
-        return _stored_record(self.channel, self.users, message)
+        return stored_record(self.channel, self.users, message)
 
 
-def _stored_record(
+def stored_record(
     channel: str, users: dict[int, UserRecord], message: MessageRow
 ) -> MessageRecord:
-    # Positional both ways: a page builds fifty of these.
+    # Positional both ways: a page builds fifty of these. The sentiment
+    # columns start at 12 (db.queries.SENTIMENT_AT; a literal for the types).
     values = message_values(message)
-    (message_id, _, seq, sender_id, recipient_id, body, client_id, created_at) = values[
-        :8
-    ]
+    (
+        message_id,
+        _,
+        seq,
+        sender_id,
+        recipient_id,
+        body,
+        client_id,
+        created_at,
+        version,
+        edited_at,
+        deleted_at,
+        reactions,
+    ) = values[:12]
     return MessageRecord(
         message_id,
         seq,
@@ -67,7 +87,11 @@ def _stored_record(
         body,
         client_id,
         created_at,
-        scores_of(values[8:]),
+        None if deleted_at is not None else scores_of(values[12:]),
+        version,
+        edited_at,
+        deleted_at,
+        reactions_from_json(reactions),
     )
 
 
@@ -80,6 +104,7 @@ def _sent(
     *,
     message_id: int,
     seq: int,
+    version: int,
     created_at: datetime,
 ) -> MessageRecord:
     """The record of a message just committed by `sender_id`."""
@@ -95,16 +120,21 @@ def _sent(
         client_id=client_id,
         created_at=created_at,
         sentiment=scores,
+        version=version,
     )
 
 
-def _replayed(chat: _ChatView, sent: MessageRow, text: str) -> MessageRecord:
-    """The original message of a repeated clientId, if the repeat matches it."""
-    if sent.chat_id != chat.id or sent.body != text:
+def _replayed(chat: ChatView, sent: MessageRow, text: str) -> MessageRecord:
+    """The original message of a repeated clientId, if the repeat matches it
+    (as it was sent: one edited or deleted since is returned as it is now)."""
+    record = chat.record(sent) if sent.chat_id == chat.id else None
+    if record is None or (
+        sent.body != text and record.edited_at is None and record.deleted_at is None
+    ):
         raise BadUserInput(
             "This clientId was already used for another message.", field="clientId"
         )
-    return chat.record(sent)
+    return record
 
 
 class MessageService:
@@ -192,7 +222,7 @@ class MessageService:
                 await self._chat(session, pair)
                 return []
         users = members(pair, page.low_username, page.high_username)
-        return [_stored_record(channel, users, row) for row in page.rows]
+        return [stored_record(channel, users, row) for row in page.rows]
 
     async def stream(
         self, viewer_id: int, channel: str, after_seq: int | None = None
@@ -220,40 +250,32 @@ class MessageService:
                 f"afterSeq {after_seq} is past the newest message ({chat.head}).",
                 field="afterSeq",
             )
-        stats = self._bus.stats
         last = chat.head if after_seq is None else after_seq
         async with self._bus.message_feed(channel) as feed:
             # Attached: replay from `last`, which also covers whatever was
             # committed between reading the head and attaching.
-            async for stored in self._stored_after(chat, last):
-                yield stored
-                last = stored.seq
-            async for live in feed:
-                if isinstance(live, Gap):
-                    await self._check_lag(chat, last)
-                elif live.seq <= last:
-                    continue  # delivered already, from the database
-                elif live.seq == last + 1:
-                    stats.delivered_live += 1
-                    yield live
-                    last = live.seq
-                    continue
-                # A gap, or a live event that skipped ahead: fill from the
-                # database, which holds the skipped event too.
-                async for stored in self._stored_after(chat, last):
-                    yield stored
-                    last = stored.seq
+            stream = follow(
+                feed,
+                last,
+                position=_seq,
+                stored_after=partial(self._stored_after, chat),
+                check_lag=partial(self._check_lag, chat),
+                stats=self._bus.stats,
+            )
+            async with aclosing(stream):
+                async for message in stream:
+                    yield message
 
-    async def _check_lag(self, chat: _ChatView, last: int) -> None:
+    async def _check_lag(self, chat: ChatView, last: int) -> None:
         async with autocommit(self._engine) as session:
-            head = await queries.chat_head(session, chat.id)
+            head, _ = await queries.chat_head(session, chat.id)
         behind = head - last
         if behind > self._settings.subscription_max_lag:
             self._bus.stats.lagged_out += 1
-            raise SubscriptionLagged(after_seq=last, behind=behind)
+            raise SubscriptionLagged(last, behind)
 
     async def _stored_after(
-        self, chat: _ChatView, after: int
+        self, chat: ChatView, after: int
     ) -> AsyncIterator[MessageRecord]:
         page_size = self._settings.catch_up_page_size
         stats = self._bus.stats
@@ -299,6 +321,7 @@ class MessageService:
                     chat_id=claimed.chat_id,
                     seq=claimed.seq,
                     sender_id=sender_id,
+                    version=claimed.version,
                     sender_ordinal=claimed.sender_ordinal,
                     recipient_id=recipient_id,
                     body=text,
@@ -319,6 +342,7 @@ class MessageService:
             scores,
             message_id=message_id,
             seq=claimed.seq,
+            version=claimed.version,
             created_at=created_at,
         )
         return record, slot
@@ -356,6 +380,7 @@ class MessageService:
             scores,
             message_id=stored.id,
             seq=stored.seq,
+            version=stored.version,
             created_at=stored.created_at,
         )
 
@@ -370,14 +395,22 @@ class MessageService:
                 return None
             return _replayed(await self._chat(session, pair), sent, text)
 
-    async def _chat(self, session: AsyncConnection, pair: tuple[int, int]) -> _ChatView:
-        chat = await queries.chat_of_pair(session, *pair)
-        if chat is None:
-            raise NotFound(NO_CHAT)
-        return _ChatView.of(chat)
+    async def _chat(self, session: AsyncConnection, pair: tuple[int, int]) -> ChatView:
+        return await chat_view(session, pair)
 
     def _check_text(self, text: str) -> None:
         check_message(text, self._settings.message_max_chars)
+
+
+async def chat_view(session: AsyncConnection, pair: tuple[int, int]) -> ChatView:
+    chat = await queries.chat_of_pair(session, *pair)
+    if chat is None:
+        raise NotFound(NO_CHAT)
+    return ChatView.of(chat)
+
+
+def _seq(message: MessageRecord) -> int:
+    return message.seq
 
 
 def _check_client_id(client_id: str) -> None:

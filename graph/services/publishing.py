@@ -2,18 +2,22 @@
 
 Pusher events keep the original tutorial's names and fields, so its clients
 (pusher-js, the mobile SDKs) work unchanged: `new_chat` on the invitee's
-notification channel, `new_message` on the chat's channel. Ids are decimal
+notification channel, `new_message` on the chat's channel. Edits, deletions
+and reactions are `message_changed` on the chat's channel, with the same
+payload as the message now is. Ids are decimal
 strings, as in the GraphQL API, since a 64-bit id does not fit a JS number.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from graph.domain.records import ChatRecord, MessageRecord
+from graph.domain.sentiment import Scores
 from graph.realtime import EventBus, notification_channel
 from graph.realtime.pusher import PusherEvent, PusherFanout, Slot
 
@@ -48,15 +52,27 @@ class Publisher:
             self._to_pusher(message, slot or self._pusher.reserve(message.channel))
         await self._bus.publish_message(message)
 
+    async def change(self, message: MessageRecord, slot: Slot | None = None) -> None:
+        """An edit, deletion or reaction: `message_changed` on Pusher."""
+        if self._pusher is not None:
+            self._to_pusher(
+                message,
+                slot or self._pusher.reserve(message.channel),
+                "message_changed",
+            )
+        await self._bus.publish_change(message)
+
     async def chat(self, chat: ChatRecord) -> None:
         if self._pusher is not None:
             self._pusher.offer(chat_event(chat))
         await self._bus.publish_chat(chat)
 
-    def _to_pusher(self, message: MessageRecord, slot: Slot) -> None:
+    def _to_pusher(
+        self, message: MessageRecord, slot: Slot, name: str = "new_message"
+    ) -> None:
         assert self._pusher is not None
         try:
-            event, compacted = self._message_event(message)
+            event, compacted = self._message_event(message, name)
         except Exception:  # a bug; the commit stands and subscribers still hear
             logger.exception("could not build the Pusher event of a message")
             slot.void()
@@ -64,7 +80,9 @@ class Publisher:
         if slot.fill(event) and compacted:
             self._pusher.stats.compacted += 1
 
-    def _message_event(self, message: MessageRecord) -> tuple[PusherEvent, bool]:
+    def _message_event(
+        self, message: MessageRecord, name: str
+    ) -> tuple[PusherEvent, bool]:
         payload = message_payload(message)
         data = orjson.dumps(payload)
         compacted = len(data) > MAX_PUSHER_DATA_BYTES
@@ -74,12 +92,16 @@ class Publisher:
             del payload["message"], payload["client_id"]
             payload["message_omitted"] = True
             data = orjson.dumps(payload)
-        return PusherEvent(message.channel, "new_message", data.decode()), compacted
+        return PusherEvent(message.channel, name, data.decode()), compacted
 
 
 def message_payload(message: MessageRecord) -> dict[str, Any]:
-    sentiment = message.sentiment
-    return {
+    """The message as it is now; `sentiment` is null once it is deleted.
+
+    `reactions` lists each emoji with who put it there: both members may
+    read the chat's channel, and each tells "mine" by their own id.
+    """
+    payload = {
         "id": str(message.id),
         "seq": message.seq,
         "channel": message.channel,
@@ -90,19 +112,41 @@ def message_payload(message: MessageRecord) -> dict[str, Any]:
         "message": message.message,
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
-        "sentiment": {
-            "polarity": sentiment.polarity,
-            "subjectivity": sentiment.subjectivity,
-            "label": sentiment.label.value,
-            "emoji": sentiment.emoji,
-            "score": sentiment.score,
-            "confidence": sentiment.confidence,
-            "reasons": [
-                {"text": text, "weight": weight} for text, weight in sentiment.reasons
-            ],
-            "analyzer": sentiment.analyzer,
-        },
+        "version": message.version,
+        "edited_at": _iso_or_none(message.edited_at),
+        "deleted_at": _iso_or_none(message.deleted_at),
+        "reactions": [
+            {
+                "emoji": reaction.emoji,
+                "count": len(reaction.user_ids),
+                "users": [str(user_id) for user_id in reaction.user_ids],
+            }
+            for reaction in message.reactions
+        ],
+        "sentiment": _sentiment_payload(message.sentiment),
     }
+    return payload
+
+
+def _sentiment_payload(sentiment: Scores | None) -> dict[str, Any] | None:
+    if sentiment is None:
+        return None
+    return {
+        "polarity": sentiment.polarity,
+        "subjectivity": sentiment.subjectivity,
+        "label": sentiment.label.value,
+        "emoji": sentiment.emoji,
+        "score": sentiment.score,
+        "confidence": sentiment.confidence,
+        "reasons": [
+            {"text": text, "weight": weight} for text, weight in sentiment.reasons
+        ],
+        "analyzer": sentiment.analyzer,
+    }
+
+
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def chat_event(chat: ChatRecord) -> PusherEvent:

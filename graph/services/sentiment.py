@@ -115,7 +115,8 @@ async def rescore(
 
 def _score_all(
     stale: Sequence[tuple[int, str]],
-) -> list[tuple[int, SentimentColumns]]:
+) -> list[tuple[int, str, SentimentColumns]]:
     return [
-        (message_id, columns_of(sentiment.analyze(body))) for message_id, body in stale
+        (message_id, body, columns_of(sentiment.analyze(body)))
+        for message_id, body in stale
     ]

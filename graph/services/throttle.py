@@ -27,6 +27,9 @@ class Limit(StrEnum):
     SENTIMENT_PREVIEW_PER_USER = "sentiment_preview_per_user"
     MARK_READ_PER_USER = "mark_read_per_user"
     SET_TYPING_PER_USER = "set_typing_per_user"
+    EDIT_MESSAGE_PER_USER = "edit_message_per_user"
+    DELETE_MESSAGE_PER_USER = "delete_message_per_user"
+    REACT_PER_USER = "react_per_user"
 
 
 REFUSALS = {
@@ -40,6 +43,9 @@ REFUSALS = {
     Limit.SENTIMENT_PREVIEW_PER_USER: "You are asking for sentiment previews too fast.",
     Limit.MARK_READ_PER_USER: "You are marking messages read too fast.",
     Limit.SET_TYPING_PER_USER: "You are sending typing notices too fast.",
+    Limit.EDIT_MESSAGE_PER_USER: "You are editing messages too fast.",
+    Limit.DELETE_MESSAGE_PER_USER: "You are deleting messages too fast.",
+    Limit.REACT_PER_USER: "You are reacting too fast.",
 }
 
 

@@ -44,6 +44,12 @@ def pusher_payload(sent: dict[str, Any]) -> dict[str, Any]:
         "message": sent["message"],
         "client_id": sent["clientId"],
         "created_at": sent["createdAt"],
+        "version": sent["version"],
+        "edited_at": sent["editedAt"],
+        "deleted_at": sent["deletedAt"],
+        "reactions": [
+            {"emoji": r["emoji"], "count": r["count"]} for r in sent["reactions"]
+        ],
         "sentiment": sent["sentiment"],
     }
 

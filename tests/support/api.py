@@ -23,6 +23,7 @@ PASSWORD = "correct horse battery"
 
 MESSAGE_FIELDS = """
     id seq channel message clientId createdAt
+    version editedAt deletedAt reactions { emoji count mine }
     fromUser { id username } toUser { id username }
     sentiment {
       polarity subjectivity label emoji score confidence analyzer
@@ -44,6 +45,23 @@ query History($channel: String!, $after: Int, $before: Int, $last: Int) {{
 NEW_MESSAGE = f"""
 subscription Live($channel: String!, $afterSeq: Int) {{
   newMessage(channel: $channel, afterSeq: $afterSeq) {{ {MESSAGE_FIELDS} }}
+}}"""
+EDIT = f"""
+mutation Edit($id: ID!, $message: String!) {{
+  editMessage(id: $id, message: $message) {{ {MESSAGE_FIELDS} }}
+}}"""
+DELETE = f"""
+mutation Delete($id: ID!) {{ deleteMessage(id: $id) {{ {MESSAGE_FIELDS} }} }}
+"""
+REACT = f"""
+mutation React($id: ID!, $emoji: String!, $on: Boolean! = true) {{
+  react(id: $id, emoji: $emoji, on: $on) {{ {MESSAGE_FIELDS} }}
+}}"""
+MESSAGE_CHANGES = f"""
+subscription Changes($channel: String!, $afterVersion: Int) {{
+  messageChanges(channel: $channel, afterVersion: $afterVersion) {{
+    {MESSAGE_FIELDS}
+  }}
 }}"""
 CHAT_FIELDS = """
     channelName fromUser { id username } toUser { id username }
@@ -138,6 +156,26 @@ class Api:
             "sendMessage"
         ]
         return message
+
+    async def edit(self, sender: Account, message_id: str, text: str) -> dict[str, Any]:
+        variables = {"id": message_id, "message": text}
+        edited: dict[str, Any] = (await self.data(EDIT, variables, sender.token))[
+            "editMessage"
+        ]
+        return edited
+
+    async def delete(self, sender: Account, message_id: str) -> dict[str, Any]:
+        data = await self.data(DELETE, {"id": message_id}, sender.token)
+        deleted: dict[str, Any] = data["deleteMessage"]
+        return deleted
+
+    async def react(
+        self, member: Account, message_id: str, emoji: str, on: bool = True
+    ) -> dict[str, Any]:
+        variables = {"id": message_id, "emoji": emoji, "on": on}
+        data = await self.data(REACT, variables, member.token)
+        reacted: dict[str, Any] = data["react"]
+        return reacted
 
     async def store_unpublished(
         self, sender: Account, other: Account, text: str

@@ -23,6 +23,11 @@ class Chat:
         "(0: none yet). Subscribe to newMessage with afterSeq: lastSeq to "
         "miss nothing after it."
     )
+    last_version: int = strawberry.field(
+        description="The version of the chat's latest change when this was read "
+        "(sends count: each message's send is its first). Subscribe to "
+        "messageChanges with afterVersion: lastVersion to miss nothing after it."
+    )
     unread_count: int = strawberry.field(
         description="The other member's messages above your read position "
         "(your own never count)."
@@ -52,6 +57,7 @@ class Chat:
             from_user_notification_channel=notification_channel(chat.from_user.id),
             to_user_notification_channel=notification_channel(chat.to_user.id),
             last_seq=chat.last_seq,
+            last_version=chat.last_version,
             unread_count=mine.unread,
             last_read_seq=mine.read_seq,
             peer_last_read_seq=theirs.read_seq,

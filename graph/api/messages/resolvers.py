@@ -5,7 +5,7 @@ from typing import Annotated
 
 import strawberry
 
-from graph.api.arguments import optional, or_default
+from graph.api.arguments import optional, or_default, parse_id
 from graph.api.context import Info
 from graph.api.messages.types import Message, Sentiment
 
@@ -37,7 +37,7 @@ async def send_message(
     user_id = info.context.viewer_id()
     messages = info.context.services.messages
     sent = await messages.send(user_id, channel, message, optional(client_id))
-    return Message.from_record(sent)
+    return Message.from_record(sent, user_id)
 
 
 async def messages(
@@ -55,7 +55,7 @@ async def messages(
         before=optional(before),
         last=or_default(last, DEFAULT_LAST),
     )
-    return Message.page(history)
+    return Message.page(history, user_id)
 
 
 async def new_message(
@@ -66,7 +66,70 @@ async def new_message(
         user_id, channel, optional(after_seq)
     )
     async for message in stream:
-        yield Message.from_record(message)
+        yield Message.from_record(message, user_id)
+
+
+async def edit_message(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="Your message.")],
+    message: Annotated[
+        str, strawberry.argument(description="The new text; sendMessage's bounds.")
+    ],
+) -> Message:
+    user_id = info.context.viewer_id()
+    changes = info.context.services.changes
+    edited = await changes.edit(user_id, parse_id(id, "id"), message)
+    return Message.from_record(edited, user_id)
+
+
+async def delete_message(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="Your message.")],
+) -> Message:
+    user_id = info.context.viewer_id()
+    changes = info.context.services.changes
+    deleted = await changes.delete(user_id, parse_id(id, "id"))
+    return Message.from_record(deleted, user_id)
+
+
+async def react(
+    info: Info,
+    id: Annotated[
+        strawberry.ID, strawberry.argument(description="A message of your chat.")
+    ],
+    emoji: Annotated[
+        str,
+        strawberry.argument(
+            description="One emoji of Unicode's set, with its modifiers."
+        ),
+    ],
+    on: Annotated[
+        bool, strawberry.argument(description="False takes your reaction off.")
+    ] = True,
+) -> Message:
+    user_id = info.context.viewer_id()
+    changes = info.context.services.changes
+    reacted = await changes.react(user_id, parse_id(id, "id"), emoji, on)
+    return Message.from_record(reacted, user_id)
+
+
+async def message_changes(
+    info: Info,
+    channel: str,
+    after_version: Annotated[
+        int | None,
+        strawberry.argument(
+            description="Replay the messages changed after this version first "
+            "(the highest version you hold); omit for live only."
+        ),
+    ] = strawberry.UNSET,
+) -> AsyncGenerator[Message, None]:
+    user_id = info.context.viewer_id()
+    stream = info.context.services.changes.stream(
+        user_id, channel, optional(after_version)
+    )
+    async for message in stream:
+        yield Message.from_record(message, user_id)
 
 
 async def sentiment_preview(

@@ -77,6 +77,18 @@ class Sentiment:
         )
 
 
+@strawberry.type(description="An emoji on a message, and how many put it there.")
+class Reaction:
+    emoji: str = strawberry.field(
+        description="One emoji, fully qualified (a heart sent as U+2764 reads "
+        "U+2764 U+FE0F)."
+    )
+    count: int = strawberry.field(
+        description="How many members reacted with it (1 or 2)."
+    )
+    mine: bool = strawberry.field(description="Whether you are one of them.")
+
+
 @strawberry.type(description="A message in a chat.")
 class Message:
     id: strawberry.ID
@@ -86,21 +98,43 @@ class Message:
     channel: str
     from_user: User
     to_user: User
-    message: str
+    message: str = strawberry.field(
+        description='The text, as last edited; "" once deleted.'
+    )
     client_id: str | None = strawberry.field(
         description="The sender's idempotency key, if it gave one."
     )
     created_at: datetime
-    sentiment: Sentiment = strawberry.field(
-        description="Read from the stored scores; never recomputed."
+    sentiment: Sentiment | None = strawberry.field(
+        description="Read from the stored scores (scored again once per edit, "
+        "never on a read); null once the message is deleted, since the scores "
+        "are erased with the text."
+    )
+    version: int = strawberry.field(
+        description="The chat's change counter at the message's latest change: "
+        "its send, edit, deletion or reaction. Resume messageChanges with "
+        "afterVersion: the highest you hold."
+    )
+    edited_at: datetime | None = strawberry.field(
+        description="When its sender last edited it; null if never."
+    )
+    deleted_at: datetime | None = strawberry.field(
+        description="When its sender deleted it; null if not. A deleted message "
+        'keeps its seq, with message "", no sentiment and no reactions.'
+    )
+    reactions: list[Reaction] = strawberry.field(
+        description="Its emoji reactions, in the order each emoji first came."
     )
 
     @classmethod
     def from_record(
         cls,
         message: MessageRecord,
+        viewer_id: int,
         user: Callable[[UserRecord], User] = User.member,
     ) -> Message:
+        """The message as `viewer_id`, a member of its chat, sees it."""
+        sentiment = message.sentiment
         return cls(
             id=strawberry.ID(str(message.id)),
             seq=message.seq,
@@ -110,11 +144,22 @@ class Message:
             message=message.message,
             client_id=message.client_id,
             created_at=message.created_at,
-            sentiment=Sentiment.from_scores(message.sentiment),
+            sentiment=None if sentiment is None else Sentiment.from_scores(sentiment),
+            version=message.version,
+            edited_at=message.edited_at,
+            deleted_at=message.deleted_at,
+            reactions=[
+                Reaction(
+                    emoji=reaction.emoji,
+                    count=len(reaction.user_ids),
+                    mine=viewer_id in reaction.user_ids,
+                )
+                for reaction in message.reactions
+            ],
         )
 
     @classmethod
-    def page(cls, messages: Iterable[MessageRecord]) -> list[Message]:
+    def page(cls, messages: Iterable[MessageRecord], viewer_id: int) -> list[Message]:
         """Messages of one chat: its two users are built once, not per message."""
         users: dict[int, User] = {}
 
@@ -124,4 +169,4 @@ class Message:
                 built = users[record.id] = User.member(record)
             return built
 
-        return [cls.from_record(message, user) for message in messages]
+        return [cls.from_record(message, viewer_id, user) for message in messages]

@@ -1,0 +1,110 @@
+"""Changes to sent messages (edits, deletions, reactions), numbered per chat.
+
+A change is a transaction of three statements: `claim_version` takes the
+chat's next version, which locks the chat's row until the commit (as a send
+does), then `message_row` reads the message and `apply_change` writes it with
+that version. Changes to one chat therefore queue behind each other and
+behind its sends: version order is commit order, and the read sees every
+change committed before it. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import bindparam, or_, select, update
+
+from db.models import Chat, Message
+from db.queries import MESSAGE_COLUMNS, Executor, MessageRow, member_username
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedVersion:
+    """A chat's next version, claimed under its row lock, with its members."""
+
+    chat_id: int
+    user_low_id: int
+    user_high_id: int
+    version: int
+    low_username: str
+    high_username: str
+
+
+_MEMBER: Any = bindparam("member_id")
+_CLAIM_VERSION = (
+    update(Chat)
+    .where(
+        Chat.id
+        == select(Message.chat_id)
+        .where(Message.id == bindparam("message_id"))
+        .scalar_subquery(),
+        or_(Chat.user_low_id == _MEMBER, Chat.user_high_id == _MEMBER),
+    )
+    .values(last_version=Chat.last_version + 1)
+    .returning(
+        Chat.id,
+        Chat.user_low_id,
+        Chat.user_high_id,
+        Chat.last_version,
+        member_username(Chat.user_low_id),
+        member_username(Chat.user_high_id),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
+async def claim_version(
+    session: Executor, message_id: int, member_id: int
+) -> ClaimedVersion | None:
+    """Number a change to the message's chat, if `member_id` is a member of
+    it; None when there is no such message or they are not."""
+    parameters = {"message_id": message_id, "member_id": member_id}
+    row = (await session.execute(_CLAIM_VERSION, parameters)).first()
+    return None if row is None else ClaimedVersion(*row)
+
+
+_MESSAGE = select(*MESSAGE_COLUMNS).where(Message.id == bindparam("message_id"))
+
+
+async def message_row(session: Executor, message_id: int) -> MessageRow:
+    """The message, read after its chat's version was claimed (it exists)."""
+    row = (await session.execute(_MESSAGE, {"message_id": message_id})).one()
+    return cast("MessageRow", row)
+
+
+async def apply_change(
+    session: Executor, message_id: int, version: int, values: Mapping[str, Any]
+) -> MessageRow:
+    """Write `values` (columns by name) and the change's version."""
+    statement = (
+        update(Message)
+        .where(Message.id == bindparam("message_id"))
+        .values({**values, "version": version})
+        .returning(*MESSAGE_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    row = (await session.execute(statement, {"message_id": message_id})).one()
+    return cast("MessageRow", row)
+
+
+_CHANGED_AFTER = (
+    select(*MESSAGE_COLUMNS)
+    .where(
+        Message.chat_id == bindparam("chat_id"),
+        Message.version > bindparam("after"),
+    )
+    .order_by(Message.version)
+    .limit(bindparam("limit"))
+)
+
+
+async def changed_after(
+    session: Executor, chat_id: int, *, after: int, limit: int
+) -> Sequence[MessageRow]:
+    """Up to `limit` messages whose latest change is above version `after`,
+    in version order, as they are now (the unique (chat_id, version) index)."""
+    parameters = {"chat_id": chat_id, "after": after, "limit": limit}
+    result = await session.execute(_CHANGED_AFTER, parameters)
+    return cast("Sequence[MessageRow]", result.all())
