@@ -35,6 +35,9 @@ LIMITS = {
     "RATE_SENTIMENT_PREVIEW_PER_USER": "3/m",
     "RATE_MARK_READ_PER_USER": "3/m",
     "RATE_SET_TYPING_PER_USER": "3/m",
+    "RATE_EDIT_MESSAGE_PER_USER": "3/m",
+    "RATE_DELETE_MESSAGE_PER_USER": "2/m",
+    "RATE_REACT_PER_USER": "3/m",
 }
 _addresses = (f"10.{n // 65536}.{n // 256 % 256}.{n % 256}" for n in itertools.count(1))
 
@@ -217,6 +220,65 @@ async def test_marking_read_and_typing_past_their_rates_are_refused(
     assert chats["data"]["chats"] == [{"lastReadSeq": 2}]
     said = await cluster.call(cluster.a, typing, {"c": channel}, token=alice.token)
     assert said["data"]["setTyping"] is True
+
+
+async def test_edits_deletions_and_reactions_past_their_rates_are_refused(
+    cluster: Cluster,
+) -> None:
+    alice, bob = await cluster.register("alice"), await cluster.register("bob")
+    opened = await cluster.call(
+        cluster.a, REQUEST_CHAT, {"toUser": bob.id}, token=alice.token
+    )
+    channel = opened["data"]["requestChat"]["channelName"]
+    ids = []
+    for text in ("one", "two", "three"):
+        sent = await cluster.call(
+            cluster.a, SEND, {"channel": channel, "message": text}, token=alice.token
+        )
+        ids.append(sent["data"]["sendMessage"]["id"])
+    edit = (
+        "mutation($id: ID!, $m: String!) { editMessage(id: $id, message: $m) { id } }"
+    )
+    delete = "mutation($id: ID!) { deleteMessage(id: $id) { id } }"
+    react = "mutation($id: ID!, $e: String!) { react(id: $id, emoji: $e) { id } }"
+    servers = (cluster.a, cluster.b, cluster.a, cluster.b)
+
+    edits = [
+        await cluster.call(
+            server, edit, {"id": ids[0], "m": f"edit {n}"}, token=alice.token
+        )
+        for n, server in enumerate(servers)
+    ]
+    deletions = [
+        await cluster.call(server, delete, {"id": ids[n]}, token=alice.token)
+        for n, server in enumerate(servers[:3])
+    ]
+    reactions = [
+        await cluster.call(server, react, {"id": ids[2], "e": e}, token=bob.token)
+        for server, e in zip(servers, ("👍", "❤️", "😂", "😮"), strict=True)
+    ]
+    history = await cluster.call(
+        cluster.b,
+        "query($c: String!) { messages(channel: $c) { message reactions { emoji } } }",
+        {"c": channel},
+        token=bob.token,
+    )
+
+    assert ["errors" in body for body in edits] == [False] * 3 + [True]
+    assert 1 <= rate_limited(edits[3], "You are editing messages too fast.") <= 60
+    assert ["errors" in body for body in deletions] == [False, False, True]
+    assert 1 <= rate_limited(deletions[2], "You are deleting messages too fast.") <= 60
+    assert ["errors" in body for body in reactions] == [False] * 3 + [True]
+    assert 1 <= rate_limited(reactions[3], "You are reacting too fast.") <= 60
+    # Each refusal changed nothing.
+    assert history["data"]["messages"] == [
+        {"message": "", "reactions": []},
+        {"message": "", "reactions": []},
+        {
+            "message": "three",
+            "reactions": [{"emoji": "👍"}, {"emoji": "❤️"}, {"emoji": "😂"}],
+        },
+    ]
 
 
 async def test_opening_chats_past_the_rate_is_refused(cluster: Cluster) -> None:

@@ -105,6 +105,33 @@ async def test_each_message_reaches_its_chat_channel_with_its_sentiment(
     ]
 
 
+async def test_edits_deletions_and_reactions_reach_pusher_as_message_changed(
+    api: Api, fake_pusher: FakePusher
+) -> None:
+    alice, bob, channel = await api.pair()
+    sent = await api.send(alice, channel, HAPPY)
+
+    edited = await api.edit(alice, sent["id"], SAD)
+    reacted = await api.react(bob, sent["id"], "👍")
+    deleted = await api.delete(alice, sent["id"])
+
+    events = await messages_on(fake_pusher, channel, 4)
+    assert [event.name for event in events] == ["new_message"] + [
+        "message_changed"
+    ] * 3
+    assert [event.data["version"] for event in events] == [1, 2, 3, 4]
+    assert events[1].data == pusher_payload(edited)
+    assert events[1].data["sentiment"]["label"] == "NEGATIVE"
+    assert events[2].data == {
+        **pusher_payload(reacted),
+        "reactions": [{"emoji": "👍", "count": 1, "users": [bob.id]}],
+    }
+    assert events[3].data == pusher_payload(deleted)
+    assert events[3].data["message"] == ""
+    assert events[3].data["sentiment"] is None
+    assert events[3].data["deleted_at"] is not None
+
+
 async def test_a_chats_messages_reach_pusher_in_seq_order(
     api: Api, fake_pusher: FakePusher
 ) -> None:

@@ -1,0 +1,120 @@
+"""Migration 0005 numbers existing messages as their chat's changes, and its
+downgrade keeps what a deleted message left behind readable by the older code."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from alembic import command
+from db.migrations import alembic_config
+from db.session import create_engine
+from tests.support.services import fresh_postgres_database, migrated_sqlite
+
+MESSAGES = 5
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield await migrated_sqlite(str(tmp_path / "upgrade.db"))
+    else:
+        async with fresh_postgres_database() as url:
+            yield url
+
+
+async def _seed(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        for user_id, name in ((1, "low"), (2, "high")):
+            await connection.execute(
+                text(
+                    "INSERT INTO user_account (id, username, username_key, "
+                    "password_hash, created_at) VALUES (:id, :n, :n, 'x', "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"id": user_id, "n": name},
+            )
+        await connection.execute(
+            text(
+                "INSERT INTO chat (id, user_low_id, user_high_id, last_seq, "
+                "low_sent, created_at) VALUES (1, 1, 2, :last, :last, "
+                "CURRENT_TIMESTAMP)"
+            ),
+            {"last": MESSAGES},
+        )
+        for seq in range(1, MESSAGES + 1):
+            await connection.execute(
+                text(
+                    "INSERT INTO message (chat_id, seq, sender_id, recipient_id, "
+                    "sender_ordinal, body, polarity, subjectivity, created_at) "
+                    "VALUES (1, :seq, 1, 2, :seq, 'hi', 0.5, 0.5, "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"seq": seq},
+            )
+
+
+async def test_upgrading_gives_each_message_its_seq_as_version(
+    database_url: str,
+) -> None:
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "0004")
+    engine = create_engine(database_url)
+    try:
+        await _seed(engine)
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.connect() as connection:
+            versions = (
+                await connection.execute(
+                    text("SELECT seq, version FROM message ORDER BY seq")
+                )
+            ).all()
+            head = (
+                await connection.execute(text("SELECT last_version FROM chat"))
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+
+    assert [tuple(row) for row in versions] == [(n, n) for n in range(1, 6)]
+    assert head == MESSAGES
+
+
+async def test_downgrading_gives_a_deleted_message_neutral_scores(
+    database_url: str,
+) -> None:
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "0004")
+    engine = create_engine(database_url)
+    try:
+        await _seed(engine)
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "UPDATE message SET body = '', polarity = NULL, "
+                    "subjectivity = NULL, deleted_at = CURRENT_TIMESTAMP, "
+                    "version = 6 WHERE seq = 2"
+                )
+            )
+        await asyncio.to_thread(command.downgrade, config, "0004")
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text(
+                        "SELECT body, polarity, subjectivity FROM message ORDER BY seq"
+                    )
+                )
+            ).all()
+        await asyncio.to_thread(command.upgrade, config, "head")
+    finally:
+        await engine.dispose()
+
+    assert tuple(rows[1]) == ("", 0, 0)
+    assert tuple(rows[0]) == ("hi", 0.5, 0.5)
