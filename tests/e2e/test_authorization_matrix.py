@@ -11,8 +11,11 @@ messages; each of the 360 non-member ones is refused with the exact code a
 client sees (`FORBIDDEN`, or 403), leaves no trace in the chat (nor in the
 members' read positions), and leaves the WebSocket open and usable. Each
 user is signed for its own notification channel and refused the nine
-others'. Nothing of this is logged as a fault. The counts are recorded as
-the `authorization_matrix` figures.
+others'. A chat's messages can be edited or deleted by their sender only
+(its other member gets `FORBIDDEN`) and reacted to by both members; to
+anyone else they do not exist (`NOT_FOUND`), and nothing changes. Nothing of
+this is logged as a fault. The counts are recorded as the
+`authorization_matrix` figures.
 """
 
 from __future__ import annotations
@@ -598,3 +601,81 @@ async def test_each_user_is_signed_for_its_own_notification_channel_only(
 
 async def test_no_refusal_was_logged_as_a_fault(matrix: Matrix) -> None:
     assert not faults(matrix.server.log()), matrix.server.log()
+
+
+# -- edit, delete and react ------------------------------------------------------
+
+NEWEST = """
+query($channel: String!) {
+  messages(channel: $channel, last: 1) { id message version fromUser { id } }
+}"""
+EDIT = 'mutation($id: ID!) { editMessage(id: $id, message: "not yours") { id } }'
+DELETE = "mutation($id: ID!) { deleteMessage(id: $id) { id } }"
+REACT = """
+mutation($id: ID!) { react(id: $id, emoji: "👍") { id reactions { count mine } } }
+"""
+
+
+async def newest_messages(matrix: Matrix) -> dict[str, dict[str, Any]]:
+    """Each chat's newest message, as its lower member reads it."""
+    bodies = await gather(
+        matrix.graphql(NEWEST, {"channel": chat.channel}, chat.members[0])
+        for chat in matrix.chats
+    )
+    newest = {}
+    for chat, body in zip(matrix.chats, bodies, strict=True):
+        (message,) = body["data"]["messages"]
+        newest[chat.channel] = message
+    return newest
+
+
+async def test_only_a_sender_changes_a_message_and_strangers_find_none(
+    matrix: Matrix,
+) -> None:
+    before = await newest_messages(matrix)
+    strangers = matrix.non_members()
+    # The member who did not send the chat's newest message.
+    recipients = [
+        (chat, user)
+        for chat, user in matrix.members()
+        if user.id != before[chat.channel]["fromUser"]["id"]
+    ]
+
+    for query in (EDIT, DELETE, REACT):
+        refused = await gather(
+            matrix.graphql(query, {"id": before[chat.channel]["id"]}, user)
+            for chat, user in strangers
+        )
+        for (chat, user), body in zip(strangers, refused, strict=True):
+            assert body["data"] is None, (chat.channel, user.id, body)
+            assert codes(body) == ["NOT_FOUND"], (chat.channel, user.id, body)
+    for query in (EDIT, DELETE):
+        refused = await gather(
+            matrix.graphql(query, {"id": before[chat.channel]["id"]}, user)
+            for chat, user in recipients
+        )
+        for (chat, user), body in zip(recipients, refused, strict=True):
+            assert codes(body) == ["FORBIDDEN"], (chat.channel, user.id, body)
+
+    assert await newest_messages(matrix) == before
+    matrix.count("edit_message", refused=len(strangers) + len(recipients))
+    matrix.count("delete_message", refused=len(strangers) + len(recipients))
+    matrix.count("react", refused=len(strangers))
+
+
+async def test_members_react_to_their_chats_messages(matrix: Matrix) -> None:
+    newest = await newest_messages(matrix)
+    combinations = matrix.members()
+
+    reacted = await gather(
+        matrix.graphql(REACT, {"id": newest[chat.channel]["id"]}, user)
+        for chat, user in combinations
+    )
+
+    for (chat, user), body in zip(combinations, reacted, strict=True):
+        assert "errors" not in body, (chat.channel, user.id, body)
+        assert body["data"]["react"]["reactions"][0]["mine"] is True
+    after = await newest_messages(matrix)
+    for chat in matrix.chats:
+        assert after[chat.channel]["version"] == newest[chat.channel]["version"] + 2
+    matrix.count("react", allowed=len(combinations))

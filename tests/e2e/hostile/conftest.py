@@ -61,6 +61,7 @@ class Hostile:
     tally: Tally
     database_url: str
     _count_rows: Callable[[], Awaitable[dict[str, int]]]
+    message_id: str = ""  # alice's message in their chat
 
     async def graphql(
         self,
@@ -189,11 +190,12 @@ async def _populate(
         count_rows,
     )
     sent = await hostile.graphql(
-        'mutation($c: String!) { sendMessage(channel: $c, message: "hi") { seq } }',
+        'mutation($c: String!) { sendMessage(channel: $c, message: "hi") { seq id } }',
         {"c": channel},
         alice.token,
     )
     assert sent.json()["data"]["sendMessage"]["seq"] == 1
+    hostile.message_id = sent.json()["data"]["sendMessage"]["id"]
     return hostile
 
 

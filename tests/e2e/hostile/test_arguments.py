@@ -35,7 +35,16 @@ SEND = "mutation($c: String!, $m: String!, $i: String) { sendMessage(channel: $c
 HISTORY = "query($c: String!, $a: Int, $b: Int, $l: Int) { messages(channel: $c, after: $a, before: $b, last: $l) { seq } }"
 CHATS = "query($f: Int) { chats(first: $f) { channelName } }"
 USERS = "query($f: Int, $a: String) { users(first: $f, after: $a) { id } }"
+EDIT = (
+    "mutation($id: ID!, $m: String!) { editMessage(id: $id, message: $m) { version } }"
+)
+DELETE = "mutation($id: ID!) { deleteMessage(id: $id) { version } }"
+REACT = "mutation($id: ID!, $e: String!) { react(id: $id, emoji: $e) { version } }"
 GOOD_PASSWORD = "correct horse battery"
+NOT_A_MESSAGE_ID = "`id` is a decimal id."
+NO_MESSAGE = "No such message."
+NOT_AN_EMOJI = "A reaction is one emoji (skin tones and sequences allowed)."
+NOT_FOUND = "NOT_FOUND"
 
 # (name, document, variables, code, message, field)
 ARGUMENTS: list[tuple[str, str, dict[str, Any], str, str, str | None]] = [
@@ -553,6 +562,162 @@ ARGUMENTS: list[tuple[str, str, dict[str, Any], str, str, str | None]] = [
         "`after` is a username: at most 32 characters, no NUL, no invalid Unicode.",
         "after",
     ),
+    # editMessage(id, message), deleteMessage(id), react(id, emoji, on)
+    (
+        "editMessage: id not a number",
+        EDIT,
+        {"id": "abc", "m": "x"},
+        BAD,
+        NOT_A_MESSAGE_ID,
+        "id",
+    ),
+    ("editMessage: id 0", EDIT, {"id": "0", "m": "x"}, BAD, NOT_A_MESSAGE_ID, "id"),
+    (
+        "editMessage: id past 64 bits",
+        EDIT,
+        {"id": "9" * 20, "m": "x"},
+        BAD,
+        NOT_A_MESSAGE_ID,
+        "id",
+    ),
+    (
+        "editMessage: no such message",
+        EDIT,
+        {"id": "987654321", "m": "x"},
+        NOT_FOUND,
+        NO_MESSAGE,
+        "id",
+    ),
+    (
+        "editMessage: empty text",
+        EDIT,
+        {"id": "{message}", "m": ""},
+        BAD,
+        EMPTY,
+        "message",
+    ),
+    (
+        "editMessage: text of 4001",
+        EDIT,
+        {"id": "{message}", "m": "x" * 4001},
+        BAD,
+        "A message is at most 4000 characters.",
+        "message",
+    ),
+    (
+        "editMessage: text with NUL",
+        EDIT,
+        {"id": "{message}", "m": "a\x00b"},
+        BAD,
+        UNSTORABLE,
+        "message",
+    ),
+    (
+        "editMessage: text with a lone surrogate",
+        EDIT,
+        {"id": "{message}", "m": "\ud83d"},
+        BAD,
+        UNSTORABLE,
+        "message",
+    ),
+    ("deleteMessage: id negative", DELETE, {"id": "-1"}, BAD, NOT_A_MESSAGE_ID, "id"),
+    (
+        "deleteMessage: id with a leading zero",
+        DELETE,
+        {"id": "0{message}"},
+        BAD,
+        NOT_A_MESSAGE_ID,
+        "id",
+    ),
+    (
+        "deleteMessage: no such message",
+        DELETE,
+        {"id": "987654321"},
+        NOT_FOUND,
+        NO_MESSAGE,
+        "id",
+    ),
+    (
+        "react: id not a number",
+        REACT,
+        {"id": "1.5", "e": "👍"},
+        BAD,
+        NOT_A_MESSAGE_ID,
+        "id",
+    ),
+    (
+        "react: no such message",
+        REACT,
+        {"id": "987654321", "e": "👍"},
+        NOT_FOUND,
+        NO_MESSAGE,
+        "id",
+    ),
+    (
+        "react: empty emoji",
+        REACT,
+        {"id": "{message}", "e": ""},
+        BAD,
+        NOT_AN_EMOJI,
+        "emoji",
+    ),
+    (
+        "react: a letter",
+        REACT,
+        {"id": "{message}", "e": "a"},
+        BAD,
+        NOT_AN_EMOJI,
+        "emoji",
+    ),
+    (
+        "react: two emoji",
+        REACT,
+        {"id": "{message}", "e": "👍👍"},
+        BAD,
+        NOT_AN_EMOJI,
+        "emoji",
+    ),
+    (
+        "react: an emoji and a space",
+        REACT,
+        {"id": "{message}", "e": "👍 "},
+        BAD,
+        NOT_AN_EMOJI,
+        "emoji",
+    ),
+    (
+        "react: a shortcode",
+        REACT,
+        {"id": "{message}", "e": ":thumbsup:"},
+        BAD,
+        NOT_AN_EMOJI,
+        "emoji",
+    ),
+    (
+        "react: a lone zero-width joiner",
+        REACT,
+        {"id": "{message}", "e": "\u200d"},
+        BAD,
+        NOT_AN_EMOJI,
+        "emoji",
+    ),
+    (
+        "react: a lone surrogate",
+        REACT,
+        {"id": "{message}", "e": "\ud83d"},
+        BAD,
+        NOT_AN_EMOJI,
+        "emoji",
+    ),
+    (
+        "react: 1,000 emoji",
+        REACT,
+        {"id": "{message}", "e": "👍" * 1000},
+        BAD,
+        NOT_AN_EMOJI,
+        "emoji",
+    ),
+    ("react: NUL", REACT, {"id": "{message}", "e": "\x00"}, BAD, NOT_AN_EMOJI, "emoji"),
 ]
 
 
@@ -576,7 +741,11 @@ def fill(value: Any, hostile: Hostile) -> Any:
     }
     if value in names:
         return names[value]
-    return value.replace("{alice}", alice.id).replace("{carol}", carol.id)
+    return (
+        value.replace("{alice}", alice.id)
+        .replace("{carol}", carol.id)
+        .replace("{message}", hostile.message_id)
+    )
 
 
 @pytest.fixture(scope="module")
