@@ -12,20 +12,16 @@ does by seq.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing
-from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db import changes, queries
+from db import changes
 from db.models import utcnow
-from db.session import autocommit
 from graph.domain.errors import (
     BadUserInput,
     Forbidden,
     NotFound,
-    SubscriptionLagged,
 )
 from graph.domain.reactions import (
     MAX_REACTION_EMOJI,
@@ -38,9 +34,8 @@ from graph.domain.records import MessageRecord
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, chat_channel
 from graph.realtime.pusher import Slot
-from graph.services.catchup import follow
-from graph.services.membership import member_pair, members
-from graph.services.messages import ChatView, chat_view
+from graph.services.feeds import BY_VERSION, ChatFeeds, ChatView
+from graph.services.membership import members
 from graph.services.publishing import Publisher
 from graph.services.sentiment import SentimentService, columns_of
 from graph.services.text import check_message
@@ -88,6 +83,7 @@ class ChangeService:
         self._throttle = throttle
         self._sentiment = sentiment
         self._settings = settings
+        self._feeds = ChatFeeds(engine, bus, settings)
 
     async def edit(self, user_id: int, message_id: int, text: str) -> MessageRecord:
         """New text for the sender's own message, scored again and stored.
@@ -152,44 +148,20 @@ class ChangeService:
 
         return await self._change(user_id, message_id, decide)
 
-    async def stream(
+    def stream(
         self, viewer_id: int, channel: str, after_version: int | None = None
     ) -> AsyncIterator[MessageRecord]:
         """Messages whose latest change is above `after_version`, in version
-        order and as they are now, then each change live, no version twice.
+        order and as they are now, then each change live, no version twice
+        (`services.feeds`).
 
         New messages are changes too (their send is their first version), so
         this alone keeps a copy of the chat up to date. Without
-        `after_version` it starts after the chat's latest change. Gaps and
-        lag are handled as `newMessage` handles them (`services.catchup`);
-        a lagging subscriber gets SUBSCRIPTION_LAGGED with its `afterVersion`.
+        `after_version` it starts after the chat's latest change.
         """
-        pair = member_pair(viewer_id, channel)
-        if after_version is not None and after_version < 0:
-            raise BadUserInput(
-                "`afterVersion` is a version, 0 or more.", field="afterVersion"
-            )
-        async with autocommit(self._engine) as session:
-            chat = await chat_view(session, pair)
-        if after_version is not None and after_version > chat.version:
-            raise BadUserInput(
-                f"afterVersion {after_version} is past the chat's latest change "
-                f"({chat.version}).",
-                field="afterVersion",
-            )
-        last = chat.version if after_version is None else after_version
-        async with self._bus.change_feed(channel) as feed:
-            stream = follow(
-                feed,
-                last,
-                position=_version,
-                stored_after=partial(self._changed_after, chat),
-                check_lag=partial(self._check_lag, chat),
-                stats=self._bus.stats,
-            )
-            async with aclosing(stream):
-                async for message in stream:
-                    yield message
+        return self._feeds.follow(
+            viewer_id, channel, after_version, BY_VERSION, self._bus.change_feed
+        )
 
     async def _change(
         self, user_id: int, message_id: int, decide: Decide
@@ -227,36 +199,7 @@ class ChangeService:
         await self._publisher.change(changed, slot)
         return changed
 
-    async def _changed_after(
-        self, chat: ChatView, after: int
-    ) -> AsyncIterator[MessageRecord]:
-        page_size = self._settings.catch_up_page_size
-        stats = self._bus.stats
-        while True:
-            async with autocommit(self._engine) as session:
-                rows = await changes.changed_after(
-                    session, chat.id, after=after, limit=page_size
-                )
-            for row in rows:
-                stats.caught_up += 1
-                yield chat.record(row)
-                after = row.version
-            if len(rows) < page_size:
-                return
-
-    async def _check_lag(self, chat: ChatView, last: int) -> None:
-        async with autocommit(self._engine) as session:
-            _, head = await queries.chat_head(session, chat.id)
-        behind = head - last
-        if behind > self._settings.subscription_max_lag:
-            self._bus.stats.lagged_out += 1
-            raise SubscriptionLagged(last, behind, argument="afterVersion")
-
 
 def _check_sender(message: MessageRecord, user_id: int, verb: str) -> None:
     if message.from_user.id != user_id:
         raise Forbidden(f"Only its sender can {verb} a message.")
-
-
-def _version(message: MessageRecord) -> int:
-    return message.version

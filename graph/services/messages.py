@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from contextlib import aclosing
-from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -17,82 +14,29 @@ from sqlalchemy.ext.asyncio import (
 
 from db import messages, queries
 from db.models import utcnow
-from db.queries import ChatRow, MessageRow, message_values
+from db.queries import MessageRow
 from db.session import autocommit, driver_connection
-from graph.domain.errors import BadUserInput, NotFound, SubscriptionLagged
-from graph.domain.reactions import reactions_from_json
+from graph.domain.errors import BadUserInput, NotFound
 from graph.domain.records import MessageRecord, UserRecord
 from graph.domain.sentiment import Scores
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, chat_channel
 from graph.realtime.pusher import Slot
-from graph.services.catchup import follow
+from graph.services.feeds import (
+    BY_SEQ,
+    ChatFeeds,
+    ChatView,
+    chat_view,
+    stored_record,
+)
 from graph.services.membership import NO_CHAT, member_pair, members
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
-from graph.services.sentiment import SentimentService, columns_of, scores_of
+from graph.services.sentiment import SentimentService, columns_of
 from graph.services.text import check_message
 from graph.services.throttle import Limit, Throttle
 
 CLIENT_ID = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
-
-
-@dataclass(frozen=True, slots=True)
-class ChatView:
-    """A chat as its messages need it: its channel and its two members."""
-
-    id: int
-    channel: str
-    users: dict[int, UserRecord]
-    head: int  # seq of the newest committed message when it was read
-    version: int  # version of its latest committed change when it was read
-
-    @classmethod
-    def of(cls, chat: ChatRow) -> ChatView:
-        pair = chat.user_low_id, chat.user_high_id
-        users = members(pair, chat.low_username, chat.high_username)
-        channel = chat_channel(*pair)
-        return cls(chat.id, channel, users, chat.last_seq, chat.last_version)
-
-    def record(self, message: MessageRow) -> MessageRecord:
-        return stored_record(self.channel, self.users, message)
-
-
-def stored_record(
-    channel: str, users: dict[int, UserRecord], message: MessageRow
-) -> MessageRecord:
-    # Positional both ways: a page builds fifty of these. The sentiment
-    # columns start at 12 (db.queries.SENTIMENT_AT; a literal for the types).
-    values = message_values(message)
-    (
-        message_id,
-        _,
-        seq,
-        sender_id,
-        recipient_id,
-        body,
-        client_id,
-        created_at,
-        version,
-        edited_at,
-        deleted_at,
-        reactions,
-    ) = values[:12]
-    return MessageRecord(
-        message_id,
-        seq,
-        channel,
-        users[sender_id],
-        users[recipient_id],
-        body,
-        client_id,
-        created_at,
-        None if deleted_at is not None else scores_of(values[12:]),
-        version,
-        edited_at,
-        deleted_at,
-        reactions_from_json(reactions),
-    )
 
 
 def _sent(
@@ -160,6 +104,7 @@ class MessageService:
         self._publisher = publisher
         self._throttle = throttle
         self._settings = settings
+        self._feeds = ChatFeeds(engine, bus, settings)
         # One statement (claim, insert, commit) where the database can, and
         # where no Pusher slot must be taken between the claim and the commit.
         self._one_statement_sends = (
@@ -224,72 +169,15 @@ class MessageService:
         users = members(pair, page.low_username, page.high_username)
         return [stored_record(channel, users, row) for row in page.rows]
 
-    async def stream(
+    def stream(
         self, viewer_id: int, channel: str, after_seq: int | None = None
     ) -> AsyncIterator[MessageRecord]:
-        """Stored messages with seq > after_seq, then live ones, each seq once.
-
-        The live feed is attached before the stored messages are read, so
-        nothing committed in between is missed; a live event that skips ahead is
-        preceded by the stored messages it skipped. Without `after_seq` the
-        feed starts after the chat's newest message when it was requested,
-        so events published out of order still arrive, in seq order.
-
-        Where the feed reports a gap (a dropped buffer, a lost Redis
-        connection) the stream catches up from the database; one that has
-        fallen more than `subscription_max_lag` behind ends instead with
-        SUBSCRIPTION_LAGGED, carrying the `afterSeq` to resubscribe with.
-        """
-        pair = member_pair(viewer_id, channel)
-        if after_seq is not None and after_seq < 0:
-            raise BadUserInput("`afterSeq` is a seq, 0 or more.", field="afterSeq")
-        async with autocommit(self._engine) as session:
-            chat = await self._chat(session, pair)
-        if after_seq is not None and after_seq > chat.head:
-            raise BadUserInput(
-                f"afterSeq {after_seq} is past the newest message ({chat.head}).",
-                field="afterSeq",
-            )
-        last = chat.head if after_seq is None else after_seq
-        async with self._bus.message_feed(channel) as feed:
-            # Attached: replay from `last`, which also covers whatever was
-            # committed between reading the head and attaching.
-            stream = follow(
-                feed,
-                last,
-                position=_seq,
-                stored_after=partial(self._stored_after, chat),
-                check_lag=partial(self._check_lag, chat),
-                stats=self._bus.stats,
-            )
-            async with aclosing(stream):
-                async for message in stream:
-                    yield message
-
-    async def _check_lag(self, chat: ChatView, last: int) -> None:
-        async with autocommit(self._engine) as session:
-            head, _ = await queries.chat_head(session, chat.id)
-        behind = head - last
-        if behind > self._settings.subscription_max_lag:
-            self._bus.stats.lagged_out += 1
-            raise SubscriptionLagged(last, behind)
-
-    async def _stored_after(
-        self, chat: ChatView, after: int
-    ) -> AsyncIterator[MessageRecord]:
-        page_size = self._settings.catch_up_page_size
-        stats = self._bus.stats
-        while True:
-            async with autocommit(self._engine) as session:
-                rows = await queries.messages_after(
-                    session, chat.id, after=after, limit=page_size
-                )
-            for row in rows:
-                stats.caught_up += 1
-                yield chat.record(row)
-                after = row.seq
-            if len(rows) < page_size:
-                return
+        """Stored messages with seq > after_seq, then live ones, each seq once
+        and in order (`services.feeds`). Without `after_seq` the feed starts
+        after the chat's newest message when it was requested."""
+        return self._feeds.follow(
+            viewer_id, channel, after_seq, BY_SEQ, self._bus.message_feed
+        )
 
     async def _store(
         self,
@@ -400,17 +288,6 @@ class MessageService:
 
     def _check_text(self, text: str) -> None:
         check_message(text, self._settings.message_max_chars)
-
-
-async def chat_view(session: AsyncConnection, pair: tuple[int, int]) -> ChatView:
-    chat = await queries.chat_of_pair(session, *pair)
-    if chat is None:
-        raise NotFound(NO_CHAT)
-    return ChatView.of(chat)
-
-
-def _seq(message: MessageRecord) -> int:
-    return message.seq
 
 
 def _check_client_id(client_id: str) -> None:

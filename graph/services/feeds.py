@@ -1,0 +1,235 @@
+"""A chat's message feeds: `newMessage` (by seq) and `messageChanges` (by
+version), live, with the database filling whatever the live feed missed.
+
+Each feed numbers its chat's events 1, 2, 3 ... in commit order with no gaps
+(a message's `seq`, or a change's `version`: both are taken under the chat's
+row lock). The live feed is attached before the database is read, so
+nothing committed in between is missed. A live event at the next number is
+yielded as it is; one that skips ahead, a `GAP` (a dropped buffer, a lost
+Redis connection) or an event whose number is unknown (0: from a process
+older than it) is followed by a read of the database from the last number
+yielded, which holds the missed events too. Numbers at or below the last
+are dropped, so none is yielded twice. A subscriber that has fallen more
+than `subscription_max_lag` behind at a gap is ended with
+SUBSCRIPTION_LAGGED, carrying the number to resubscribe with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, aclosing
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from db import changes, queries
+from db.queries import ChatRow, Executor, MessageRow, message_values
+from db.session import autocommit
+from graph.domain.errors import BadUserInput, NotFound, SubscriptionLagged
+from graph.domain.reactions import reactions_from_json
+from graph.domain.records import MessageRecord, UserRecord
+from graph.platform.settings import Settings
+from graph.realtime import EventBus, Gap, chat_channel
+from graph.services.membership import NO_CHAT, member_pair, members
+from graph.services.sentiment import scores_of
+
+Feed = AsyncIterator[MessageRecord | Gap]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatView:
+    """A chat as its messages need it: its channel and its two members."""
+
+    id: int
+    channel: str
+    users: dict[int, UserRecord]
+    head: int  # seq of the newest committed message when it was read
+    version: int  # version of its latest committed change when it was read
+
+    @classmethod
+    def of(cls, chat: ChatRow) -> ChatView:
+        pair = chat.user_low_id, chat.user_high_id
+        users = members(pair, chat.low_username, chat.high_username)
+        channel = chat_channel(*pair)
+        return cls(chat.id, channel, users, chat.last_seq, chat.last_version)
+
+    def record(self, message: MessageRow) -> MessageRecord:
+        return stored_record(self.channel, self.users, message)
+
+
+def stored_record(
+    channel: str, users: dict[int, UserRecord], message: MessageRow
+) -> MessageRecord:
+    # Positional both ways: a page builds fifty of these. The sentiment
+    # columns start at 12 (db.queries.SENTIMENT_AT; a literal for the types).
+    values = message_values(message)
+    (
+        message_id,
+        _,
+        seq,
+        sender_id,
+        recipient_id,
+        body,
+        client_id,
+        created_at,
+        version,
+        edited_at,
+        deleted_at,
+        reactions,
+    ) = values[:12]
+    return MessageRecord(
+        message_id,
+        seq,
+        channel,
+        users[sender_id],
+        users[recipient_id],
+        body,
+        client_id,
+        created_at,
+        None if deleted_at is not None else scores_of(values[12:]),
+        version,
+        edited_at,
+        deleted_at,
+        reactions_from_json(reactions),
+    )
+
+
+async def chat_view(session: AsyncConnection, pair: tuple[int, int]) -> ChatView:
+    chat = await queries.chat_of_pair(session, *pair)
+    if chat is None:
+        raise NotFound(NO_CHAT)
+    return ChatView.of(chat)
+
+
+ReadAfter = Callable[..., Awaitable[Sequence[MessageRow]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Numbering:
+    """How a feed numbers its chat's events, and reads them back by number."""
+
+    argument: str  # the subscription's argument: "afterSeq" or "afterVersion"
+    unit: str  # "a seq" / "a version"
+    newest: str  # what the chat's head number is, for a refusal
+    position: Callable[[MessageRecord], int]
+    head: Callable[[ChatView], int]
+    head_of: Callable[[tuple[int, int]], int]  # of queries.chat_head's pair
+    read_after: ReadAfter  # (session, chat_id, *, after, limit) -> rows
+
+
+BY_SEQ = Numbering(
+    "afterSeq",
+    "a seq",
+    "the newest message",
+    lambda message: message.seq,
+    lambda chat: chat.head,
+    lambda head: head[0],
+    queries.messages_after,
+)
+BY_VERSION = Numbering(
+    "afterVersion",
+    "a version",
+    "the chat's latest change",
+    lambda message: message.version,
+    lambda chat: chat.version,
+    lambda head: head[1],
+    changes.changed_after,
+)
+
+
+class ChatFeeds:
+    """Opens a member's feed of a chat: stored events after a number, then
+    live ones, each number once."""
+
+    def __init__(self, engine: AsyncEngine, bus: EventBus, settings: Settings) -> None:
+        self._engine = engine
+        self._bus = bus
+        self._settings = settings
+
+    async def follow(
+        self,
+        viewer_id: int,
+        channel: str,
+        after: int | None,
+        numbering: Numbering,
+        attach: Callable[[str], AbstractAsyncContextManager[Feed]],
+    ) -> AsyncIterator[MessageRecord]:
+        """Without `after`, from the chat's head when it was requested, so
+        events published out of order still arrive, in order."""
+        pair = member_pair(viewer_id, channel)
+        argument = numbering.argument
+        if after is not None and after < 0:
+            raise BadUserInput(
+                f"`{argument}` is {numbering.unit}, 0 or more.", field=argument
+            )
+        async with autocommit(self._engine) as session:
+            chat = await chat_view(session, pair)
+        head = numbering.head(chat)
+        if after is not None and after > head:
+            raise BadUserInput(
+                f"{argument} {after} is past {numbering.newest} ({head}).",
+                field=argument,
+            )
+        async with attach(channel) as feed:
+            # Attached: replay from `last`, which also covers whatever was
+            # committed between reading the head and attaching.
+            stream = self._caught_up(
+                chat, feed, head if after is None else after, numbering
+            )
+            async with aclosing(stream):
+                async for message in stream:
+                    yield message
+
+    async def _caught_up(
+        self, chat: ChatView, feed: Feed, last: int, numbering: Numbering
+    ) -> AsyncGenerator[MessageRecord, None]:
+        position = numbering.position
+        stats = self._bus.stats
+        async for stored in self._stored_after(chat, last, numbering):
+            yield stored
+            last = position(stored)
+        async for live in feed:
+            if isinstance(live, Gap):
+                await self._check_lag(chat, last, numbering)
+            else:
+                at = position(live)
+                if 0 < at <= last:
+                    continue  # delivered already, from the database
+                if at == last + 1:
+                    stats.delivered_live += 1
+                    yield live
+                    last = at
+                    continue
+            async for stored in self._stored_after(chat, last, numbering):
+                yield stored
+                last = position(stored)
+
+    async def _stored_after(
+        self, chat: ChatView, after: int, numbering: Numbering
+    ) -> AsyncIterator[MessageRecord]:
+        page_size = self._settings.catch_up_page_size
+        stats = self._bus.stats
+        while True:
+            async with autocommit(self._engine) as session:
+                rows = await _read(numbering, session, chat.id, after, page_size)
+            for row in rows:
+                stats.caught_up += 1
+                record = chat.record(row)
+                yield record
+                after = numbering.position(record)
+            if len(rows) < page_size:
+                return
+
+    async def _check_lag(self, chat: ChatView, last: int, numbering: Numbering) -> None:
+        async with autocommit(self._engine) as session:
+            head = numbering.head_of(await queries.chat_head(session, chat.id))
+        behind = head - last
+        if behind > self._settings.subscription_max_lag:
+            self._bus.stats.lagged_out += 1
+            raise SubscriptionLagged(last, behind, argument=numbering.argument)
+
+
+async def _read(
+    numbering: Numbering, session: Executor, chat_id: int, after: int, limit: int
+) -> Sequence[MessageRow]:
+    return await numbering.read_after(session, chat_id, after=after, limit=limit)
