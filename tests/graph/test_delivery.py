@@ -11,7 +11,7 @@ from broadcaster import Event
 from graph.platform.settings import Settings
 from graph.realtime import GAP
 from graph.services import open_services
-from tests.support.api import NEW_MESSAGE, Api
+from tests.support.api import MESSAGE_CHANGES, NEW_MESSAGE, Api
 from tests.support.services import empty_tables
 
 BUFFER = 8
@@ -147,3 +147,56 @@ async def test_a_message_whose_publish_failed_still_reaches_the_subscriber(
     assert feed.pending() == 0
     stats = api.services.bus.stats
     assert (stats.publish_failures, api.services.bus.redial.redialled) == (1, 1)
+
+
+async def test_a_changes_reader_that_stalls_gets_each_final_state_once(
+    tight: Api,
+) -> None:
+    alice, bob, channel = await tight.pair()
+    sent = [await tight.send(alice, channel, f"message {n}") for n in range(5)]
+    variables = {"channel": channel}
+
+    async with tight.subscribe(MESSAGE_CHANGES, variables, bob.token) as feed:
+        feed.stop_reading()
+        for n in range(40):
+            await tight.edit(alice, sent[n % 5]["id"], f"edit {n}")
+        feed.read_again()
+        # The first was in flight when it stalled; the rest come from the
+        # database, each message once, as it now is.
+        first = await feed.message()
+        rest = await feed.messages(5)
+
+    assert first["version"] == 6
+    assert [m["version"] for m in rest] == list(range(41, 46))
+    assert [m["message"] for m in rest] == [f"edit {n}" for n in range(35, 40)]
+    assert feed.pending() == 0
+    assert tight.services.bus.stats.buffers_dropped >= 1
+
+
+async def test_a_changes_reader_past_the_lag_limit_is_told_its_version(
+    tight: Api,
+) -> None:
+    alice, bob, channel = await tight.pair()
+    sent = await tight.send(alice, channel, "react to me, over and over")
+    variables = {"channel": channel}
+
+    async with tight.subscribe(MESSAGE_CHANGES, variables, bob.token) as feed:
+        feed.stop_reading()
+        for n in range(130):
+            await tight.react(bob, sent["id"], "👍", on=n % 2 == 0)
+        feed.read_again()
+        first = await feed.message()
+        ended = await feed.next()
+
+    assert first["version"] == 2
+    assert ended.errors is not None
+    error = ended.errors[0]
+    assert error.extensions == {"code": "SUBSCRIPTION_LAGGED", "afterVersion": 2}
+    assert "subscribe again with afterVersion: 2" in error.message
+
+    resumed = {"channel": channel, "afterVersion": 2}
+    async with tight.subscribe(MESSAGE_CHANGES, resumed, bob.token) as feed:
+        (latest,) = await feed.messages(1)
+    assert latest["version"] == 131
+    assert latest["reactions"] == []
+    assert feed.pending() == 0
