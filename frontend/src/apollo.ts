@@ -18,7 +18,7 @@ import { print, type GraphQLFormattedError } from 'graphql'
 import { createClient, type Client } from 'graphql-ws'
 import { readonly, ref, type Ref } from 'vue'
 
-import { messagesFieldPolicy } from './lib/messages'
+import { messagesFieldPolicy, messageTypePolicy } from './lib/messages'
 import {
   nextConnectionState,
   resumablePayload,
@@ -37,6 +37,8 @@ const CLOSE_FORBIDDEN = 4403 // the server refused the token
 /** Context a subscriber may give: how to resume after a reconnect. */
 export interface ResumeContext {
   resumeFrom?: ResumeFrom
+  /** The variable `resumeFrom` fills: afterSeq unless said otherwise. */
+  resumeVariable?: string
 }
 
 export interface Realtime {
@@ -54,14 +56,14 @@ function socketUrl(location: Location): string {
   return url.href
 }
 
-/** Subscriptions over graphql-ws, resumed after the last seq their subscriber holds. */
+/** Subscriptions over graphql-ws, resumed after the last seq (or version) their subscriber holds. */
 class SocketLink extends ApolloLink {
   constructor(private readonly socket: () => Client) {
     super()
   }
 
   override request(operation: Operation): Observable<FetchResult> {
-    const { resumeFrom } = operation.getContext() as ResumeContext
+    const { resumeFrom, resumeVariable } = operation.getContext() as ResumeContext
     const payload = {
       query: print(operation.query),
       operationName: operation.operationName,
@@ -69,7 +71,7 @@ class SocketLink extends ApolloLink {
       extensions: operation.extensions,
     }
     return new Observable((observer) =>
-      this.socket().subscribe(resumeFrom ? resumablePayload(payload, resumeFrom) : payload, {
+      this.socket().subscribe(resumeFrom ? resumablePayload(payload, resumeFrom, resumeVariable) : payload, {
         next: (result) => observer.next(result as FetchResult),
         complete: () => observer.complete(),
         error: (error) => {
@@ -202,7 +204,7 @@ export function createApollo(session: Session): Apollo {
   const client = new ApolloClient({
     link: ApolloLink.from([expire, split(isSubscription, realtime.link, ApolloLink.from([authorize, http]))]),
     cache: new InMemoryCache({
-      typePolicies: { Query: { fields: { messages: messagesFieldPolicy } } },
+      typePolicies: { Query: { fields: { messages: messagesFieldPolicy } }, Message: messageTypePolicy },
     }),
     devtools: { enabled: import.meta.env.DEV },
   })

@@ -12,8 +12,8 @@ import {
   createChatState,
 } from '../src/composables/chatState'
 import { ChatMessagesDocument, type ChatFieldsFragment, type MessageFieldsFragment } from '../src/generated/graphql'
-import { messagesFieldPolicy } from '../src/lib/messages'
-import { neutralSentiment } from './fixtures'
+import { messagesFieldPolicy, messageTypePolicy } from '../src/lib/messages'
+import { neutralSentiment, unchanged } from './fixtures'
 
 const user = (id: string, username: string) => ({ __typename: 'User' as const, id, username })
 const ALICE = user('1', 'alice')
@@ -29,6 +29,7 @@ function chat(from: typeof ALICE, to: typeof ALICE, lastSeq = 0, reading: Partia
     __typename: 'Chat',
     channelName: channelOf(from.id, to.id),
     lastSeq,
+    lastVersion: lastSeq,
     unreadCount: 0,
     lastReadSeq: lastSeq,
     peerLastReadSeq: 0,
@@ -50,6 +51,7 @@ function message(from: typeof ALICE, to: typeof ALICE, seq: number, clientId: st
     fromUser: from,
     toUser: to,
     sentiment: neutralSentiment(),
+    ...unchanged(seq),
   }
 }
 
@@ -63,6 +65,11 @@ class FakeServer {
   chats = [chat(ALICE, BOB), chat(CAROL, ALICE)]
   unreadTotal: number | undefined // the sum of the chats' counts unless set
   feeds = new Map<string, { observer: Observer; resumeFrom: () => number | undefined }>()
+  // messageChanges, by channel: the feed and the variable it resumes with.
+  changeFeeds = new Map<string, { observer: Observer; resumeFrom: () => number | undefined; variable?: string }>()
+  // editMessage, deleteMessage and react: what was asked, and the answer.
+  changed: { operationName: string; variables: Record<string, unknown> }[] = []
+  changeAnswer: MessageFieldsFragment | undefined
   activity = new Map<string, Observer>() // chatActivity, by channel
   newChats: Observer | undefined
   presenceFeed: Observer | undefined
@@ -134,6 +141,19 @@ class FakeServer {
           case 'NewChat':
             this.newChats = observer
             return
+          case 'MessageChanges': {
+            const channel = variables.channel as string
+            const { resumeFrom, resumeVariable } = operation.getContext() as ResumeContext
+            this.changeFeeds.set(channel, { observer, resumeFrom: resumeFrom!, variable: resumeVariable })
+            return () => this.changeFeeds.delete(channel)
+          }
+          case 'EditMessage':
+          case 'DeleteMessage':
+          case 'React': {
+            this.changed.push({ operationName, variables })
+            const field = { EditMessage: 'editMessage', DeleteMessage: 'deleteMessage', React: 'react' }[operationName]
+            return answer({ [field]: this.changeAnswer })
+          }
           case 'NewMessage': {
             const { resumeFrom } = operation.getContext() as ResumeContext
             this.feeds.set(variables.channel as string, { observer, resumeFrom: resumeFrom! })
@@ -150,6 +170,11 @@ class FakeServer {
 
   push(item: MessageFieldsFragment) {
     this.feeds.get(item.channel)!.observer.next({ data: { newMessage: item } })
+  }
+
+  /** An event of a chat's messageChanges feed. */
+  change(item: MessageFieldsFragment) {
+    this.changeFeeds.get(item.channel)!.observer.next({ data: { messageChanges: item } })
   }
 
   receipt(channel: string, reader: typeof ALICE, seq: number) {
@@ -172,7 +197,9 @@ function setUp() {
   const server = new FakeServer()
   const client = new ApolloClient({
     link: server.link,
-    cache: new InMemoryCache({ typePolicies: { Query: { fields: { messages: messagesFieldPolicy } } } }),
+    cache: new InMemoryCache({
+      typePolicies: { Query: { fields: { messages: messagesFieldPolicy } }, Message: messageTypePolicy },
+    }),
   })
   const reconnected = new Set<() => void>()
   const realtime: Realtime = {
@@ -582,5 +609,160 @@ describe('resilience', () => {
     release()
     await vi.waitFor(() => expect(state.pending.value).toEqual([]))
     expect(server.sent.map((v) => v.message)).toEqual(['first', 'second'])
+  })
+})
+
+describe('changes to messages (edits, deletions, reactions)', () => {
+  /** A later version of a message: its text edited, or (text null) deleted. */
+  function changed(item: MessageFieldsFragment, version: number, text: string | null): MessageFieldsFragment {
+    if (text === null) {
+      const at = '2026-11-25T10:05:00+00:00'
+      return { ...item, version, message: '', sentiment: null, reactions: [], deletedAt: at }
+    }
+    return { ...item, version, message: text, editedAt: '2026-11-25T10:05:00+00:00' }
+  }
+  type Client = ReturnType<typeof setUp>['client']
+  const listed = (client: Client) =>
+    client.readQuery({ query: ChatMessagesDocument, variables: { channel: BOB_CHAT } })?.messages ?? []
+  const shown = (client: Client) => listed(client).map((m) => [m.seq, m.message || '(deleted)'])
+  /** A history page lands, as Apollo writes it; the pane then has what the feeds brought put back. */
+  function history({ client, state }: ReturnType<typeof setUp>, items: MessageFieldsFragment[], before?: number) {
+    client.writeQuery({
+      query: ChatMessagesDocument,
+      variables: { channel: BOB_CHAT, last: 50, before },
+      data: { __typename: 'Query', messages: items },
+    })
+    state.reassert(listed(client))
+  }
+
+  it('are followed for the open chat only, after its version when it was listed', async () => {
+    const { server, state } = setUp()
+    server.chats = [chat(ALICE, BOB, 7), chat(CAROL, ALICE, 3)]
+    await state.start()
+    expect([...server.changeFeeds.keys()]).toEqual([])
+
+    await state.openChatWith(BOB.id)
+    const feed = server.changeFeeds.get(BOB_CHAT)!
+    expect([feed.resumeFrom(), feed.variable]).toEqual([7, 'afterVersion'])
+
+    state.closeChat()
+    await settled()
+    expect([...server.changeFeeds.keys()]).toEqual([])
+  })
+
+  it('replace the message they change, by id, and list a send that came first', async () => {
+    const setup = setUp()
+    const { server, state, client } = setup
+    server.chats = [chat(ALICE, BOB, 2)]
+    await state.start()
+    await state.openChatWith(BOB.id)
+    const [one, two] = [message(ALICE, BOB, 1), message(BOB, ALICE, 2)]
+    history(setup, [one, two])
+
+    server.change(changed(one, 3, 'message 1, edited'))
+    server.change(changed(two, 4, null))
+    const three = { ...message(BOB, ALICE, 3), version: 5 }
+    server.change(three) // before newMessage brings it
+    expect(shown(client)).toEqual([
+      [1, 'message 1, edited'],
+      [2, '(deleted)'],
+      [3, 'message 3'],
+    ])
+    expect(unreadOf(state)).toEqual({}) // counted when newMessage brings it, once
+    server.push(three)
+    expect(shown(client)).toHaveLength(3)
+    expect(unreadOf(state)).toEqual({ [BOB.id]: 1 })
+  })
+
+  it('are not undone by an older read of the message that comes later', async () => {
+    const setup = setUp()
+    const { server, state, client } = setup
+    server.chats = [chat(ALICE, BOB, 1)]
+    await state.start()
+    await state.openChatWith(BOB.id)
+    const one = message(BOB, ALICE, 1)
+
+    server.change(changed(one, 2, 'edited')) // the feed, before the history page it raced
+    history(setup, [one])
+    expect(shown(client)).toEqual([[1, 'edited']])
+  })
+
+  it('update a message outside the loaded pages without listing it, so no gap opens', async () => {
+    const setup = setUp()
+    const { server, state, client } = setup
+    server.chats = [chat(ALICE, BOB, 60)]
+    await state.start()
+    await state.openChatWith(BOB.id)
+    const page = Array.from({ length: 50 }, (_, i) => message(BOB, ALICE, 11 + i))
+    history(setup, page)
+
+    server.change(changed(message(BOB, ALICE, 3), 61, 'old, edited'))
+    expect(shown(client)?.[0]).toEqual([11, 'message 11'])
+
+    // Scrolled up later: the page read before the edit shows the edit.
+    history(setup, Array.from({ length: 10 }, (_, i) => message(BOB, ALICE, 1 + i)), 11)
+    expect(shown(client)?.slice(0, 3)).toEqual([
+      [1, 'message 1'],
+      [2, 'message 2'],
+      [3, 'old, edited'],
+    ])
+  })
+
+  it('resume after the highest version the feed brought, not a mutation answer ahead of it', async () => {
+    const setup = setUp()
+    const { server, state, client } = setup
+    server.chats = [chat(ALICE, BOB, 2)]
+    await state.start()
+    await state.openChatWith(BOB.id)
+    const [one, two] = [message(ALICE, BOB, 1), message(ALICE, BOB, 2)]
+    history(setup, [one, two])
+    server.change(changed(one, 3, 'edit one'))
+
+    // Our edit is answered as version 5; version 4 (a reaction of Bob's) is still on its way.
+    server.changeAnswer = changed(two, 5, 'edit two')
+    await state.editMessage(two.id, 'edit two')
+    expect(server.changed).toEqual([{ operationName: 'EditMessage', variables: { id: two.id, message: 'edit two' } }])
+    expect(shown(client)).toEqual([
+      [1, 'edit one'],
+      [2, 'edit two'],
+    ])
+    expect(server.changeFeeds.get(BOB_CHAT)!.resumeFrom()).toBe(3)
+
+    // The feed's older read of message 2 (its reaction) does not undo the edit.
+    const reacted = { ...two, version: 4, reactions: [{ __typename: 'Reaction' as const, emoji: '👍', count: 1, mine: false }] }
+    server.change(reacted)
+    expect(shown(client)?.[1]).toEqual([2, 'edit two'])
+    server.change(changed(two, 5, 'edit two'))
+    server.change(changed(two, 5, 'edit two')) // no version twice: a repeat changes nothing
+    expect(server.changeFeeds.get(BOB_CHAT)!.resumeFrom()).toBe(5)
+  })
+
+  it('keep their point while the chat is closed, so reopening replays what changed meanwhile', async () => {
+    const { server, state } = setUp()
+    server.chats = [chat(ALICE, BOB, 2)]
+    await state.start()
+    await state.openChatWith(BOB.id)
+    server.change({ ...message(BOB, ALICE, 1), version: 6 })
+    state.closeChat()
+    await settled()
+
+    await state.openChatWith(BOB.id)
+    expect(server.changeFeeds.get(BOB_CHAT)!.resumeFrom()).toBe(6)
+  })
+
+  it('react and delete through the server', async () => {
+    const { server, state } = setUp()
+    await state.start()
+    const one = message(ALICE, BOB, 1)
+    server.changeAnswer = one
+
+    await state.react(one.id, '👍', true)
+    await state.react(one.id, '👍', false)
+    await state.deleteMessage(one.id)
+    expect(server.changed).toEqual([
+      { operationName: 'React', variables: { id: one.id, emoji: '👍', on: true } },
+      { operationName: 'React', variables: { id: one.id, emoji: '👍', on: false } },
+      { operationName: 'DeleteMessage', variables: { id: one.id } },
+    ])
   })
 })

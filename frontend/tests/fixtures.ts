@@ -14,3 +14,13 @@ export function neutralSentiment(): MessageFieldsFragment['sentiment'] {
     reasons: [],
   }
 }
+
+/**
+ * The change fields of a message as sent and never changed since: its send
+ * was its chat's change number `version` (in these tests, its seq).
+ */
+export function unchanged(
+  version: number,
+): Pick<MessageFieldsFragment, 'version' | 'editedAt' | 'deletedAt' | 'reactions'> {
+  return { version, editedAt: null, deletedAt: null, reactions: [] }
+}

@@ -1,9 +1,18 @@
 import { InMemoryCache } from '@apollo/client/core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 
 import { ChatMessagesDocument, type MessageFieldsFragment } from '../src/generated/graphql'
-import { hasOlder, mergeBySeq, messagesFieldPolicy, unconfirmed } from '../src/lib/messages'
-import { neutralSentiment } from './fixtures'
+import {
+  belongsInList,
+  hasOlder,
+  mergeBySeq,
+  messagesFieldPolicy,
+  messageTypePolicy,
+  NewestReads,
+  newerRead,
+  unconfirmed,
+} from '../src/lib/messages'
+import { neutralSentiment, unchanged } from './fixtures'
 
 const CHANNEL = 'private-chat_1_2'
 
@@ -20,6 +29,7 @@ function message(seq: number, text = `message ${seq}`, clientId: string | null =
     fromUser: user('1', 'alice'),
     toUser: user('2', 'bob'),
     sentiment: neutralSentiment(),
+    ...unchanged(seq),
   }
 }
 
@@ -116,5 +126,81 @@ describe('unconfirmed', () => {
 
   it('keeps every pending message before any confirmation', () => {
     expect(unconfirmed([{ clientId: 'a' }], [])).toEqual([{ clientId: 'a' }])
+  })
+})
+
+describe('newerRead', () => {
+  it('keeps the higher version, and the incoming read on a tie', () => {
+    const v = (version: number, tag: string) => ({ version, tag })
+
+    expect(newerRead(v(3, 'held'), v(2, 'late'))).toEqual(v(3, 'held'))
+    expect(newerRead(v(3, 'held'), v(4, 'edit'))).toEqual(v(4, 'edit'))
+    expect(newerRead(v(3, 'held'), v(3, 'again'))).toEqual(v(3, 'again'))
+    expect(newerRead(null, v(1, 'first'))).toEqual(v(1, 'first'))
+  })
+})
+
+describe('NewestReads', () => {
+  it('holds the newest read of each message and says when it is newer than one shown', () => {
+    const reads = new NewestReads<{ id: string; version: number; text: string }>()
+    reads.note({ id: 'a', version: 5, text: 'edited' })
+    reads.note({ id: 'a', version: 4, text: 'reacted' }) // older, later: ignored
+    reads.note({ id: 'b', version: 2, text: 'sent' })
+
+    expect(reads.newerThan('a', 1)?.text).toBe('edited')
+    expect(reads.newerThan('a', 5)).toBeUndefined()
+    expect(reads.newerThan('b', 3)).toBeUndefined()
+    expect(reads.newerThan('c', 0)).toBeUndefined()
+  })
+})
+
+describe('belongsInList', () => {
+  it('lists only a message newer than every one newMessage delivered', () => {
+    expect(belongsInList(11, 10)).toBe(true)
+    expect(belongsInList(10, 10)).toBe(false) // a change to a delivered message
+    expect(belongsInList(3, 10)).toBe(false) // older, maybe outside the loaded pages
+    expect(belongsInList(1, undefined)).toBe(true)
+  })
+})
+
+describe('a message changing in the cache', () => {
+  function cache() {
+    return new InMemoryCache({
+      typePolicies: { Query: { fields: { messages: messagesFieldPolicy } }, Message: messageTypePolicy },
+    })
+  }
+  const write = (c: InMemoryCache, messages: MessageFieldsFragment[]) =>
+    c.writeQuery({
+      query: ChatMessagesDocument,
+      variables: { channel: CHANNEL },
+      data: { __typename: 'Query', messages },
+    })
+  const read = (c: InMemoryCache) =>
+    c.readQuery({ query: ChatMessagesDocument, variables: { channel: CHANNEL } })?.messages ?? []
+  const thumbs = (count: number, mine: boolean) => ({ __typename: 'Reaction' as const, emoji: '👍', count, mine })
+  const heart = { __typename: 'Reaction' as const, emoji: '❤️', count: 1, mine: false }
+
+  it('is replaced by id in the list, which keeps one entry per seq', () => {
+    const c = cache()
+    write(c, [message(1), message(2)])
+    write(c, [{ ...message(2, 'edited'), version: 3, editedAt: '2026-11-25T10:05:00+00:00' }])
+
+    expect(read(c).map((m) => [m.seq, m.message, m.version, m.editedAt !== null])).toEqual([
+      [1, 'message 1', 1, false],
+      [2, 'edited', 3, true],
+    ])
+  })
+
+  it('loses its reactions one by one, and its sentiment once deleted, without a warning', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const c = cache()
+    write(c, [{ ...message(1), version: 2, reactions: [thumbs(2, true), heart] }])
+    write(c, [{ ...message(1), version: 3, reactions: [thumbs(1, false)] }])
+    expect(read(c)[0]!.reactions).toEqual([thumbs(1, false)])
+
+    const at = '2026-11-25T10:06:00+00:00'
+    write(c, [{ ...message(1, ''), version: 4, reactions: [], sentiment: null, deletedAt: at }])
+    expect(read(c)[0]).toMatchObject({ message: '', sentiment: null, reactions: [], deletedAt: at })
+    expect(warn).not.toHaveBeenCalled()
   })
 })

@@ -46,6 +46,17 @@ describe('resumablePayload', () => {
   })
 })
 
+describe('resumablePayload for messageChanges', () => {
+  it('fills afterVersion instead when told to', () => {
+    let held: number | undefined = 7
+    const payload = resumablePayload({ query: 'subscription', variables: { channel: 'c' } }, () => held, 'afterVersion')
+
+    expect(JSON.parse(JSON.stringify(payload)).variables).toEqual({ channel: 'c', afterVersion: 7 })
+    held = 12
+    expect(JSON.parse(JSON.stringify(payload)).variables).toEqual({ channel: 'c', afterVersion: 12 })
+  })
+})
+
 describe('nextConnectionState', () => {
   const run = (events: ConnectionEvent[], from: ConnectionState = 'idle') =>
     events.reduce<ConnectionState[]>((states, event) => [...states, nextConnectionState(states.at(-1)!, event)], [from]).slice(1)

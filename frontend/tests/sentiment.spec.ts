@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import MessageItem from '../src/components/MessageItem.vue'
 import type { MessageFieldsFragment } from '../src/generated/graphql'
 import { describeSentiment, formatConfidence, formatPolarity, formatWeight, type SentimentView } from '../src/lib/sentiment'
+import { unchanged } from './fixtures'
 
 const happy = {
   polarity: 0.5,
@@ -158,6 +159,7 @@ function message(sentiment: SentimentView): MessageFieldsFragment {
       ...sentiment,
       reasons: sentiment.reasons.map((reason) => ({ __typename: 'SentimentReason', ...reason })),
     },
+    ...unchanged(3),
   }
 }
 

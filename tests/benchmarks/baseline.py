@@ -49,20 +49,23 @@ ACTIVITY_PREFIX = os.environ.get("BENCH_ACTIVITY_PREFIX", "bench-baseline-activi
 POOL_SIZE = 10
 
 # The sender's count goes up with the seq: the message's ordinal among theirs.
+# A send is also its chat's next change (the message's first version), as in
+# Sentichat.
 SEND = """
 WITH numbered AS (
     UPDATE chat SET last_seq = last_seq + 1,
+                    last_version = last_version + 1,
                     low_sent = low_sent + (user_low_id = $3)::int,
                     high_sent = high_sent + (user_high_id = $3)::int
     WHERE user_low_id = $1 AND user_high_id = $2
-    RETURNING id, last_seq,
+    RETURNING id, last_seq, last_version,
               CASE WHEN user_low_id = $3 THEN low_sent ELSE high_sent END AS ordinal
 ), stored AS (
-    INSERT INTO message (chat_id, seq, sender_id, sender_ordinal, recipient_id, body,
-                         client_id, polarity, subjectivity, label, score, confidence,
-                         reasons, analyzer, created_at)
-    SELECT id, last_seq, $3, ordinal, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-           clock_timestamp()
+    INSERT INTO message (chat_id, seq, version, sender_id, sender_ordinal,
+                         recipient_id, body, client_id, polarity, subjectivity,
+                         label, score, confidence, reasons, analyzer, created_at)
+    SELECT id, last_seq, last_version, $3, ordinal, $4, $5, $6, $7, $8, $9, $10,
+           $11, $12, $13, clock_timestamp()
     FROM numbered
     RETURNING id, seq, created_at
 )

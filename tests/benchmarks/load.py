@@ -66,6 +66,7 @@ class Outcome:
     scheduled_ns: int  # time.time_ns() of the scheduled send
     latency_us: float
     ok: bool
+    key: str = ""  # an answered change's "id:version" (protocol.CHANGES)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class OpenLoopPlan:
     servers: tuple[tuple[str, int], ...]
     accounts: tuple[Account, ...]
     tag: str  # clientIds are tag + index, unique across the run
+    # "edit" and "react": the message each account changes (by position).
+    targets: tuple[int, ...] = ()
 
 
 class OpenLoop:
@@ -111,6 +114,15 @@ class OpenLoop:
             return protocol.chats_request(plan.system, account, protocol.CHATS_PAGE)
         if operation == "unread":
             return protocol.unread_total_request(plan.system, account)
+        if operation == "edit":
+            # Numbered, so that each edit changes the text.
+            text = f"{protocol.PHRASES[index % len(protocol.PHRASES)]} #{index}"
+            target = plan.targets[index % len(plan.accounts)]
+            return protocol.edit_request(account, target, text)
+        if operation == "react":
+            emoji, on = protocol.reaction(index // len(plan.accounts))
+            target = plan.targets[index % len(plan.accounts)]
+            return protocol.react_request(account, target, emoji, on)
         raise ValueError(f"no such operation: {operation!r}")
 
     async def run(self, rate: float, count: int, first: int = 0) -> list[Outcome]:
@@ -162,6 +174,7 @@ class OpenLoop:
         outcomes: list[Outcome],
     ) -> None:
         ok = False
+        body = b""
         try:
             status, body = await self._post(server, request)
             ok = protocol.answered(self.plan.system, status, body, self._operation)
@@ -171,7 +184,10 @@ class OpenLoop:
             if len(self.errors) < 5:
                 self.errors.append(repr(exc))
         latency_us = (time.perf_counter() - scheduled) * 1e6
-        outcomes.append(Outcome(index, scheduled_ns, latency_us, ok))
+        key = ""
+        if ok and self.plan.operation in protocol.CHANGES:
+            key = protocol.changed_key(body, self.plan.operation)
+        outcomes.append(Outcome(index, scheduled_ns, latency_us, ok, key))
 
     async def _post(self, server: int, request: Request) -> tuple[int, bytes]:
         """As HTTP clients do: a kept-alive connection the server closed
@@ -234,6 +250,12 @@ class SocketPlan:
     system: str
     servers: tuple[tuple[str, int], ...]
     accounts: tuple[Account, ...]
+    # Sentichat: each socket also subscribes to `messageChanges` on its chat.
+    changes: bool = False
+
+
+# What a socket received on `messageChanges`: (clientId, "id:version", time.time_ns()).
+Change = tuple[str, str, int]
 
 
 class Socket:
@@ -243,6 +265,7 @@ class Socket:
         self.system = system
         self.connection = connection
         self.received: list[tuple[str, int]] = []  # (clientId, time.time_ns())
+        self.changes: list[Change] = []
         self.pong: asyncio.Future[None] | None = None
         self.reader = asyncio.create_task(self._read())
 
@@ -257,11 +280,14 @@ class Socket:
             if system == protocol.SENTICHAT and '"type":"ping"' in frame:
                 await self.connection.send('{"type":"pong"}')
                 continue
-            client_id = protocol.delivered_client_id(system, frame)
-            if client_id is not None:
-                self.received.append((client_id, now))
-            elif system == protocol.SENTICHAT and '"type":"next"' not in frame:
-                raise RuntimeError(f"unexpected frame: {frame[:300]!r}")
+            delivered = protocol.delivery(system, frame)
+            if delivered is None:
+                if system == protocol.SENTICHAT and '"type":"next"' not in frame:
+                    raise RuntimeError(f"unexpected frame: {frame[:300]!r}")
+            elif delivered.changes:
+                self.changes.append((delivered.client_id, delivered.key, now))
+            else:
+                self.received.append((delivered.client_id, now))
 
     async def ping(self) -> float:
         """The round trip of one application-level ping, in µs."""
@@ -278,7 +304,9 @@ class Socket:
         await self.connection.close()
 
 
-async def open_socket(system: str, server: tuple[str, int], account: Account) -> Socket:
+async def open_socket(
+    system: str, server: tuple[str, int], account: Account, changes: bool = False
+) -> Socket:
     host, port = server
     uri = f"ws://{host}:{port}{protocol.websocket_path(system, account.channel)}"
     subprotocols: Any = [protocol.WS_PROTOCOL] if system == protocol.SENTICHAT else None
@@ -291,12 +319,13 @@ async def open_socket(system: str, server: tuple[str, int], account: Account) ->
         max_size=2**20,
     )
     if system == protocol.SENTICHAT:
-        init, subscribe = protocol.subscribe_messages(account)
+        init, *subscribes = protocol.subscribe_messages(account, changes)
         await connection.send(init.decode())
         ack = await asyncio.wait_for(connection.recv(), 30)
         if '"connection_ack"' not in ack:
             raise RuntimeError(f"no connection_ack: {ack!r}")
-        await connection.send(subscribe.decode())
+        for subscribe in subscribes:
+            await connection.send(subscribe.decode())
     return Socket(system, connection)
 
 
@@ -309,40 +338,59 @@ async def open_sockets(
     async def one(i: int) -> None:
         async with gate:
             server = plan.servers[i % len(plan.servers)]
-            sockets[i] = await open_socket(plan.system, server, plan.accounts[i])
+            sockets[i] = await open_socket(
+                plan.system, server, plan.accounts[i], plan.changes
+            )
 
     await asyncio.gather(*(one(i) for i in indexes))
 
 
-async def subscriber_worker(
-    link: Link, plan: SocketPlan
-) -> tuple[list[list[tuple[str, int]]], list[str]]:
-    """Subscribes every account, says "ready", then ("drain", expected, quiet_s)."""
+# What a drain answers: ("drained", each socket's newMessage receipts (the
+# baseline's relay), each socket's messageChanges receipts, reader failures).
+Drained = tuple[str, list[list[tuple[str, int]]], list[list[Change]], list[str]]
+
+
+async def subscriber_worker(link: Link, plan: SocketPlan) -> None:
+    """Subscribes every account and says "ready"; then, on each ("drain",
+    expected, quiet_s), waits until the sockets have received `expected`
+    messages since the last drain (both subscriptions counted), or none for
+    `quiet_s`, and answers with what they received (`Drained`); ends on None.
+    """
     sockets: dict[int, Socket] = {}
     await open_sockets(plan, range(len(plan.accounts)), sockets)
     link.send("ready")
-    _, expected, quiet_s = await link.receive()
+    while (command := await link.receive()) is not None:
+        _, expected, quiet_s = command
+        await _drain(sockets, expected, quiet_s)
+        order = range(len(plan.accounts))
+        receipts = [sockets[i].received for i in order]
+        changes = [sockets[i].changes for i in order]
+        for socket in sockets.values():
+            socket.received, socket.changes = [], []
+        # A reader that stopped (a closed socket, an error frame) explains losses.
+        failures = [
+            f"socket {i}: {socket.reader.exception()!r}"
+            for i, socket in sorted(sockets.items())
+            if socket.reader.done()
+            and not socket.reader.cancelled()
+            and socket.reader.exception() is not None
+        ]
+        drained: Drained = ("drained", receipts, changes, failures)
+        link.send(drained)
+    await asyncio.gather(*(s.close() for s in sockets.values()), return_exceptions=True)
+
+
+async def _drain(sockets: dict[int, Socket], expected: int, quiet_s: float) -> None:
     last_total, last_change = -1, time.monotonic()
     while True:
-        total = sum(len(s.received) for s in sockets.values())
+        total = sum(len(s.received) + len(s.changes) for s in sockets.values())
         if total >= expected:
-            break
+            return
         if total != last_total:
             last_total, last_change = total, time.monotonic()
         elif time.monotonic() - last_change > quiet_s:
-            break
+            return
         await asyncio.sleep(0.05)
-    receipts = [sockets[i].received for i in range(len(plan.accounts))]
-    # A reader that stopped (a closed socket, an error frame) explains losses.
-    failures = [
-        f"socket {i}: {socket.reader.exception()!r}"
-        for i, socket in sorted(sockets.items())
-        if socket.reader.done()
-        and not socket.reader.cancelled()
-        and socket.reader.exception() is not None
-    ]
-    await asyncio.gather(*(s.close() for s in sockets.values()), return_exceptions=True)
-    return receipts, failures
 
 
 async def idle_worker(

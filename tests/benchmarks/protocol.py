@@ -34,6 +34,25 @@ NEW_MESSAGE = (
     "subscription Live($channel: String!) {"
     f" newMessage(channel: $channel) {{{MESSAGE_FIELDS}}} }}"
 )
+# What a change shows: the message as it now is, with its version, edit,
+# deletion and reactions.
+CHANGE_FIELDS = f"""{MESSAGE_FIELDS}
+  version editedAt deletedAt reactions {{ emoji count mine }}
+"""
+MESSAGE_CHANGES = (
+    "subscription Changes($channel: String!) {"
+    f" messageChanges(channel: $channel) {{{CHANGE_FIELDS}}} }}"
+)
+EDIT = (
+    "mutation Edit($id: ID!, $message: String!) {"
+    f" editMessage(id: $id, message: $message) {{{CHANGE_FIELDS}}} }}"
+)
+REACT = (
+    "mutation React($id: ID!, $emoji: String!, $on: Boolean!) {"
+    f" react(id: $id, emoji: $emoji, on: $on) {{{CHANGE_FIELDS}}} }}"
+)
+# The reactions of the load: each a single emoji of Unicode's set.
+EMOJI = ("👍", "❤️", "😂", "😮", "😢", "🎉", "🙏", "🔥", "👀", "✅")
 # The web client's ChatFields.
 CHAT_FIELDS = """
   channelName lastSeq unreadCount lastReadSeq peerLastReadSeq
@@ -55,7 +74,12 @@ FIELDS = {
     "read": "markRead",
     "chats": "chats",
     "unread": "unreadTotal",
+    "edit": "editMessage",
+    "react": "react",
 }
+# Operations whose answer is a changed message: its "id:version" is kept, to
+# find the `messageChanges` event it caused.
+CHANGES = ("edit", "react")
 
 # Short messages of every mood, as people write them.
 PHRASES = (
@@ -139,6 +163,36 @@ def unread_total_request(system: str, user: Account) -> Request:
     return _post("/unread", {"user_id": user.user_id})
 
 
+def edit_request(editor: Account, message_id: int, text: str) -> Request:
+    """Sentichat only: `editor` changes the text of its message `message_id`."""
+    variables = {"id": str(message_id), "message": text}
+    return _post("/graphql", {"query": EDIT, "variables": variables}, editor.token)
+
+
+def react_request(reactor: Account, message_id: int, emoji: str, on: bool) -> Request:
+    """Sentichat only: `reactor` puts `emoji` on message `message_id` (or off)."""
+    variables = {"id": str(message_id), "emoji": emoji, "on": on}
+    return _post("/graphql", {"query": REACT, "variables": variables}, reactor.token)
+
+
+def reaction(turn: int) -> tuple[str, bool]:
+    """The emoji and on/off of a member's `turn`-th reaction (from 0) to one
+    message: each emoji on in turn, then each off, and again; so each one
+    changes the message, whichever turn a run starts at."""
+    return EMOJI[turn % len(EMOJI)], (turn // len(EMOJI)) % 2 == 0
+
+
+def change_key(message: Any) -> str:
+    """A message's change, as "id:version" (the same in an answer and its event)."""
+    return f"{message['id']}:{message['version']}"
+
+
+def changed_key(body: bytes, operation: str) -> str:
+    """The "id:version" of the message in a successful answer to `operation`."""
+    data: Any = orjson.loads(body)
+    return change_key(data["data"][FIELDS[operation]])
+
+
 def answered(system: str, status: int, body: bytes, operation: str) -> bool:
     """Whether an HTTP answer is the success a user expects."""
     if status != 200:
@@ -153,28 +207,62 @@ def websocket_path(system: str, channel: str) -> str:
     return "/graphql" if system == SENTICHAT else f"/ws?channel={channel}"
 
 
-def subscribe_messages(account: Account) -> list[bytes]:
-    """What a Sentichat client sends to subscribe, after the handshake."""
+# The subscription ids a Sentichat socket uses.
+NEW_MESSAGE_ID = "1"
+MESSAGE_CHANGES_ID = "2"
+
+
+def subscribe_messages(account: Account, changes: bool = False) -> list[bytes]:
+    """What a Sentichat client sends after connecting: the connection_init,
+    then its `newMessage` subscription and, if `changes`, its
+    `messageChanges` one on the same chat (as the web client does)."""
     init = {
         "type": "connection_init",
         "payload": {"authorization": f"Bearer {account.token}"},
     }
-    subscribe = {
-        "id": "1",
-        "type": "subscribe",
-        "payload": {"query": NEW_MESSAGE, "variables": {"channel": account.channel}},
-    }
-    return [orjson.dumps(init), orjson.dumps(subscribe)]
+    variables = {"channel": account.channel}
+    frames = [
+        init,
+        {
+            "id": NEW_MESSAGE_ID,
+            "type": "subscribe",
+            "payload": {"query": NEW_MESSAGE, "variables": variables},
+        },
+    ]
+    if changes:
+        frames.append(
+            {
+                "id": MESSAGE_CHANGES_ID,
+                "type": "subscribe",
+                "payload": {"query": MESSAGE_CHANGES, "variables": variables},
+            }
+        )
+    return [orjson.dumps(frame) for frame in frames]
 
 
-def delivered_client_id(system: str, frame: str | bytes) -> str | None:
-    """The clientId of a delivered message, or None for any other frame."""
+@dataclass(frozen=True)
+class Delivery:
+    """A delivered message: by which subscription, its clientId ("" if it has
+    none) and, for `messageChanges`, its "id:version"."""
+
+    changes: bool  # False: newMessage (or the baseline's relay)
+    client_id: str
+    key: str = ""
+
+
+def delivery(system: str, frame: str | bytes) -> Delivery | None:
+    """What a frame delivered, or None for any other frame."""
     data: Any = orjson.loads(frame)
     if system == BASELINE:
         client_id = data.get("client_id")
-    elif data.get("type") != "next":
+        return None if client_id is None else Delivery(False, str(client_id))
+    if data.get("type") != "next":
         return None
-    else:
-        message = (data["payload"].get("data") or {}).get("newMessage")
-        client_id = None if message is None else message["clientId"]
-    return None if client_id is None else str(client_id)
+    fields = data["payload"].get("data") or {}
+    message = fields.get("newMessage")
+    if message is not None:
+        return Delivery(False, str(message["clientId"] or ""))
+    message = fields.get("messageChanges")
+    if message is not None:
+        return Delivery(True, str(message["clientId"] or ""), change_key(message))
+    return None

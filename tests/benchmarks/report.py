@@ -136,6 +136,11 @@ TITLES = {
     "read": "markRead answer",
     "chats": "chats(first: 500) answer",
     "unread": "unreadTotal answer",
+    "delivery_changes": "delivery, newMessage + messageChanges",
+    "edit": "editMessage answer",
+    "edit_event": "edit to the other's messageChanges",
+    "react": "react answer",
+    "react_event": "react to the other's messageChanges",
 }
 PANELS_PER_ROW = 4
 

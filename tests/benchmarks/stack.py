@@ -227,6 +227,7 @@ async def _load(dsn: str, seed: Seed) -> None:
                 "id",
                 "chat_id",
                 "seq",
+                "version",
                 "sender_id",
                 "recipient_id",
                 "sender_ordinal",
@@ -285,6 +286,7 @@ CHAT_COLUMNS = (
     "user_high_id",
     "requested_by_id",
     "last_seq",
+    "last_version",
     "low_read_seq",
     "high_read_seq",
     "created_at",
@@ -306,6 +308,7 @@ def _chats(seed: Seed, now: datetime) -> list[tuple[object, ...]]:
                 2 * k,
                 2 * k - 1,
                 last_seq,
+                last_seq,  # last_version: each send a change, nothing else yet
                 _read_position(positions, last_seq),
                 _read_position(positions, last_seq),
                 now,
@@ -321,6 +324,7 @@ def _chats(seed: Seed, now: datetime) -> list[tuple[object, ...]]:
                 low,
                 high,
                 owner if n % 2 else peer,  # who asked for it: either
+                last_seq,
                 last_seq,
                 _read_position(positions, last_seq),
                 _read_position(positions, last_seq),
@@ -375,6 +379,7 @@ def _history_messages(
                     len(messages) + 1,
                     k,
                     seq,
+                    seq,  # version: each message's send was its chat's change
                     sender,
                     recipient,
                     sent[sender],
@@ -392,10 +397,10 @@ def _history_messages(
 # of chat and seq decides), one of the phrases ($4..: bodies, then their
 # sentiment columns) each, a minute apart up to $2; ordinals by window.
 INBOX_MESSAGES = """
-INSERT INTO message (chat_id, seq, sender_id, recipient_id, sender_ordinal, body,
-                     polarity, subjectivity, label, score, confidence, reasons,
-                     analyzer, created_at)
-SELECT t.chat_id, t.seq, t.sender_id, t.recipient_id,
+INSERT INTO message (chat_id, seq, version, sender_id, recipient_id, sender_ordinal,
+                     body, polarity, subjectivity, label, score, confidence,
+                     reasons, analyzer, created_at)
+SELECT t.chat_id, t.seq, t.seq, t.sender_id, t.recipient_id,
        row_number() OVER (PARTITION BY t.chat_id, t.sender_id ORDER BY t.seq),
        p.body, p.polarity, p.subjectivity, p.label, p.score, p.confidence,
        p.reasons, p.analyzer,
@@ -444,7 +449,7 @@ WHERE chat.id = counted.chat_id
 
 INCONSISTENT_CHATS = """
 SELECT count(*) FROM chat
-WHERE low_sent + high_sent <> last_seq
+WHERE low_sent + high_sent <> last_seq OR last_version <> last_seq
    OR low_read_seq > last_seq OR high_read_seq > last_seq
    OR low_read_count > high_sent OR high_read_count > low_sent
 """

@@ -20,6 +20,8 @@ from tests.support.server import ROOT
 ARTIFACTS = ROOT / ".artifacts" / "browser"
 PASSWORD = "correct horse battery"
 HAPPY, NEUTRAL, SAD = "\U0001f600", "\U0001f610", "\U0001f61f"
+DELETED = "message deleted"  # what a deleted message shows in place of its text
+THUMBS_UP, HEART, LAUGHING = "\U0001f44d", "\u2764\ufe0f", "\U0001f602"
 # Long enough for a server restart and the client's reconnect backoff.
 LIVE_TIMEOUT_MS = 20_000
 DESKTOP: ViewportSize = {"width": 1100, "height": 720}
@@ -196,6 +198,61 @@ class ChatPage:
             hover=await mood.get_attribute("title") or "",
             aria_label=await mood.get_attribute("aria-label") or "",
         )
+
+    # Editing, deleting and reacting (issue 20).
+
+    def actions_button(self, text: str) -> Locator:
+        """The button that opens the menu of the message `text`."""
+        return self.message(text).get_by_role("button", name="Message actions")
+
+    @property
+    def action_menu(self) -> Locator:
+        """The open menu of a message (there is at most one)."""
+        return self.page.get_by_role("menu", name="Message actions")
+
+    async def choose_action(self, text: str, action: str) -> None:
+        """Open the menu of the message `text` and choose `action` ("Edit", ...)."""
+        await self.actions_button(text).click()
+        await self.action_menu.get_by_role("menuitem", name=action).click()
+
+    async def edit(self, text: str, new_text: str) -> None:
+        """Edit the message `text` in place to `new_text`; Enter saves."""
+        await self.choose_action(text, "Edit")
+        editor = self.page.get_by_role("textbox", name="Edit message")
+        await editor.fill(new_text)
+        await editor.press("Enter")
+        await expect(editor).to_have_count(0)
+
+    async def delete(self, text: str) -> None:
+        """Delete the message `text`, confirming when asked."""
+        await self.choose_action(text, "Delete…")
+        confirm = self.page.get_by_role("group", name="Delete this message?")
+        await confirm.get_by_role("button", name="Delete").click()
+        await expect(confirm).to_have_count(0)
+
+    async def react(self, text: str, name: str) -> None:
+        """Put the emoji called `name` ("thumbs up") on the message `text`,
+        from the picker its menu opens."""
+        await self.choose_action(text, "React…")
+        picker = self.page.get_by_role("group", name="Pick a reaction")
+        await picker.get_by_role("button", name=f"React with {name}").click()
+        await expect(picker).to_have_count(0)
+
+    def reaction(self, text: str, emoji: str) -> Locator:
+        """The chip of `emoji` under the message `text`: its aria-label is
+        "<emoji> <count>", aria-pressed says whether the reader's is on."""
+        return self.message(text).locator(
+            f'[data-testid="reaction"][data-emoji="{emoji}"]'
+        )
+
+    def edited(self, text: str) -> Locator:
+        """The "edited" beside the message `text`."""
+        return self.message(text).get_by_test_id("edited")
+
+    @property
+    def reactions(self) -> Locator:
+        """Every reaction chip in the open chat."""
+        return self.page.get_by_test_id("reaction")
 
     async def screenshot(self, test: str, moment: str) -> Path:
         path = ARTIFACTS / f"{test}--{self.name}--{moment}.png"

@@ -116,9 +116,7 @@ async def test_edits_deletions_and_reactions_reach_pusher_as_message_changed(
     deleted = await api.delete(alice, sent["id"])
 
     events = await messages_on(fake_pusher, channel, 4)
-    assert [event.name for event in events] == ["new_message"] + [
-        "message_changed"
-    ] * 3
+    assert [event.name for event in events] == ["new_message"] + ["message_changed"] * 3
     assert [event.data["version"] for event in events] == [1, 2, 3, 4]
     assert events[1].data == pusher_payload(edited)
     assert events[1].data["sentiment"]["label"] == "NEGATIVE"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
+from tests.benchmarks import protocol
 from tests.benchmarks.measure import Latencies, bucket_of, bucket_upper_us, percentile
+from tests.benchmarks.protocol import BASELINE, SENTICHAT, Account, Delivery
+from tests.benchmarks.scenarios import passing_rates, tally, tally_changes
 
 
 def test_nearest_rank_percentiles() -> None:
@@ -35,3 +39,92 @@ def test_summary_and_histogram_count_every_sample() -> None:
 def test_percentile_refuses_nonsense() -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
         percentile([1.0], 1.5)
+
+
+def test_a_socket_tells_its_subscriptions_apart() -> None:
+    new = {"type": "next", "id": "1", "payload": {"data": {"newMessage": MESSAGE}}}
+    changed = {
+        "type": "next",
+        "id": "2",
+        "payload": {"data": {"messageChanges": {**MESSAGE, "version": 9}}},
+    }
+    assert protocol.delivery(SENTICHAT, orjson.dumps(new)) == Delivery(False, "sd7")
+    assert protocol.delivery(SENTICHAT, orjson.dumps(changed)) == Delivery(
+        True, "sd7", "41:9"
+    )
+    seeded = {**MESSAGE, "clientId": None, "version": 3}
+    frame = {"type": "next", "id": "2", "payload": {"data": {"messageChanges": seeded}}}
+    assert protocol.delivery(SENTICHAT, orjson.dumps(frame)) == Delivery(
+        True, "", "41:3"
+    )
+    assert protocol.delivery(SENTICHAT, b'{"type":"complete","id":"1"}') is None
+    assert protocol.delivery(BASELINE, b'{"client_id":"bd3"}') == Delivery(False, "bd3")
+
+
+def test_subscribing_to_changes_adds_a_second_subscription() -> None:
+    account = Account(1, "token", "private-chat_1_2")
+    alone = [orjson.loads(f) for f in protocol.subscribe_messages(account)]
+    both = [orjson.loads(f) for f in protocol.subscribe_messages(account, True)]
+    assert [f["type"] for f in alone] == ["connection_init", "subscribe"]
+    assert both[:2] == alone
+    assert both[2]["id"] != both[1]["id"]
+    assert "messageChanges(channel: $channel)" in both[2]["payload"]["query"]
+    assert both[2]["payload"]["variables"] == {"channel": "private-chat_1_2"}
+
+
+def test_each_reaction_changes_the_message() -> None:
+    state: set[str] = set()
+    for turn in range(5 * len(protocol.EMOJI)):
+        emoji, on = protocol.reaction(turn)
+        assert (emoji in state) != on  # on only when off, off only when on
+        (state.add if on else state.discard)(emoji)
+
+
+def test_changed_key_reads_the_answer() -> None:
+    body = orjson.dumps({"data": {"react": {"id": "41", "version": 12}}})
+    assert protocol.changed_key(body, "react") == "41:12"
+
+
+def test_tally_counts_each_send_once_per_member() -> None:
+    # Two chats (accounts 0-1, 2-3); sends 0..2 by accounts 0..2 answered.
+    sent = {0: 1_000_000, 1: 2_000_000, 2: 3_000_000}
+    receipts = [
+        [("x0", 2_000_000), ("x1", 3_000_000)],
+        [("x0", 2_000_000), ("x0", 2_500_000)],  # a repeat; x1 lost
+        [("x2", 4_000_000), ("x1", 4_000_000)],  # x1: not this chat's
+        [("x2", 5_000_000), ("y2", 5_000_000)],  # y2: another run's
+    ]
+    counted = tally(receipts, "x", sent, 4)
+    assert sorted(counted.delays_us) == [1000.0] * 4 + [2000.0]
+    assert counted.expected == 6
+    assert counted.lost == 1
+    assert (counted.duplicated, counted.misdelivered) == (1, 2)
+
+
+def test_tally_changes_times_the_other_member() -> None:
+    # Change 0 by account 0 (chat 0), change 3 by account 3 (chat 1), 5 by 1.
+    answered = {"10:5": (0, 1_000_000), "30:2": (3, 1_000_000), "11:6": (5, 0)}
+    changes = [
+        [("", "10:5", 1_500_000)],  # the changer's own echo
+        [("", "10:5", 3_000_000), ("", "10:5", 3_000_000)],  # timed, then a repeat
+        [("", "30:2", 2_000_000), ("", "99:1", 0)],  # timed; not of the run
+        [("", "10:5", 2_000_000)],  # not this chat's
+    ]
+    counted = tally_changes(changes, answered, 4)
+    assert sorted(counted.delays_us) == [1000.0, 2000.0]
+    assert counted.answered == 3
+    assert counted.lost == 1  # 11:6 reached nobody
+    assert (counted.echoed, counted.duplicated, counted.misdelivered) == (1, 1, 2)
+
+
+def test_passing_rates_leave_out_failed_and_slow_steps() -> None:
+    steps = [
+        {"rate_per_s": 100, "failed": 0, "p99_ms": 10.0},
+        {"rate_per_s": 200, "failed": 1, "p99_ms": 10.0},
+        {"rate_per_s": 200, "failed": 0, "p99_ms": 12.0},
+        {"rate_per_s": 400, "failed": 0, "p99_ms": 80.0},
+    ]
+    assert sorted(passing_rates({"steps": steps})) == [100, 200]
+
+
+MESSAGE = {"id": "41", "clientId": "sd7", "message": "hi"}

@@ -6,6 +6,13 @@
 // message list) and the unread counts; it resumes after the last seq it
 // holds whenever the socket comes back, so nothing is missed. Unread counts
 // start from the server's (lib/readState.ts), so they survive a reload.
+//
+// The open chat also follows `messageChanges` (edits, deletions, reactions,
+// and sends too), resumed after the highest version that feed has brought;
+// each change replaces the cached message by id, newer versions only: every
+// read the client writes itself is checked against the cached one, and what
+// the feeds and mutations brought puts back a change that a history page,
+// read before it, overwrote (`reassert`).
 import type { ApolloClient, NormalizedCacheObject, ObservableSubscription } from '@apollo/client/core'
 import { computed, effectScope, inject, reactive, ref, watch, type InjectionKey } from 'vue'
 
@@ -14,10 +21,15 @@ import {
   ChatActivityDocument,
   ChatMessagesDocument,
   ChatsDocument,
+  DeleteMessageDocument,
+  EditMessageDocument,
   MarkReadDocument,
+  MessageChangesDocument,
+  MessageFieldsFragmentDoc,
   NewChatDocument,
   NewMessageDocument,
   PresenceDocument,
+  ReactDocument,
   RequestChatDocument,
   SendMessageDocument,
   SetTypingDocument,
@@ -30,6 +42,7 @@ import {
 } from '../generated/graphql'
 import { describeProblem } from '../lib/errors'
 import { HighestOnly } from '../lib/highestOnly'
+import { belongsInList, NewestReads, newerRead } from '../lib/messages'
 import type { PresenceView } from '../lib/presence'
 import {
   isExact,
@@ -97,6 +110,12 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   const openChannel = ref<string | null>(null)
   const points = new ResumePoints()
   const feeds = new Map<string, ObservableSubscription>()
+  // messageChanges: the highest version its feed has brought per chat (kept
+  // when the chat is closed, so reopening it replays what changed meanwhile),
+  // and the feed of the open chat.
+  const versions = new ResumePoints()
+  const changeFeeds = new Map<string, ObservableSubscription>()
+  const newest = new NewestReads<MessageFieldsFragment>()
   const activityFeeds = new Map<string, ObservableSubscription>()
   const markers = new Map<string, HighestOnly>() // per channel: the markRead calls
   const cleanups: (() => void)[] = []
@@ -113,13 +132,55 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
 
   const otherOf = (chat: ChatFieldsFragment) => (chat.fromUser.id === me.id ? chat.toUser : chat.fromUser)
 
+  const messageEntry = (message: MessageFieldsFragment) => ({
+    id: client.cache.identify(message),
+    fragment: MessageFieldsFragmentDoc,
+    fragmentName: 'MessageFields',
+  })
+
+  /** Of a read and the cached entry of its message, the newer (noted for `reassert`). */
+  function newestOf(message: MessageFieldsFragment): MessageFieldsFragment {
+    newest.note(message)
+    return newerRead(client.cache.readFragment<MessageFieldsFragment>(messageEntry(message)), message)
+  }
+
   function writeToHistory(message: MessageFieldsFragment) {
     // Merged by seq into the chat's cached list (see lib/messages.ts).
     client.cache.writeQuery({
       query: ChatMessagesDocument,
       variables: { channel: message.channel },
-      data: { __typename: 'Query', messages: [message] },
+      data: { __typename: 'Query', messages: [newestOf(message)] },
     })
+  }
+
+  /** The message's own cache entry, whichever lists show it: newer versions only. */
+  function writeMessage(message: MessageFieldsFragment) {
+    client.cache.writeFragment({ ...messageEntry(message), data: newestOf(message) })
+  }
+
+  /**
+   * After a history page landed: a message it holds at an older version than
+   * a feed or a mutation already brought (the page was read before the
+   * change) is shown as changed again.
+   */
+  function reassert(messages: readonly MessageFieldsFragment[]) {
+    for (const message of messages) {
+      const newer = newest.newerThan(message.id, message.version)
+      if (newer) client.cache.writeFragment({ ...messageEntry(newer), data: newer })
+    }
+  }
+
+  /**
+   * A change from messageChanges. A send newMessage has not delivered yet is
+   * listed as newMessage lists it (which still counts it as unread when it
+   * comes); anything else only updates the message's entry: written even for
+   * a message outside the list, so that a history page read before the
+   * change and answered after it cannot bring the old text back.
+   */
+  function receiveChange(message: MessageFieldsFragment) {
+    if (!versions.note(message.channel, message.version)) return
+    if (belongsInList(message.seq, points.get(message.channel))) writeToHistory(message)
+    else writeMessage(message)
   }
 
   function receive(message: MessageFieldsFragment) {
@@ -152,6 +213,44 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     feeds.set(channel, feed)
   }
 
+  /**
+   * The open chat's changes, replayed after the highest version held, then
+   * live; after a dropped socket graphql-ws sends the subscription again,
+   * and the payload reads the point anew (lib/resume.ts). The point moves
+   * only with this feed, in version order: a mutation's answer may carry a
+   * higher version than changes the feed has not brought yet.
+   */
+  function followChanges(channel: string) {
+    if (stopped || changeFeeds.has(channel)) return
+    const context: ResumeContext = { resumeFrom: () => versions.get(channel), resumeVariable: 'afterVersion' }
+    const again = (error?: unknown) => {
+      changeFeeds.delete(channel)
+      if (stopped || (error && describeProblem(error).code === 'FORBIDDEN')) return
+      setTimeout(() => {
+        if (wantedChanges.value === channel) followChanges(channel)
+      }, FEED_RETRY_MS)
+    }
+    const feed = client
+      .subscribe({ query: MessageChangesDocument, variables: { channel }, context, fetchPolicy: 'no-cache' })
+      .subscribe({ next: ({ data }) => data && receiveChange(data.messageChanges), error: again, complete: again })
+    changeFeeds.set(channel, feed)
+  }
+
+  const wantedChanges = computed(() => {
+    const open = openChannel.value
+    return open && chats.has(open) ? open : null
+  })
+
+  function syncChanges(wanted: string | null) {
+    if (stopped) return
+    for (const [channel, feed] of [...changeFeeds]) {
+      if (channel === wanted) continue
+      feed.unsubscribe()
+      changeFeeds.delete(channel)
+    }
+    if (wanted) followChanges(wanted)
+  }
+
   function followNewChats() {
     if (stopped) return
     const again = () => setTimeout(followNewChats, FEED_RETRY_MS)
@@ -169,6 +268,9 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     if (chats.has(chat.channelName)) return
     chats.set(chat.channelName, chat)
     points.start(chat.channelName, afterSeq)
+    // What the chat's messages were when it was read, and so what any of
+    // them held in the cache since then shows at least.
+    versions.start(chat.channelName, chat.lastVersion)
     follow(chat.channelName)
     if (!users.value.some((user) => user.id === otherOf(chat).id)) void refreshUsers()
   }
@@ -367,12 +469,38 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     openChannel.value = null
   }
 
+  // Edits, deletions and reactions: the answer is the message as it now is,
+  // written to its cache entry unless a newer version came first (Apollo
+  // would write it regardless); the change feed brings the same version
+  // again, and it changes nothing.
+  async function editMessage(id: string, text: string): Promise<void> {
+    const { data } = await client.mutate({
+      mutation: EditMessageDocument,
+      variables: { id, message: text },
+      fetchPolicy: 'no-cache',
+    })
+    if (data) writeMessage(data.editMessage)
+  }
+
+  async function deleteMessage(id: string): Promise<void> {
+    const { data } = await client.mutate({ mutation: DeleteMessageDocument, variables: { id }, fetchPolicy: 'no-cache' })
+    if (data) writeMessage(data.deleteMessage)
+  }
+
+  /** Put `emoji` on the message (on), or take ours off. */
+  async function react(id: string, emoji: string, on: boolean): Promise<void> {
+    const { data } = await client.mutate({ mutation: ReactDocument, variables: { id, emoji, on }, fetchPolicy: 'no-cache' })
+    if (data) writeMessage(data.react)
+  }
+
   async function deliver(entry: PendingMessage) {
     entry.problem = undefined
     try {
+      // Not cached by Apollo: written here, unless a newer version came first.
       const { data } = await client.mutate({
         mutation: SendMessageDocument,
         variables: { channel: entry.channel, message: entry.text, clientId: entry.clientId },
+        fetchPolicy: 'no-cache',
       })
       if (data) writeToHistory(data.sendMessage)
       pending.value = pending.value.filter((other) => other.clientId !== entry.clientId)
@@ -420,7 +548,10 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   function start() {
     followNewChats()
     followPresence()
-    scope.run(() => watch(wantedActivity, syncActivity, { flush: 'sync', immediate: true }))
+    scope.run(() => {
+      watch(wantedActivity, syncActivity, { flush: 'sync', immediate: true })
+      watch(wantedChanges, syncChanges, { flush: 'sync', immediate: true })
+    })
     // New users are not pushed: look again now and then, and on coming back
     // to the tab, with the counts (another device may have read meanwhile).
     const lookAgain = () => void refreshUsers().catch(() => undefined)
@@ -454,7 +585,7 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     scope.stop()
     clearTimeout(recountTimer)
     cleanups.splice(0).forEach((cleanup) => cleanup())
-    for (const subscriptions of [feeds, activityFeeds]) {
+    for (const subscriptions of [feeds, activityFeeds, changeFeeds]) {
       subscriptions.forEach((feed) => feed.unsubscribe())
       subscriptions.clear()
     }
@@ -494,6 +625,10 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     retry,
     discard,
     markRead,
+    editMessage,
+    deleteMessage,
+    react,
+    reassert,
     /** The unread messages of a chat. */
     unreadIn: (channel: string) => {
       const read = reads.get(channel)

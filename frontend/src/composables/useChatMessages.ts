@@ -1,8 +1,8 @@
 // One chat's messages for the pane: the newest page from the server, older
-// pages on demand, live ones as the chat's feed writes them into the cache,
-// and the user's own messages still on their way.
+// pages on demand, live ones and their changes as the chat's feeds write them
+// into the cache, and the user's own messages still on their way.
 import { useQuery } from '@vue/apollo-composable'
-import { computed, ref, type Ref } from 'vue'
+import { computed, ref, watch, type Ref } from 'vue'
 
 import { ChatMessagesDocument } from '../generated/graphql'
 import { describeProblem } from '../lib/errors'
@@ -17,6 +17,8 @@ export function useChatMessages(channel: Ref<string | null>) {
     () => ({ enabled: channel.value !== null, fetchPolicy: 'cache-and-network' }),
   )
   const messages = computed(() => (channel.value ? (result.value?.messages ?? []) : []))
+  // A page read before a change the feeds already brought shows it again.
+  watch(messages, (list) => state.reassert(list))
   const waiting = computed(() =>
     unconfirmed(
       state.pending.value.filter((entry) => entry.channel === channel.value),

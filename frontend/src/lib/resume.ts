@@ -1,9 +1,12 @@
 // Reconnect bookkeeping: what each live feed holds, so that a dropped socket
-// resumes every subscription after the last seq it holds, and the state of
-// the connection as the user sees it.
+// resumes every subscription after the last seq (or version) it holds, and
+// the state of the connection as the user sees it.
 import type { SubscribePayload } from 'graphql-ws'
 
-/** The highest seq held per channel. */
+/**
+ * The highest seq held per channel; or, for a feed in version order
+ * (messageChanges), the highest version.
+ */
 export class ResumePoints {
   private readonly seqs = new Map<string, number>()
 
@@ -32,19 +35,24 @@ export class ResumePoints {
 export type ResumeFrom = () => number | undefined
 
 /**
- * The payload of a subscription whose `afterSeq` is read each time it is sent.
+ * The payload of a subscription whose resume point (`afterSeq` for
+ * newMessage, `afterVersion` for messageChanges) is read each time it is sent.
  *
  * graphql-ws sends the same payload object again on every reconnect; reading
- * `afterSeq` then, rather than when the subscription started, makes the
+ * the point then, rather than when the subscription started, makes the
  * server replay exactly what was missed while the socket was down.
  */
-export function resumablePayload(payload: SubscribePayload, resumeFrom: ResumeFrom): SubscribePayload {
+export function resumablePayload(
+  payload: SubscribePayload,
+  resumeFrom: ResumeFrom,
+  variable = 'afterSeq',
+): SubscribePayload {
   const { variables, ...rest } = payload
   return {
     ...rest,
     get variables() {
-      const afterSeq = resumeFrom()
-      return afterSeq === undefined ? variables : { ...variables, afterSeq }
+      const after = resumeFrom()
+      return after === undefined ? variables : { ...variables, [variable]: after }
     },
   }
 }
