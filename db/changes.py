@@ -94,6 +94,8 @@ _CHANGED_AFTER = (
     .where(
         Message.chat_id == bindparam("chat_id"),
         Message.version > bindparam("after"),
+        # The partial index's predicate: only messages changed since sent.
+        Message.changed_at.is_not(None),
     )
     .order_by(Message.version)
     .limit(bindparam("limit"))
@@ -103,8 +105,9 @@ _CHANGED_AFTER = (
 async def changed_after(
     session: Executor, chat_id: int, *, after: int, limit: int
 ) -> Sequence[MessageRow]:
-    """Up to `limit` messages whose latest change is above version `after`,
-    in version order, as they are now (the unique (chat_id, version) index)."""
+    """Up to `limit` messages changed since they were sent whose latest change
+    is above version `after`, in version order, as they are now (from the
+    partial index ix_message_changed)."""
     parameters = {"chat_id": chat_id, "after": after, "limit": limit}
     result = await session.execute(_CHANGED_AFTER, parameters)
     return cast("Sequence[MessageRow]", result.all())

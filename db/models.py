@@ -11,12 +11,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -124,8 +126,15 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("chat_id", "seq"),
         UniqueConstraint("sender_id", "client_id"),
-        # Replays read `version > N` of a chat from this index.
-        UniqueConstraint("chat_id", "version"),
+        # `messageChanges` replays read `version > N` of a chat's changed
+        # messages from this index; a send (not a change) never enters it.
+        Index(
+            "ix_message_changed",
+            "chat_id",
+            "version",
+            postgresql_where=text("changed_at IS NOT NULL"),
+            sqlite_where=text("changed_at IS NOT NULL"),
+        ),
         CheckConstraint("seq > 0", name="seq_positive"),
     )
 
@@ -146,6 +155,9 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The chat's version of the message's latest change (its send is the first).
     version: Mapped[int] = mapped_column(Integer)
+    # When it last changed after its send (an edit, deletion or reaction);
+    # NULL if never.
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # JSON: [[emoji, [user id, ...]], ...], in the order each emoji first came;

@@ -1,10 +1,12 @@
 """Message changes: edits, deletions (tombstones) and reactions, versioned.
 
-Each chat counts its changes in `last_version`, and each message carries the
-version of its latest change (its send is its first), so a subscriber that
-holds version N reads everything it missed as `version > N`, in order, from
-one index. A deleted message keeps its row (seq has no gaps) but loses its
-text and sentiment, so the sentiment columns may now be NULL.
+Each chat counts its sends and changes in `last_version`, and each message
+carries the version of its latest one (its send is its first). A message
+changed since its send also has `changed_at`, and only those are in the
+partial index on (chat_id, version): a subscriber that holds version N reads
+the changes it missed as `version > N` from it, in order, and a send never
+writes to it. A deleted message keeps its row (seq has no gaps) but loses
+its text and sentiment, so the sentiment columns may now be NULL.
 
 Existing rows are backfilled with version = seq: every send so far was its
 chat's change of that number.
@@ -38,14 +40,20 @@ def upgrade() -> None:
         batch.add_column(sa.Column("edited_at", TIMESTAMP, nullable=True))
         batch.add_column(sa.Column("deleted_at", TIMESTAMP, nullable=True))
         batch.add_column(sa.Column("reactions", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("changed_at", TIMESTAMP, nullable=True))
     op.execute("UPDATE message SET version = seq")
     with op.batch_alter_table("message") as batch:
         batch.alter_column("version", existing_type=sa.Integer(), nullable=False)
         batch.alter_column("polarity", existing_type=sa.Float(), nullable=True)
         batch.alter_column("subjectivity", existing_type=sa.Float(), nullable=True)
-        batch.create_unique_constraint(
-            "uq_message_chat_id_version", ["chat_id", "version"]
-        )
+    changed = sa.text("changed_at IS NOT NULL")
+    op.create_index(
+        "ix_message_changed",
+        "message",
+        ["chat_id", "version"],
+        postgresql_where=changed,
+        sqlite_where=changed,
+    )
 
 
 def downgrade() -> None:
@@ -53,10 +61,11 @@ def downgrade() -> None:
     op.execute(
         "UPDATE message SET polarity = 0, subjectivity = 0 WHERE polarity IS NULL"
     )
+    op.drop_index("ix_message_changed", table_name="message")
     with op.batch_alter_table("message") as batch:
-        batch.drop_constraint("uq_message_chat_id_version", type_="unique")
         batch.alter_column("subjectivity", existing_type=sa.Float(), nullable=False)
         batch.alter_column("polarity", existing_type=sa.Float(), nullable=False)
+        batch.drop_column("changed_at")
         batch.drop_column("reactions")
         batch.drop_column("deleted_at")
         batch.drop_column("edited_at")

@@ -117,9 +117,10 @@ class Subscription:
     )
     message_changes = strawberry.subscription(
         resolver=messages_resolvers.message_changes,
-        description="A chat's messages as they change (sent, edited, deleted, "
-        "reacted to): each changed after afterVersion, in version order as it "
-        "is now, then live; no version twice; members only.",
+        description="A chat's messages as they change after their send (edited, "
+        "deleted, reacted to; new ones are newMessage's): each changed after "
+        "afterVersion, in version order as it is now, then live; no version "
+        "twice; members only.",
     )
     chat_activity = strawberry.subscription(
         resolver=activity_resolvers.chat_activity,

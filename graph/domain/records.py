@@ -90,6 +90,9 @@ class MessageRecord:
     deleted_at: datetime | None = None
     # In the order each emoji first came; at most MAX_REACTION_EMOJI.
     reactions: tuple[Reaction, ...] = ()
+    # When it last changed after its send (edited, deleted, reacted to);
+    # None if never: what `messageChanges` delivers.
+    changed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,7 +101,13 @@ class ChangeService:
                 raise BadUserInput(DELETED, field="id")
             if current.message == text:
                 return None
-            return {"body": text, **columns_of(scores), "edited_at": utcnow()}
+            now = utcnow()
+            return {
+                "body": text,
+                **columns_of(scores),
+                "edited_at": now,
+                "changed_at": now,
+            }
 
         return await self._change(user_id, message_id, decide)
 
@@ -115,7 +121,8 @@ class ChangeService:
             _check_sender(current, user_id, "delete")
             if current.deleted_at is not None:
                 return None
-            return {**_ERASED, "deleted_at": utcnow()}
+            now = utcnow()
+            return {**_ERASED, "deleted_at": now, "changed_at": now}
 
         return await self._change(user_id, message_id, decide)
 
@@ -144,7 +151,7 @@ class ChangeService:
                 ) from None
             if reactions is None:
                 return None
-            return {"reactions": reactions_to_json(reactions)}
+            return {"reactions": reactions_to_json(reactions), "changed_at": utcnow()}
 
         return await self._change(user_id, message_id, decide)
 

@@ -2,16 +2,22 @@
 version), live, with the database filling whatever the live feed missed.
 
 Each feed numbers its chat's events 1, 2, 3 ... in commit order with no gaps
-(a message's `seq`, or a change's `version`: both are taken under the chat's
-row lock). The live feed is attached before the database is read, so
-nothing committed in between is missed. A live event at the next number is
-yielded as it is; one that skips ahead, a `GAP` (a dropped buffer, a lost
-Redis connection) or an event whose number is unknown (0: from a process
-older than it) is followed by a read of the database from the last number
-yielded, which holds the missed events too. Numbers at or below the last
-are dropped, so none is yielded twice. A subscriber that has fallen more
-than `subscription_max_lag` behind at a gap is ended with
+(a message's `seq`, or the chat's `version`, which sends and changes both
+take, under the chat's row lock). The live feed is attached before the
+database is read, so nothing committed in between is missed. A live event at
+the next number is taken as it is; one that skips ahead, a `GAP` (a dropped
+buffer, a lost Redis connection) or an event whose number is unknown (0:
+from a process older than it) is followed by a read of the database from the
+last number taken, which holds the missed events too. Numbers at or below
+the last are dropped, so none is yielded twice. A subscriber that has fallen
+more than `subscription_max_lag` behind at a gap is ended with
 SUBSCRIPTION_LAGGED, carrying the number to resubscribe with.
+
+`messageChanges` yields changes only (edits, deletions, reactions): a send's
+version moves its feed on without being yielded, as `newMessage` delivers
+it, and its database read asks only for changed messages (a partial index
+that sends never write to). The chat's version, read before such a read,
+says how far it covers, so the sends between are not mistaken for a gap.
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ def stored_record(
     channel: str, users: dict[int, UserRecord], message: MessageRow
 ) -> MessageRecord:
     # Positional both ways: a page builds fifty of these. The sentiment
-    # columns start at 12 (db.queries.SENTIMENT_AT; a literal for the types).
+    # columns start at 13 (db.queries.SENTIMENT_AT; a literal for the types).
     values = message_values(message)
     (
         message_id,
@@ -76,7 +82,8 @@ def stored_record(
         edited_at,
         deleted_at,
         reactions,
-    ) = values[:12]
+        changed_at,
+    ) = values[:13]
     return MessageRecord(
         message_id,
         seq,
@@ -86,11 +93,12 @@ def stored_record(
         body,
         client_id,
         created_at,
-        None if deleted_at is not None else scores_of(values[12:]),
+        None if deleted_at is not None else scores_of(values[13:]),
         version,
         edited_at,
         deleted_at,
         reactions_from_json(reactions),
+        changed_at,
     )
 
 
@@ -115,6 +123,10 @@ class Numbering:
     head: Callable[[ChatView], int]
     head_of: Callable[[tuple[int, int]], int]  # of queries.chat_head's pair
     read_after: ReadAfter  # (session, chat_id, *, after, limit) -> rows
+    # Whether an event is yielded; the others only move the feed on. When
+    # some are not, `read_after` skips them too, and a read of the database
+    # first reads the chat's head.
+    yields: Callable[[MessageRecord], bool] | None = None
 
 
 BY_SEQ = Numbering(
@@ -134,7 +146,15 @@ BY_VERSION = Numbering(
     lambda chat: chat.version,
     lambda head: head[1],
     changes.changed_after,
+    lambda message: message.changed_at is not None,
 )
+
+
+@dataclass(slots=True)
+class _Cursor:
+    """The number a feed has reached: every event at or below it is done."""
+
+    last: int
 
 
 class ChatFeeds:
@@ -183,42 +203,60 @@ class ChatFeeds:
     async def _caught_up(
         self, chat: ChatView, feed: Feed, last: int, numbering: Numbering
     ) -> AsyncGenerator[MessageRecord, None]:
-        position = numbering.position
+        position, yields = numbering.position, numbering.yields
         stats = self._bus.stats
-        async for stored in self._stored_after(chat, last, numbering):
+        cursor = _Cursor(last)
+        # The chat's head as read before attaching covers the first read.
+        async for stored in self._stored_after(chat, cursor, numbering, chat):
             yield stored
-            last = position(stored)
         async for live in feed:
             if isinstance(live, Gap):
-                await self._check_lag(chat, last, numbering)
+                await self._check_lag(chat, cursor.last, numbering)
             else:
                 at = position(live)
-                if 0 < at <= last:
-                    continue  # delivered already, from the database
-                if at == last + 1:
-                    stats.delivered_live += 1
-                    yield live
-                    last = at
+                if 0 < at <= cursor.last:
+                    continue  # done already, from the database
+                if at == cursor.last + 1:
+                    cursor.last = at
+                    if yields is None or yields(live):
+                        stats.delivered_live += 1
+                        yield live
                     continue
-            async for stored in self._stored_after(chat, last, numbering):
+            async for stored in self._stored_after(chat, cursor, numbering):
                 yield stored
-                last = position(stored)
 
     async def _stored_after(
-        self, chat: ChatView, after: int, numbering: Numbering
+        self,
+        chat: ChatView,
+        cursor: _Cursor,
+        numbering: Numbering,
+        head_known: ChatView | None = None,
     ) -> AsyncIterator[MessageRecord]:
+        """What the database holds after the cursor, moving it on. Where it
+        holds only some events (changes), the head read first moves the
+        cursor past the rest."""
+        floor: int | None = None
+        if numbering.yields is not None:
+            if head_known is not None:
+                floor = numbering.head(head_known)
+            else:
+                async with autocommit(self._engine) as session:
+                    head = await queries.chat_head(session, chat.id)
+                floor = numbering.head_of(head)
         page_size = self._settings.catch_up_page_size
         stats = self._bus.stats
         while True:
             async with autocommit(self._engine) as session:
-                rows = await _read(numbering, session, chat.id, after, page_size)
+                rows = await _read(numbering, session, chat.id, cursor.last, page_size)
             for row in rows:
                 stats.caught_up += 1
                 record = chat.record(row)
                 yield record
-                after = numbering.position(record)
+                cursor.last = numbering.position(record)
             if len(rows) < page_size:
-                return
+                break
+        if floor is not None and floor > cursor.last:
+            cursor.last = floor
 
     async def _check_lag(self, chat: ChatView, last: int, numbering: Numbering) -> None:
         async with autocommit(self._engine) as session:

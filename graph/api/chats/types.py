@@ -24,9 +24,9 @@ class Chat:
         "miss nothing after it."
     )
     last_version: int = strawberry.field(
-        description="The version of the chat's latest change when this was read "
-        "(sends count: each message's send is its first). Subscribe to "
-        "messageChanges with afterVersion: lastVersion to miss nothing after it."
+        description="The chat's version when this was read: sends and changes "
+        "(edits, deletions, reactions) each take the next. Subscribe to "
+        "messageChanges with afterVersion: lastVersion to miss no change after it."
     )
     unread_count: int = strawberry.field(
         description="The other member's messages above your read position "

@@ -120,7 +120,8 @@ async def message_changes(
         int | None,
         strawberry.argument(
             description="Replay the messages changed after this version first "
-            "(the highest version you hold); omit for live only."
+            "(the highest messageChanges delivered, or Chat.lastVersion); omit "
+            "for live only."
         ),
     ] = strawberry.UNSET,
 ) -> AsyncGenerator[Message, None]:

@@ -111,9 +111,9 @@ class Message:
         "are erased with the text."
     )
     version: int = strawberry.field(
-        description="The chat's change counter at the message's latest change: "
-        "its send, edit, deletion or reaction. Resume messageChanges with "
-        "afterVersion: the highest you hold."
+        description="The chat's version at the message's latest change: its "
+        "send, edit, deletion or reaction. Resume messageChanges with "
+        "afterVersion: the highest it delivered (or the chat's lastVersion)."
     )
     edited_at: datetime | None = strawberry.field(
         description="When its sender last edited it; null if never."
