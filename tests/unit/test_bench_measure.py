@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from typing import Any, cast
+
 import orjson
 import pytest
 
-from tests.benchmarks import protocol
+from tests.benchmarks import load, protocol
 from tests.benchmarks.measure import Latencies, bucket_of, bucket_upper_us, percentile
 from tests.benchmarks.protocol import BASELINE, SENTICHAT, Account, Delivery
-from tests.benchmarks.scenarios import passing_rates, tally, tally_changes
+from tests.benchmarks.scenarios import (
+    misdelivered_changes,
+    passing_rates,
+    tally,
+    tally_changes,
+)
 
 
 def test_nearest_rank_percentiles() -> None:
@@ -115,6 +124,44 @@ def test_tally_changes_times_the_other_member() -> None:
     assert counted.answered == 3
     assert counted.lost == 1  # 11:6 reached nobody
     assert (counted.echoed, counted.duplicated, counted.misdelivered) == (1, 1, 2)
+
+
+def test_any_change_event_during_sends_is_misdelivered() -> None:
+    # messageChanges delivers changes only: a send's event on it is a fault.
+    changes = [[], [("scd4", "41:7", 0)], [("", "9:2", 0), ("scd5", "42:8", 0)]]
+    assert misdelivered_changes(changes) == (
+        3,
+        ["1: scd4 41:7", "2: - 9:2", "2: scd5 42:8"],
+    )
+    assert misdelivered_changes([[], []]) == (0, [])
+
+
+class _Receiver:
+    def __init__(self) -> None:
+        self.received: list[tuple[str, int]] = []
+        self.changes: list[load.Change] = []
+
+
+def _drained_in(
+    sockets: dict[int, _Receiver], new_messages: int, changes: int, quiet_s: float
+) -> float:
+    started = time.monotonic()
+    stand_ins = cast("dict[int, Any]", sockets)
+    asyncio.run(load._drain(stand_ins, new_messages, changes, quiet_s))
+    return time.monotonic() - started
+
+
+def test_a_drain_waits_for_each_subscription_s_own_count() -> None:
+    sockets = {0: _Receiver(), 1: _Receiver()}
+    sockets[0].received = [("a", 0), ("b", 0)]
+    sockets[1].received = [("a", 0), ("b", 0)]
+    # Sends: all four newMessage deliveries, none owed on messageChanges.
+    assert _drained_in(sockets, 4, 0, 5.0) < 1.0
+    # A change event does not stand in for a missing newMessage delivery:
+    # the drain waits until nothing comes for quiet_s.
+    sockets[1].changes = [("a", "1:1", 0)]
+    assert _drained_in(sockets, 5, 0, 0.3) >= 0.3
+    assert _drained_in(sockets, 4, 1, 5.0) < 1.0
 
 
 def test_passing_rates_leave_out_failed_and_slow_steps() -> None:
