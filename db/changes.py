@@ -2,10 +2,11 @@
 
 A change is a transaction of three statements: `claim_version` takes the
 chat's next version, which locks the chat's row until the commit (as a send
-does), then `message_row` reads the message and `apply_change` writes it with
-that version. Changes to one chat therefore queue behind each other and
-behind its sends: version order is commit order, and the read sees every
-change committed before it. Nothing here commits.
+does), then `message_row` reads the message (and the chat's previous change)
+and `apply_change` writes it with that version. Changes to one chat
+therefore queue behind each other and behind its sends: version order is
+commit order, and the read sees every change committed before it. Nothing
+here commits.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from db.models import Chat, Message
 from db.queries import MESSAGE_COLUMNS, Executor, MessageRow, member_username
@@ -65,13 +67,28 @@ async def claim_version(
     return None if row is None else ClaimedVersion(*row)
 
 
-_MESSAGE = select(*MESSAGE_COLUMNS).where(Message.id == bindparam("message_id"))
+_EARLIER = aliased(Message)
+_MESSAGE = select(
+    *MESSAGE_COLUMNS,
+    # The chat's latest change so far: one step down the partial index.
+    select(func.max(_EARLIER.version))
+    .where(_EARLIER.chat_id == Message.chat_id, _EARLIER.changed_at.is_not(None))
+    .correlate(Message)
+    .scalar_subquery(),
+).where(Message.id == bindparam("message_id"))
 
 
-async def message_row(session: Executor, message_id: int) -> MessageRow:
-    """The message, read after its chat's version was claimed (it exists)."""
+async def message_row(session: Executor, message_id: int) -> tuple[MessageRow, int]:
+    """The message, read after its chat's version was claimed (it exists),
+    and the version of the chat's latest change before this one (0: none).
+
+    Under the claim's lock, no other change of the chat can land between
+    the two, so a change event can name the one it follows and a subscriber
+    can tell it missed none, whatever sends came between.
+    """
     row = (await session.execute(_MESSAGE, {"message_id": message_id})).one()
-    return cast("MessageRow", row)
+    previous: Any = row[-1]  # the extra column after MESSAGE_COLUMNS'
+    return cast("MessageRow", row), int(previous or 0)
 
 
 async def apply_change(

@@ -93,6 +93,10 @@ class MessageRecord:
     # When it last changed after its send (edited, deleted, reacted to);
     # None if never: what `messageChanges` delivers.
     changed_at: datetime | None = None
+    # On a change just made (and its event): the version of the chat's change
+    # before it (0: the first), so a subscriber can tell it missed none.
+    # None on messages read from the database.
+    previous_change: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

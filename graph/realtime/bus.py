@@ -188,12 +188,11 @@ class EventBus:
     async def change_feed(
         self, channel: str
     ) -> AsyncIterator[AsyncIterator[MessageRecord | Gap]]:
-        """A chat's new messages and changes, in one inbox, subscribed when
-        the block starts (`messageChanges`)."""
-        async with self.hub.subscribe_many() as membership:
-            await membership.join(channel)
-            await membership.join(changes_topic(channel))
-            yield _decoded(membership.inbox, events.decode_message_or_change)
+        """A chat's edits, deletions and reactions, subscribed when the block
+        starts (`messageChanges`). Its sends travel elsewhere: each change
+        names the change before it, so none are needed to see a gap."""
+        async with self.hub.subscribe(changes_topic(channel)) as inbox:
+            yield _decoded(inbox, events.decode_change)
 
     @asynccontextmanager
     async def chat_feed(

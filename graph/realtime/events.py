@@ -76,6 +76,8 @@ def encode_message(message: MessageRecord, kind: str = NEW_MESSAGE) -> str:
         payload["deleted_at"] = message.deleted_at.isoformat()
     if message.changed_at is not None:
         payload["changed_at"] = message.changed_at.isoformat()
+    if message.previous_change is not None:
+        payload["previous_change"] = message.previous_change
     if message.reactions:
         payload["reactions"] = [
             [reaction.emoji, reaction.user_ids] for reaction in message.reactions
@@ -88,9 +90,9 @@ def decode_message(raw: str | bytes) -> MessageRecord:
     return _message_from(_load(raw, NEW_MESSAGE))
 
 
-def decode_message_or_change(raw: str | bytes) -> MessageRecord:
-    """A new message or a change (`messageChanges`' feed): both are changes."""
-    return _message_from(_load(raw, NEW_MESSAGE, MESSAGE_CHANGED))
+def decode_change(raw: str | bytes) -> MessageRecord:
+    """A message as an edit, deletion or reaction left it (`messageChanges`)."""
+    return _message_from(_load(raw, MESSAGE_CHANGED))
 
 
 def _message_from(data: dict[str, Any]) -> MessageRecord:
@@ -110,6 +112,7 @@ def _message_from(data: dict[str, Any]) -> MessageRecord:
         deleted_at=_time_or_none(data.get("deleted_at")),
         reactions=reactions_from_pairs(data.get("reactions", [])),
         changed_at=_time_or_none(data.get("changed_at")),
+        previous_change=data.get("previous_change"),
     )
 
 

@@ -12,6 +12,7 @@ does by seq.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -186,7 +187,8 @@ class ChangeService:
                 users = members(pair, claimed.low_username, claimed.high_username)
                 channel = chat_channel(*pair)
                 view = ChatView(claimed.chat_id, channel, users, 0, 0)
-                current = view.record(await changes.message_row(connection, message_id))
+                row, previous = await changes.message_row(connection, message_id)
+                current = view.record(row)
                 values = decide(current)
                 if values is None:
                     raise _Unchanged(current)
@@ -196,7 +198,7 @@ class ChangeService:
                 row = await changes.apply_change(
                     connection, message_id, claimed.version, values
                 )
-                changed = view.record(row)
+                changed = replace(view.record(row), previous_change=previous)
         except _Unchanged as unchanged:
             return unchanged.current
         except BaseException:

@@ -1,23 +1,19 @@
 """A chat's message feeds: `newMessage` (by seq) and `messageChanges` (by
 version), live, with the database filling whatever the live feed missed.
 
-Each feed numbers its chat's events 1, 2, 3 ... in commit order with no gaps
-(a message's `seq`, or the chat's `version`, which sends and changes both
-take, under the chat's row lock). The live feed is attached before the
-database is read, so nothing committed in between is missed. A live event at
-the next number is taken as it is; one that skips ahead, a `GAP` (a dropped
-buffer, a lost Redis connection) or an event whose number is unknown (0:
-from a process older than it) is followed by a read of the database from the
-last number taken, which holds the missed events too. Numbers at or below
-the last are dropped, so none is yielded twice. A subscriber that has fallen
-more than `subscription_max_lag` behind at a gap is ended with
-SUBSCRIPTION_LAGGED, carrying the number to resubscribe with.
-
-`messageChanges` yields changes only (edits, deletions, reactions): a send's
-version moves its feed on without being yielded, as `newMessage` delivers
-it, and its database read asks only for changed messages (a partial index
-that sends never write to). The chat's version, read before such a read,
-says how far it covers, so the sends between are not mistaken for a gap.
+Each live event says where it stands (its `seq`, or its `version`) and what
+came just before it in its feed (`seq - 1`, or the version of the chat's
+previous change: sends take versions too, but are not changes). Both are
+assigned under the chat's row lock, so they follow commit order. The live
+feed is attached before the database is read, so nothing committed in
+between is missed. An event whose predecessor is at or below the last one
+taken is the next one, and is yielded as it is; one that skips ahead, a
+`GAP` (a dropped buffer, a lost Redis connection) or an event that says
+nothing of where it stands (from a process older than it) is followed by a
+read of the database from the last one taken, which holds the missed events
+too. Events at or below the last are dropped, so none is yielded twice. A
+subscriber that has fallen more than `subscription_max_lag` behind at a gap
+is ended with SUBSCRIPTION_LAGGED, carrying where to resubscribe from.
 """
 
 from __future__ import annotations
@@ -120,13 +116,11 @@ class Numbering:
     unit: str  # "a seq" / "a version"
     newest: str  # what the chat's head number is, for a refusal
     position: Callable[[MessageRecord], int]
+    # What came just before a live event in its feed; None: not said.
+    previous: Callable[[MessageRecord], int | None]
     head: Callable[[ChatView], int]
     head_of: Callable[[tuple[int, int]], int]  # of queries.chat_head's pair
     read_after: ReadAfter  # (session, chat_id, *, after, limit) -> rows
-    # Whether an event is yielded; the others only move the feed on. When
-    # some are not, `read_after` skips them too, and a read of the database
-    # first reads the chat's head.
-    yields: Callable[[MessageRecord], bool] | None = None
 
 
 BY_SEQ = Numbering(
@@ -134,6 +128,7 @@ BY_SEQ = Numbering(
     "a seq",
     "the newest message",
     lambda message: message.seq,
+    lambda message: message.seq - 1,
     lambda chat: chat.head,
     lambda head: head[0],
     queries.messages_after,
@@ -143,18 +138,11 @@ BY_VERSION = Numbering(
     "a version",
     "the chat's latest change",
     lambda message: message.version,
+    lambda message: message.previous_change,
     lambda chat: chat.version,
     lambda head: head[1],
     changes.changed_after,
-    lambda message: message.changed_at is not None,
 )
-
-
-@dataclass(slots=True)
-class _Cursor:
-    """The number a feed has reached: every event at or below it is done."""
-
-    last: int
 
 
 class ChatFeeds:
@@ -203,60 +191,42 @@ class ChatFeeds:
     async def _caught_up(
         self, chat: ChatView, feed: Feed, last: int, numbering: Numbering
     ) -> AsyncGenerator[MessageRecord, None]:
-        position, yields = numbering.position, numbering.yields
+        position, previous = numbering.position, numbering.previous
         stats = self._bus.stats
-        cursor = _Cursor(last)
-        # The chat's head as read before attaching covers the first read.
-        async for stored in self._stored_after(chat, cursor, numbering, chat):
+        async for stored in self._stored_after(chat, last, numbering):
             yield stored
+            last = position(stored)
         async for live in feed:
             if isinstance(live, Gap):
-                await self._check_lag(chat, cursor.last, numbering)
+                await self._check_lag(chat, last, numbering)
             else:
-                at = position(live)
-                if 0 < at <= cursor.last:
-                    continue  # done already, from the database
-                if at == cursor.last + 1:
-                    cursor.last = at
-                    if yields is None or yields(live):
-                        stats.delivered_live += 1
-                        yield live
+                at, before = position(live), previous(live)
+                if 0 < at <= last:
+                    continue  # delivered already, from the database
+                if at > 0 and before is not None and before <= last:
+                    stats.delivered_live += 1
+                    yield live
+                    last = at
                     continue
-            async for stored in self._stored_after(chat, cursor, numbering):
+            async for stored in self._stored_after(chat, last, numbering):
                 yield stored
+                last = position(stored)
 
     async def _stored_after(
-        self,
-        chat: ChatView,
-        cursor: _Cursor,
-        numbering: Numbering,
-        head_known: ChatView | None = None,
+        self, chat: ChatView, after: int, numbering: Numbering
     ) -> AsyncIterator[MessageRecord]:
-        """What the database holds after the cursor, moving it on. Where it
-        holds only some events (changes), the head read first moves the
-        cursor past the rest."""
-        floor: int | None = None
-        if numbering.yields is not None:
-            if head_known is not None:
-                floor = numbering.head(head_known)
-            else:
-                async with autocommit(self._engine) as session:
-                    head = await queries.chat_head(session, chat.id)
-                floor = numbering.head_of(head)
         page_size = self._settings.catch_up_page_size
         stats = self._bus.stats
         while True:
             async with autocommit(self._engine) as session:
-                rows = await _read(numbering, session, chat.id, cursor.last, page_size)
+                rows = await _read(numbering, session, chat.id, after, page_size)
             for row in rows:
                 stats.caught_up += 1
                 record = chat.record(row)
                 yield record
-                cursor.last = numbering.position(record)
+                after = numbering.position(record)
             if len(rows) < page_size:
-                break
-        if floor is not None and floor > cursor.last:
-            cursor.last = floor
+                return
 
     async def _check_lag(self, chat: ChatView, last: int, numbering: Numbering) -> None:
         async with autocommit(self._engine) as session:

@@ -372,9 +372,9 @@ def _delivered(
 
 def subscriptions_per_socket(changes: bool) -> int:
     """Sentichat's event-bus subscriptions for a socket (`sentichat_subscriptions`):
-    `newMessage` follows the chat's channel, `messageChanges` the channel and
-    the chat's changes topic."""
-    return 3 if changes else 1
+    `newMessage` follows the chat's channel, `messageChanges` the chat's
+    changes topic (sends never reach it)."""
+    return 2 if changes else 1
 
 
 def delivery(stack: Stack, scale: Scale, results: Results) -> None:
