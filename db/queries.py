@@ -100,7 +100,6 @@ MessageValues = tuple[
     datetime | None,
     datetime | None,
     str | None,
-    datetime | None,
     float | None,
     float | None,
     str | None,
@@ -130,12 +129,11 @@ MESSAGE_COLUMNS = (
     Message.edited_at,
     Message.deleted_at,
     Message.reactions,
-    Message.changed_at,
     *SENTIMENT_COLUMNS,
 )
 # Where the sentiment columns start in MESSAGE_COLUMNS.
 SENTIMENT_AT = len(MESSAGE_COLUMNS) - len(SENTIMENT_COLUMNS)
-assert SENTIMENT_AT == 13, "graph.services.feeds.stored_record slices at 13"
+assert SENTIMENT_AT == 12, "graph.services.feeds.stored_record slices at 12"
 
 
 def upsert(session: AsyncSession, entity: type[Any]) -> Any:

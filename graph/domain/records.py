@@ -90,9 +90,6 @@ class MessageRecord:
     deleted_at: datetime | None = None
     # In the order each emoji first came; at most MAX_REACTION_EMOJI.
     reactions: tuple[Reaction, ...] = ()
-    # When it last changed after its send (edited, deleted, reacted to);
-    # None if never: what `messageChanges` delivers.
-    changed_at: datetime | None = None
     # On a change just made (and its event): the version of the chat's change
     # before it (0: the first), so a subscriber can tell it missed none.
     # None on messages read from the database.

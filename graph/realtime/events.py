@@ -74,8 +74,6 @@ def encode_message(message: MessageRecord, kind: str = NEW_MESSAGE) -> str:
         payload["edited_at"] = message.edited_at.isoformat()
     if message.deleted_at is not None:
         payload["deleted_at"] = message.deleted_at.isoformat()
-    if message.changed_at is not None:
-        payload["changed_at"] = message.changed_at.isoformat()
     if message.previous_change is not None:
         payload["previous_change"] = message.previous_change
     if message.reactions:
@@ -111,7 +109,6 @@ def _message_from(data: dict[str, Any]) -> MessageRecord:
         edited_at=_time_or_none(data.get("edited_at")),
         deleted_at=_time_or_none(data.get("deleted_at")),
         reactions=reactions_from_pairs(data.get("reactions", [])),
-        changed_at=_time_or_none(data.get("changed_at")),
         previous_change=data.get("previous_change"),
     )
 

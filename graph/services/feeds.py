@@ -63,7 +63,7 @@ def stored_record(
     channel: str, users: dict[int, UserRecord], message: MessageRow
 ) -> MessageRecord:
     # Positional both ways: a page builds fifty of these. The sentiment
-    # columns start at 13 (db.queries.SENTIMENT_AT; a literal for the types).
+    # columns start at 12 (db.queries.SENTIMENT_AT; a literal for the types).
     values = message_values(message)
     (
         message_id,
@@ -78,8 +78,7 @@ def stored_record(
         edited_at,
         deleted_at,
         reactions,
-        changed_at,
-    ) = values[:13]
+    ) = values[:12]
     return MessageRecord(
         message_id,
         seq,
@@ -89,12 +88,11 @@ def stored_record(
         body,
         client_id,
         created_at,
-        None if deleted_at is not None else scores_of(values[13:]),
+        None if deleted_at is not None else scores_of(values[12:]),
         version,
         edited_at,
         deleted_at,
-        reactions_from_json(reactions),
-        changed_at,
+        () if reactions is None else reactions_from_json(reactions),
     )
 
 

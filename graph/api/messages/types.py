@@ -155,7 +155,9 @@ class Message:
                     mine=viewer_id in reaction.user_ids,
                 )
                 for reaction in message.reactions
-            ],
+            ]
+            if message.reactions
+            else [],
         )
 
     @classmethod
