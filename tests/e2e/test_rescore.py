@@ -61,6 +61,7 @@ async def _legacy_rows(engine: AsyncEngine) -> None:
                 user_low_id=min(users),
                 user_high_id=max(users),
                 last_seq=ROWS,
+                last_version=ROWS,
                 created_at=now,
             )
             .returning(Chat.id)
@@ -74,6 +75,7 @@ async def _legacy_rows(engine: AsyncEngine) -> None:
                     "sender_id": users[seq % 2],
                     # Senders alternate: each has sent (seq + 1) // 2 by then.
                     "sender_ordinal": (seq + 1) // 2,
+                    "version": seq,  # each send took the chat's next version
                     "recipient_id": users[1 - seq % 2],
                     "body": TEXTS[seq % len(TEXTS)],
                     "polarity": 0.0,
