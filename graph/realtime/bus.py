@@ -121,27 +121,17 @@ class EventBus:
         return redis.listening and await redis.ping()
 
     async def publish_message(self, message: MessageRecord) -> bool:
-        channel, payload = message.channel, events.encode_message(message)
-        published = await self._publish(channel, payload)
+        payload = events.encode_message(message)
+        published = await self._publish_owed(message.channel, payload)
         self.stats.published_messages += published
-        if published:
-            self.redial.settle(channel)
-        else:
-            self.redial.owe(channel, payload)
         return published
 
     async def publish_change(self, message: MessageRecord) -> bool:
         """An edit, deletion or reaction, as the message now is: on its own
         topic, so `newMessage` subscribers never wake for it. Owed like a
         new message when the publish fails."""
-        topic = changes_topic(message.channel)
         payload = events.encode_message(message, events.MESSAGE_CHANGED)
-        published = await self._publish(topic, payload)
-        if published:
-            self.redial.settle(topic)
-        else:
-            self.redial.owe(topic, payload)
-        return published
+        return await self._publish_owed(changes_topic(message.channel), payload)
 
     async def publish_chat(self, chat: ChatRecord) -> bool:
         """To both members: the invitee's `newChat`, and the presence feeds
@@ -162,6 +152,16 @@ class EventBus:
     ) -> None:
         event = PresenceEvent(user_id, online, last_seen_at)
         await self._publish(presence_topic(user_id), events.encode_presence(event))
+
+    async def _publish_owed(self, channel: str, payload: str) -> bool:
+        """Publish; one that fails is owed (`Redial`) until this channel's
+        next event, or the redial, gets through."""
+        published = await self._publish(channel, payload)
+        if published:
+            self.redial.settle(channel)
+        else:
+            self.redial.owe(channel, payload)
+        return published
 
     async def _publish(self, channel: str, payload: str) -> bool:
         try:

@@ -35,7 +35,7 @@ from graph.domain.records import MessageRecord
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, chat_channel
 from graph.realtime.pusher import Slot
-from graph.services.feeds import BY_VERSION, ChatFeeds, ChatView
+from graph.services.feeds import BY_VERSION, ChatFeeds, stored_record
 from graph.services.membership import members
 from graph.services.publishing import Publisher
 from graph.services.sentiment import SentimentService, columns_of
@@ -159,13 +159,12 @@ class ChangeService:
     def stream(
         self, viewer_id: int, channel: str, after_version: int | None = None
     ) -> AsyncIterator[MessageRecord]:
-        """Messages whose latest change is above `after_version`, in version
-        order and as they are now, then each change live, no version twice
-        (`services.feeds`).
+        """Messages changed since their send whose latest change is above
+        `after_version`, in version order and as they are now, then each
+        change live, no version twice (`services.feeds`).
 
-        New messages are changes too (their send is their first version), so
-        this alone keeps a copy of the chat up to date. Without
-        `after_version` it starts after the chat's latest change.
+        Sends take versions but are `newMessage`'s, never yielded here.
+        Without `after_version` it starts after the chat's latest version.
         """
         return self._feeds.follow(
             viewer_id, channel, after_version, BY_VERSION, self._bus.change_feed
@@ -186,19 +185,20 @@ class ChangeService:
                 pair = claimed.user_low_id, claimed.user_high_id
                 users = members(pair, claimed.low_username, claimed.high_username)
                 channel = chat_channel(*pair)
-                view = ChatView(claimed.chat_id, channel, users, 0, 0)
                 row, previous = await changes.message_row(connection, message_id)
-                current = view.record(row)
+                current = stored_record(channel, users, row)
                 values = decide(current)
                 if values is None:
                     raise _Unchanged(current)
                 # Under the chat's row lock until the commit: Pusher's events
                 # of the chat follow its versions.
-                slot = self._publisher.reserve(view.channel)
+                slot = self._publisher.reserve(channel)
                 row = await changes.apply_change(
                     connection, message_id, claimed.version, values
                 )
-                changed = replace(view.record(row), previous_change=previous)
+                changed = replace(
+                    stored_record(channel, users, row), previous_change=previous
+                )
         except _Unchanged as unchanged:
             return unchanged.current
         except BaseException:

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
 )
 
@@ -164,7 +163,7 @@ class MessageService:
                 session, *pair, after=after, before=before, limit=last
             )
             if page is None:  # an empty page, or no chat at all
-                await self._chat(session, pair)
+                await chat_view(session, pair)
                 return []
         users = members(pair, page.low_username, page.high_username)
         return [stored_record(channel, users, row) for row in page.rows]
@@ -281,10 +280,7 @@ class MessageService:
             )
             if sent is None:
                 return None
-            return _replayed(await self._chat(session, pair), sent, text)
-
-    async def _chat(self, session: AsyncConnection, pair: tuple[int, int]) -> ChatView:
-        return await chat_view(session, pair)
+            return _replayed(await chat_view(session, pair), sent, text)
 
     def _check_text(self, text: str) -> None:
         check_message(text, self._settings.message_max_chars)

@@ -48,18 +48,12 @@ class Publisher:
         return None if self._pusher is None else self._pusher.reserve(channel)
 
     async def message(self, message: MessageRecord, slot: Slot | None = None) -> None:
-        if self._pusher is not None:
-            self._to_pusher(message, slot or self._pusher.reserve(message.channel))
+        self._to_pusher(message, slot, "new_message")
         await self._bus.publish_message(message)
 
     async def change(self, message: MessageRecord, slot: Slot | None = None) -> None:
         """An edit, deletion or reaction: `message_changed` on Pusher."""
-        if self._pusher is not None:
-            self._to_pusher(
-                message,
-                slot or self._pusher.reserve(message.channel),
-                "message_changed",
-            )
+        self._to_pusher(message, slot, "message_changed")
         await self._bus.publish_change(message)
 
     async def chat(self, chat: ChatRecord) -> None:
@@ -67,10 +61,13 @@ class Publisher:
             self._pusher.offer(chat_event(chat))
         await self._bus.publish_chat(chat)
 
-    def _to_pusher(
-        self, message: MessageRecord, slot: Slot, name: str = "new_message"
-    ) -> None:
-        assert self._pusher is not None
+    def _to_pusher(self, message: MessageRecord, slot: Slot | None, name: str) -> None:
+        """Fill the message's slot (one reserved now if none was) with its
+        event, when Pusher is on."""
+        if self._pusher is None:
+            return
+        if slot is None:
+            slot = self._pusher.reserve(message.channel)
         try:
             event, compacted = self._message_event(message, name)
         except Exception:  # a bug; the commit stands and subscribers still hear

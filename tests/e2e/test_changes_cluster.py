@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests.e2e.conftest import eventually_reports
 from tests.support.api import (
     DELETE,
     EDIT,
@@ -24,17 +21,13 @@ from tests.support.api import (
 from tests.support.figures import record
 from tests.support.redis_server import RedisServer
 from tests.support.remote import (
-    TEST_SECRET,
     chat_pair,
     graphql,
     open_chat,
-    readiness,
     register,
     unique,
 )
 from tests.support.server import Server
-from tests.support.services import fresh_postgres_database
-from tests.support.waiting import eventually
 from tests.support.wsclient import GraphQLWebSocket
 
 SEND = f"""
@@ -244,33 +237,10 @@ async def test_concurrent_reactions_on_two_processes_all_count(
     assert seen["version"] == 1 + 2 * len(EMOJI)
 
 
-@pytest.fixture
-async def outage(
-    tmp_path: Path,
-) -> AsyncIterator[tuple[RedisServer, Server, Server]]:
-    redis = RedisServer(tmp_path)
-    redis.start()
-    try:
-        async with fresh_postgres_database() as database_url:
-            env = {
-                "DATABASE_URL": database_url,
-                "BROADCAST_URL": redis.url,
-                "BROADCAST_TIMEOUT_SECONDS": "2",
-                "JWT_SECRET": TEST_SECRET,
-            }
-            with (
-                Server(env, tmp_path / "a.log") as a,
-                Server(env, tmp_path / "b.log") as b,
-            ):
-                yield redis, a, b
-    finally:
-        redis.stop()
-
-
 async def test_a_redis_restart_mid_stream_loses_no_change(
-    outage: tuple[RedisServer, Server, Server],
+    outage: tuple[RedisServer, Server, Server, str],
 ) -> None:
-    redis, a, b = outage
+    redis, a, b, _ = outage
     alice, bob = await register(a, unique("alice")), await register(b, unique("bob"))
     channel = await open_chat(a, alice, bob)
     messages = [await send(a, alice, channel, f"msg {n}") for n in range(6)]
@@ -296,13 +266,13 @@ async def test_a_redis_restart_mid_stream_loses_no_change(
 
         redis.stop()
         for server in (a, b):
-            await _eventually_reports(server, "unreachable")
+            await eventually_reports(server, "unreachable")
         await change("during")  # committed; the publishes fail
         redis.start()
         head = await last_version(a, alice, channel)
         await bobs.until_version(head, timeout=30)
         for server in (a, b):
-            await _eventually_reports(server, "ok")
+            await eventually_reports(server, "ok")
 
         await change("after")
         head = await last_version(a, alice, channel)
@@ -317,10 +287,3 @@ async def test_a_redis_restart_mid_stream_loses_no_change(
         assert all(m["message"].startswith("after edit") for m in latest.values())
     for server in (a, b):
         assert "Traceback" not in server.log()
-
-
-async def _eventually_reports(server: Server, state: str) -> None:
-    async def reported() -> bool:
-        return bool((await readiness(server)).json()["broadcast"] == state)
-
-    await eventually(reported, timeout=15)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
-
+from tests.e2e.conftest import eventually_reports
 from tests.support.delivery import (
     Ledger,
     Receiver,
@@ -18,35 +15,10 @@ from tests.support.delivery import (
 from tests.support.figures import record
 from tests.support.metrics import scrape
 from tests.support.redis_server import RedisServer
-from tests.support.remote import TEST_SECRET, open_chat, readiness, register, unique
+from tests.support.remote import open_chat, register, unique
 from tests.support.server import Server
-from tests.support.services import fresh_postgres_database
-from tests.support.waiting import eventually
 
 ROUNDS = 10  # per phase, each a message from either member
-
-
-@pytest.fixture
-async def outage(
-    tmp_path: Path,
-) -> AsyncIterator[tuple[RedisServer, Server, Server, str]]:
-    redis = RedisServer(tmp_path)
-    redis.start()
-    try:
-        async with fresh_postgres_database() as database_url:
-            env = {
-                "DATABASE_URL": database_url,
-                "BROADCAST_URL": redis.url,
-                "BROADCAST_TIMEOUT_SECONDS": "2",
-                "JWT_SECRET": TEST_SECRET,
-            }
-            with (
-                Server(env, tmp_path / "a.log") as a,
-                Server(env, tmp_path / "b.log") as b,
-            ):
-                yield redis, a, b, database_url
-    finally:
-        redis.stop()
 
 
 async def test_messages_sent_around_a_redis_outage_arrive_once_in_order(
@@ -74,7 +46,7 @@ async def test_messages_sent_around_a_redis_outage_arrive_once_in_order(
 
     redis.stop()
     for server in (a, b):
-        await _eventually_reports(server, "unreachable")
+        await eventually_reports(server, "unreachable")
     await exchange("during")  # stored; the publishes are skipped
     during = acknowledged()
 
@@ -84,7 +56,7 @@ async def test_messages_sent_around_a_redis_outage_arrive_once_in_order(
         await receiver.until(during, timeout=20)
     recovered_in = time.monotonic() - restarted
     for server in (a, b):
-        await _eventually_reports(server, "ok")
+        await eventually_reports(server, "ok")
 
     await exchange("after")
     for receiver in (alices, bobs):
@@ -124,10 +96,3 @@ async def test_messages_sent_around_a_redis_outage_arrive_once_in_order(
     assert reconnects == [1, 1]
     for server in (a, b):
         assert "Traceback" not in server.log()
-
-
-async def _eventually_reports(server: Server, state: str) -> None:
-    async def reported() -> bool:
-        return bool((await readiness(server)).json()["broadcast"] == state)
-
-    await eventually(reported, timeout=15)
