@@ -19,7 +19,14 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from db.models import Chat, Message
-from db.queries import MESSAGE_COLUMNS, Executor, MessageRow, member_username
+from db.queries import (
+    MESSAGE_COLUMNS,
+    Executor,
+    MessageRow,
+    MoodValues,
+    chat_mood_columns,
+    member_username,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +39,8 @@ class ClaimedVersion:
     version: int
     low_username: str
     high_username: str
+    last_seq: int
+    mood: MoodValues  # the chat's before this change
 
 
 _MEMBER: Any = bindparam("member_id")
@@ -52,6 +61,8 @@ _CLAIM_VERSION = (
         Chat.last_version,
         member_username(Chat.user_low_id),
         member_username(Chat.user_high_id),
+        Chat.last_seq,
+        *chat_mood_columns(),
     )
     .execution_options(synchronize_session=False)
 )
@@ -64,7 +75,11 @@ async def claim_version(
     it; None when there is no such message or they are not."""
     parameters = {"message_id": message_id, "member_id": member_id}
     row = (await session.execute(_CLAIM_VERSION, parameters)).first()
-    return None if row is None else ClaimedVersion(*row)
+    if row is None:
+        return None
+    values: tuple[Any, ...] = tuple(row)
+    head = cast("tuple[int, int, int, int, str, str, int]", values[:7])
+    return ClaimedVersion(*head, values[7:])
 
 
 _EARLIER = aliased(Message)

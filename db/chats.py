@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.messages import DriverStatement
 from db.models import Chat, Message, User, utcnow
-from db.queries import Executor, member_username, upsert
+from db.queries import (
+    CHAT_MOOD_COLUMNS,
+    Executor,
+    member_shares,
+    member_username,
+    upsert,
+)
 
 
 async def ensure_chat(
@@ -65,6 +71,23 @@ class ChatState(NamedTuple):
     high_read_count: int
     low_username: str
     high_username: str
+    # db.queries.MoodValues' last ten: whether each member shares their
+    # sentiment, and each member's mood parts.
+    low_shares: bool
+    high_shares: bool
+    low_mood_sum: float
+    low_mood_weight: float
+    low_mood_fast_sum: float
+    low_mood_fast_weight: float
+    high_mood_sum: float
+    high_mood_weight: float
+    high_mood_fast_sum: float
+    high_mood_fast_weight: float
+
+    @property
+    def mood_values(self) -> tuple[Any, ...]:
+        """db.queries.MoodValues, for graph.services.moods.mood_state."""
+        return (self.low_sent, self.high_sent, *self[14:])
 
     @property
     def low_unread(self) -> int:
@@ -93,11 +116,14 @@ _CHAT_STATE_COLUMNS = (
 # The names by correlated subqueries, each an index lookup: joins made
 # PostgreSQL plan, for a user with many chats, two scans of user_account into
 # hash joins (5.6 ms against 1 ms with 10,500 users, by the benchmark's seed).
-_CHAT_STATES = select(
-    *_CHAT_STATE_COLUMNS,
+_CHAT_STATE_TAIL = (
     member_username(Chat.user_low_id),
     member_username(Chat.user_high_id),
+    member_shares(Chat.user_low_id),
+    member_shares(Chat.user_high_id),
+    *CHAT_MOOD_COLUMNS,
 )
+_CHAT_STATES = select(*_CHAT_STATE_COLUMNS, *_CHAT_STATE_TAIL)
 _CHAT_STATE_OF_PAIR = _CHAT_STATES.where(
     Chat.user_low_id == bindparam("low_id"),
     Chat.user_high_id == bindparam("high_id"),
@@ -211,11 +237,7 @@ def _mark_read_statement(reader: str) -> Any:
             seq <= Chat.last_seq,
         )
         .values({f"{reader}_read_seq": seq, f"{reader}_read_count": at_position})
-        .returning(
-            *_CHAT_STATE_COLUMNS,
-            member_username(Chat.user_low_id),
-            member_username(Chat.user_high_id),
-        )
+        .returning(*_CHAT_STATE_COLUMNS, *_CHAT_STATE_TAIL)
         .execution_options(synchronize_session=False)
     )
 

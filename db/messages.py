@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import (
+    Float,
     Integer,
     String,
     bindparam,
@@ -26,13 +27,16 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.exc import IntegrityError
 
 from db.models import Chat, Message
+from db.mood import block_rollup_from
 from db.queries import (
+    CHAT_MOOD_COLUMNS,
     HIGH_USER,
     LOW_USER,
     MESSAGE_COLUMNS,
     SENTIMENT_TYPES,
     Executor,
     MessageRow,
+    MoodValues,
     SentimentColumns,
     sent_counters,
 )
@@ -77,17 +81,19 @@ class Stored:
     created_at: datetime
     low_username: str
     high_username: str
+    mood: MoodValues  # the chat's, with this message in it
 
 
 def _store_statement() -> Any:
     sender_id = bindparam("sender_id", type_=Integer)
+    score = bindparam("score", type_=Float)
     claimed = (
         update(Chat)
         .where(
             Chat.user_low_id == bindparam("low_id", type_=Integer),
             Chat.user_high_id == bindparam("high_id", type_=Integer),
         )
-        .values(sent_counters(sender_id))
+        .values(sent_counters(sender_id, score))
         .returning(
             Chat.id,
             Chat.last_seq,
@@ -96,6 +102,7 @@ def _store_statement() -> Any:
             Chat.user_high_id,
             Chat.low_sent,
             Chat.high_sent,
+            *CHAT_MOOD_COLUMNS,
         )
         .cte("claimed")
     )
@@ -144,6 +151,10 @@ def _store_statement() -> Any:
         )
         .cte("stored")
     )
+    # The message into its 64-message mood rollup: referenced by nothing,
+    # so added to the statement explicitly; PostgreSQL runs every
+    # data-modifying CTE once, whether read or not.
+    rolled = block_rollup_from(stored, claimed, sender_id, score).cte("rolled")
     return (
         select(
             stored.c.id,
@@ -152,11 +163,17 @@ def _store_statement() -> Any:
             stored.c.created_at,
             LOW_USER.username,
             HIGH_USER.username,
+            claimed.c.low_sent,
+            claimed.c.high_sent,
+            LOW_USER.share_sentiment,
+            HIGH_USER.share_sentiment,
+            *(claimed.c[column.key] for column in CHAT_MOOD_COLUMNS),
         )
         .select_from(stored)
         .join(claimed, claimed.c.id == stored.c.chat_id)
         .join(LOW_USER, LOW_USER.id == claimed.c.user_low_id)
         .join(HIGH_USER, HIGH_USER.id == claimed.c.user_high_id)
+        .add_cte(rolled)
     )
 
 
@@ -174,6 +191,7 @@ async def store_message(
     body: str,
     client_id: str | None,
     sentiment: SentimentColumns,
+    decays: tuple[float, float],
 ) -> Stored | None:
     """Claim the pair's next seq and insert the message, in one statement.
 
@@ -193,13 +211,19 @@ async def store_message(
         "body": body,
         "client_id": client_id,
         **sentiment,
+        "decay": decays[0],
+        "fast_decay": decays[1],
     }
     arguments = _STORE_ON_DRIVER.arguments(parameters)
     try:
         row = await connection.fetchrow(_STORE_ON_DRIVER.sql, *arguments)
     except asyncpg.UniqueViolationError as exc:
         raise IntegrityError(_STORE_ON_DRIVER.sql, arguments, exc) from exc
-    return None if row is None else Stored(*row)
+    if row is None:
+        return None
+    values: tuple[Any, ...] = tuple(row)
+    head = cast("tuple[int, int, int, datetime, str, str]", values[:6])
+    return Stored(*head, values[6:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,11 +233,20 @@ class Page:
     rows: Sequence[MessageRow]
     low_username: str
     high_username: str
+    # Whether each member shares their sentiment (graph.domain.mood.shows).
+    low_shares: bool
+    high_shares: bool
 
 
 def _page_statement(*, after: bool, before: bool) -> Any:
     statement = (
-        select(*MESSAGE_COLUMNS, LOW_USER.username, HIGH_USER.username)
+        select(
+            *MESSAGE_COLUMNS,
+            LOW_USER.username,
+            HIGH_USER.username,
+            LOW_USER.share_sentiment,
+            HIGH_USER.share_sentiment,
+        )
         .join(Chat, Chat.id == Message.chat_id)
         .join(LOW_USER, LOW_USER.id == Chat.user_low_id)
         .join(HIGH_USER, HIGH_USER.id == Chat.user_high_id)
@@ -265,4 +298,5 @@ async def latest_of_pair(
         return None
     newest = newest_first[0]
     rows = cast("Sequence[MessageRow]", newest_first[::-1])
-    return Page(rows, str(newest[-2]), str(newest[-1]))
+    low_name, high_name, low_shares, high_shares = newest[-4:]
+    return Page(rows, str(low_name), str(high_name), low_shares, high_shares)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -78,6 +80,11 @@ class User(Base):
     # Lower-cased username: uniqueness without regard to case.
     username_key: Mapped[str] = mapped_column(String(32), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # Whether the other member of each of their chats may see their
+    # messages' sentiment and their part of the chat's mood.
+    share_sentiment: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -113,6 +120,28 @@ class Chat(Base):
     # reaction takes the next number, under the row lock, so version order is
     # commit order (the `messageChanges` feed).
     last_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Each member's mood (graph.domain.mood): the numerator and denominator
+    # of a recency-weighted mean of their scores, and of a faster one for the
+    # trend, all on the chat's clock; every send moves all eight, in its
+    # statement.
+    low_mood_sum: Mapped[float] = mapped_column(Float, default=0, server_default="0")
+    low_mood_weight: Mapped[float] = mapped_column(Float, default=0, server_default="0")
+    low_mood_fast_sum: Mapped[float] = mapped_column(
+        Float, default=0, server_default="0"
+    )
+    low_mood_fast_weight: Mapped[float] = mapped_column(
+        Float, default=0, server_default="0"
+    )
+    high_mood_sum: Mapped[float] = mapped_column(Float, default=0, server_default="0")
+    high_mood_weight: Mapped[float] = mapped_column(
+        Float, default=0, server_default="0"
+    )
+    high_mood_fast_sum: Mapped[float] = mapped_column(
+        Float, default=0, server_default="0"
+    )
+    high_mood_fast_weight: Mapped[float] = mapped_column(
+        Float, default=0, server_default="0"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user_low: Mapped[User] = relationship(foreign_keys=[user_low_id], lazy="raise")
@@ -175,3 +204,30 @@ class Message(Base):
     analyzer: Mapped[str] = mapped_column(
         String(ANALYZER_MAX_CHARS), server_default=LEGACY_ANALYZER
     )
+
+
+# Messages per `MoodBlock`: seq 1-64 are block 0, 65-128 block 1, ...
+MOOD_BLOCK = 64
+
+
+class MoodBlock(Base):
+    """The mood of 64 consecutive messages of a chat, per member: a rollup
+    that `moodHistory` adds up instead of reading every message.
+
+    A send adds its message to its block in the send's statement; an edit or
+    a deletion adjusts it under the chat's row lock. Only sums: a deleted
+    message's score leaves its block, and no block keeps one message's.
+    """
+
+    __tablename__ = "mood_block"
+
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chat.id"), primary_key=True)
+    block: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Messages written, those of them with a score (not deleted), and the
+    # sum of their scores, per member.
+    low_messages: Mapped[int] = mapped_column(Integer, default=0)
+    low_scored: Mapped[int] = mapped_column(Integer, default=0)
+    low_total: Mapped[float] = mapped_column(Float, default=0)
+    high_messages: Mapped[int] = mapped_column(Integer, default=0)
+    high_scored: Mapped[int] = mapped_column(Integer, default=0)
+    high_total: Mapped[float] = mapped_column(Float, default=0)

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypedDict, cast
 
 from sqlalchemy import (
+    Float,
     bindparam,
     case,
     insert,
@@ -171,6 +172,21 @@ async def insert_user(
     return user
 
 
+async def set_share_sentiment(
+    session: AsyncSession, user_id: int, share: bool
+) -> User | None:
+    """The user after setting whether they share their sentiment."""
+    statement = (
+        update(User)
+        .where(User.id == user_id)
+        .values(share_sentiment=share)
+        .returning(User)
+        .execution_options(synchronize_session=False)
+    )
+    user: User | None = await session.scalar(statement)
+    return user
+
+
 async def list_users_except(
     session: AsyncSession, user_id: int, *, after: str | None, limit: int
 ) -> Sequence[User]:
@@ -193,6 +209,8 @@ class ChatRow:
     last_version: int
     low_username: str
     high_username: str
+    low_shares: bool
+    high_shares: bool
 
 
 LOW_USER = aliased(User)
@@ -213,6 +231,8 @@ _CHAT_OF_PAIR = (
         Chat.last_version,
         LOW_USER.username,
         HIGH_USER.username,
+        LOW_USER.share_sentiment,
+        HIGH_USER.share_sentiment,
     )
     .join(LOW_USER, LOW_USER.id == Chat.user_low_id)
     .join(HIGH_USER, HIGH_USER.id == Chat.user_high_id)
@@ -260,11 +280,12 @@ class Claimed:
     sender_ordinal: int
     low_username: str
     high_username: str
+    mood: MoodValues
 
 
-def sent_counters(sender_id: Any) -> dict[str, Any]:
-    """A send's changes to its chat row: the next seq and version, and the
-    sender's count."""
+def sent_counters(sender_id: Any, score: Any) -> dict[str, Any]:
+    """A send's changes to its chat row: the next seq and version, the
+    sender's count, and both members' moods (`mood_terms`)."""
     one: Any = literal_column("1")
     zero: Any = literal_column("0")
     return {
@@ -274,7 +295,61 @@ def sent_counters(sender_id: Any) -> dict[str, Any]:
         + case((Chat.user_low_id == sender_id, one), else_=zero),
         "high_sent": Chat.high_sent
         + case((Chat.user_high_id == sender_id, one), else_=zero),
+        **mood_terms(sender_id, score),
     }
+
+
+SIDES = ("low", "high")
+# Per member, in this order: graph.domain.mood.MemberMood's sum, weight,
+# fast_sum and fast_weight.
+MOOD_PARTS = ("mood_sum", "mood_weight", "mood_fast_sum", "mood_fast_weight")
+CHAT_MOOD_COLUMNS = tuple(
+    getattr(Chat, f"{side}_{part}") for side in SIDES for part in MOOD_PARTS
+)
+
+
+def mood_terms(sender_id: Any, score: Any) -> dict[str, Any]:
+    """A send's change to its chat's moods (graph.domain.mood): every weight
+    decays by one message (bind parameters `decay` and `fast_decay`), and
+    the sender's means take in `score` at weight 1."""
+    decays = {
+        "mood": bindparam("decay", type_=Float),
+        "mood_fast": bindparam("fast_decay", type_=Float),
+    }
+    one: Any = literal_column("1.0")
+    zero: Any = literal_column("0.0")
+    terms: dict[str, Any] = {}
+    for side in SIDES:
+        mine = getattr(Chat, f"user_{side}_id") == sender_id
+        for prefix, decay in decays.items():
+            total = getattr(Chat, f"{side}_{prefix}_sum")
+            weight = getattr(Chat, f"{side}_{prefix}_weight")
+            terms[total.key] = total * decay + case((mine, score), else_=zero)
+            terms[weight.key] = weight * decay + case((mine, one), else_=zero)
+    return terms
+
+
+def member_shares(user_id: Any) -> Any:
+    """Whether the member shares their sentiment, as a correlated subquery."""
+    shares = select(User.share_sentiment).where(User.id == user_id)
+    return shares.correlate(Chat).scalar_subquery()
+
+
+# A chat's mood as stored, as statements return it: how many messages each
+# member has written, whether each shares their sentiment, then
+# CHAT_MOOD_COLUMNS (graph.services.moods.mood_state reads it).
+MoodValues = tuple[Any, ...]
+
+
+def chat_mood_columns() -> tuple[Any, ...]:
+    """MoodValues' columns, on a statement about one chat row."""
+    return (
+        Chat.low_sent,
+        Chat.high_sent,
+        member_shares(Chat.user_low_id),
+        member_shares(Chat.user_high_id),
+        *CHAT_MOOD_COLUMNS,
+    )
 
 
 # Built once: the hot path reuses the statement and its cache key.
@@ -284,7 +359,7 @@ _CLAIM_NEXT_SEQ = (
         Chat.user_low_id == bindparam("low_id"),
         Chat.user_high_id == bindparam("high_id"),
     )
-    .values(sent_counters(bindparam("sender_id")))
+    .values(sent_counters(bindparam("sender_id"), bindparam("score", type_=Float)))
     .returning(
         Chat.id,
         Chat.last_seq,
@@ -295,13 +370,20 @@ _CLAIM_NEXT_SEQ = (
         ),
         member_username(Chat.user_low_id),
         member_username(Chat.user_high_id),
+        *chat_mood_columns(),
     )
     .execution_options(synchronize_session=False)
 )
 
 
 async def claim_next_seq(
-    session: Executor, low_id: int, high_id: int, sender_id: int
+    session: Executor,
+    low_id: int,
+    high_id: int,
+    sender_id: int,
+    *,
+    score: float,
+    decays: tuple[float, float],
 ) -> Claimed | None:
     """Number the pair's next message, holding its row lock until commit.
 
@@ -309,9 +391,21 @@ async def claim_next_seq(
     rolled-back transaction returns its number: no gaps. One statement (the
     members' names come back with the number); None when there is no chat.
     """
-    parameters = {"low_id": low_id, "high_id": high_id, "sender_id": sender_id}
+    decay, fast_decay = decays
+    parameters = {
+        "low_id": low_id,
+        "high_id": high_id,
+        "sender_id": sender_id,
+        "score": score,
+        "decay": decay,
+        "fast_decay": fast_decay,
+    }
     row = (await session.execute(_CLAIM_NEXT_SEQ, parameters)).one_or_none()
-    return None if row is None else Claimed(*row)
+    if row is None:
+        return None
+    values: tuple[Any, ...] = tuple(row)
+    head = cast("tuple[int, int, int, int, str, str]", values[:6])
+    return Claimed(*head, values[6:])
 
 
 async def find_message_by_client_id(

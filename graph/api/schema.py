@@ -14,7 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 from graph.api.accounts import resolvers as accounts_resolvers
 from graph.api.accounts.types import AuthPayload, User
 from graph.api.activity import resolvers as activity_resolvers
-from graph.api.activity.types import PresenceChange, ReadReceipt, Typing
+from graph.api.activity.types import MoodChanged, PresenceChange, ReadReceipt, Typing
 from graph.api.chats import resolvers as chats_resolvers
 from graph.api.chats.types import Chat
 from graph.api.documents import DocumentCache, Documents
@@ -23,6 +23,8 @@ from graph.api.limits import alias_limit, depth_limit
 from graph.api.masking import ErrorCodes, SentichatSchema
 from graph.api.messages import resolvers as messages_resolvers
 from graph.api.messages.types import Message, Sentiment
+from graph.api.moods import resolvers as moods_resolvers
+from graph.api.moods.types import MoodPoint
 from graph.platform.settings import Settings
 
 # The snapshot stands at the top of the package, where clients look for it.
@@ -55,6 +57,14 @@ class Query:
         description="The sentiment a message with this text would get, for a "
         "tone check before sending: signed-in users, sendMessage's text bounds, "
         "nothing stored; RATE_SENTIMENT_PREVIEW_PER_USER.",
+    )
+    mood_history: list[MoodPoint] = strawberry.field(
+        resolver=moods_resolvers.mood_history,
+        description="A chat's mood over time: its messages split into at most "
+        "`buckets` runs of equal length (lengths differ by at most one), "
+        "oldest first, covering seq 1 to the newest with no overlap; [] for "
+        "an empty chat; members only. Added up from stored 64-message "
+        "rollups, never a scan of the chat.",
     )
 
 
@@ -103,6 +113,14 @@ class Mutation:
         description="Tell the other member you are typing; members only; never "
         "stored; RATE_SET_TYPING_PER_USER. True once announced.",
     )
+    set_share_sentiment: User = strawberry.mutation(
+        resolver=accounts_resolvers.set_share_sentiment,
+        description="Whether the other member of each of your chats may see "
+        "your messages' sentiment and your part of the chat's mood (default "
+        "true). Off, they get null there on every path (messages, newMessage, "
+        "messageChanges, Pusher, Chat.mood, moodHistory); you still see yours. "
+        "Applies to what you sent before too; RATE_SET_SHARE_SENTIMENT_PER_USER.",
+    )
 
 
 @strawberry.type
@@ -124,8 +142,9 @@ class Subscription:
     )
     chat_activity = strawberry.subscription(
         resolver=activity_resolvers.chat_activity,
-        description="A chat's read receipts (both members') and the other "
-        "member's typing, live only; members only.",
+        description="A chat's read receipts (both members'), the other "
+        "member's typing, and MoodChanged when the label of the chat's mood "
+        "as you see it changes; live only; members only.",
     )
     presence = strawberry.subscription(
         resolver=activity_resolvers.presence,
@@ -166,7 +185,7 @@ def create_schema(settings: Settings) -> SentichatSchema:
     return SentichatSchema(
         query=Query,
         # Reached only through the ChatActivity union and a subscription.
-        types=[ReadReceipt, Typing, PresenceChange],
+        types=[ReadReceipt, Typing, MoodChanged, PresenceChange],
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,

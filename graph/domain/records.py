@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from graph.domain.mood import MoodChangedRecord, MoodState
 from graph.domain.sentiment import Scores
+from graph.domain.users import UserRecord as UserRecord
 
 MAX_ID = 2**63 - 1  # ids are 64-bit integers
 
@@ -21,12 +23,6 @@ def parse_id(text: str) -> int | None:
     if not 0 < number <= MAX_ID or text != str(number):
         return None
     return number
-
-
-@dataclass(frozen=True, slots=True)
-class UserRecord:
-    id: int
-    username: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +49,8 @@ class ChatRecord:
     to_read: ReadState = NOTHING_READ
     # The chat's change counter when this record was read (`messageChanges`).
     last_version: int = 0
+    # Its mood when read; None on events of processes older than moods.
+    mood: MoodState | None = None
 
     def read_states(self, viewer_id: int) -> tuple[ReadState, ReadState]:
         """The viewer's read state and the other member's."""
@@ -114,7 +112,10 @@ class TypingRecord:
     typing: bool
 
 
-ActivityRecord = ReadReceiptRecord | TypingRecord
+# On the event bus: a receipt, typing, or a move of the chat's mood.
+ActivityRecord = ReadReceiptRecord | TypingRecord | MoodChangedRecord
+# What `chatActivity` yields a subscriber: the mood as it now is.
+Activity = ReadReceiptRecord | TypingRecord | MoodState
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from graph.domain.mood import MemberMood, MoodChangedRecord, MoodState
 from graph.domain.reactions import reactions_from_pairs
 from graph.domain.records import (
     NOTHING_READ,
@@ -29,11 +30,19 @@ EVENT_VERSION = 1
 
 
 def _user(user: UserRecord) -> dict[str, Any]:
-    return {"id": user.id, "username": user.username}
+    shown: dict[str, Any] = {"id": user.id, "username": user.username}
+    if user.shares_sentiment is not None:
+        shown["shares"] = user.shares_sentiment
+    return shown
 
 
 def _user_from(data: dict[str, Any]) -> UserRecord:
-    return UserRecord(id=int(data["id"]), username=str(data["username"]))
+    # No "shares" where it was not read, and from processes older than the
+    # setting: their events then show no one's sentiment to the other member.
+    shares = data.get("shares")
+    return UserRecord(
+        int(data["id"]), str(data["username"]), None if shares is None else bool(shares)
+    )
 
 
 NEW_MESSAGE = "new_message"
@@ -147,7 +156,41 @@ def encode_chat(chat: ChatRecord) -> str:
         "from_read": [chat.from_read.read_seq, chat.from_read.unread],
         "to_read": [chat.to_read.read_seq, chat.to_read.unread],
     }
+    if chat.mood is not None:
+        payload["mood"] = _mood(chat.mood)
     return orjson.dumps(payload).decode()
+
+
+def _mood(state: MoodState) -> dict[str, Any]:
+    def member(part: MemberMood) -> list[Any]:
+        return [
+            _user(part.user),
+            part.messages,
+            part.sum,
+            part.weight,
+            part.fast_sum,
+            part.fast_weight,
+        ]
+
+    return {
+        "channel": state.channel,
+        "version": state.version,
+        "low": member(state.low),
+        "high": member(state.high),
+    }
+
+
+def _mood_from(data: dict[str, Any]) -> MoodState:
+    def member(values: list[Any]) -> MemberMood:
+        user, messages, *parts = values
+        return MemberMood(_user_from(user), int(messages), *map(float, parts))
+
+    return MoodState(
+        str(data["channel"]),
+        int(data["version"]),
+        member(data["low"]),
+        member(data["high"]),
+    )
 
 
 def decode_chat(raw: str | bytes) -> ChatRecord:
@@ -165,6 +208,7 @@ def _chat_from(data: dict[str, Any]) -> ChatRecord:
         from_read=_read_state(data.get("from_read")),
         to_read=_read_state(data.get("to_read")),
         last_version=int(data.get("last_version", 0)),
+        mood=_mood_from(data["mood"]) if "mood" in data else None,
     )
 
 
@@ -191,17 +235,25 @@ def encode_activity(activity: ActivityRecord) -> str:
         "v": EVENT_VERSION,
         "type": "activity",
         "channel": activity.channel,
-        "user": _user(activity.user),
     }
-    if isinstance(activity, ReadReceiptRecord):
+    if isinstance(activity, MoodChangedRecord):
+        payload["mood_before"] = _mood(activity.before)
+        payload["mood_after"] = _mood(activity.after)
+    elif isinstance(activity, ReadReceiptRecord):
+        payload["user"] = _user(activity.user)
         payload["read_seq"] = activity.seq
     else:
+        payload["user"] = _user(activity.user)
         payload["typing"] = activity.typing
     return orjson.dumps(payload).decode()
 
 
 def decode_activity(raw: str | bytes) -> ActivityRecord:
     data = _load(raw, "activity")
+    if "mood_after" in data:
+        return MoodChangedRecord(
+            _mood_from(data["mood_before"]), _mood_from(data["mood_after"])
+        )
     channel, user = str(data["channel"]), _user_from(data["user"])
     if "read_seq" in data:
         return ReadReceiptRecord(channel, user, int(data["read_seq"]))

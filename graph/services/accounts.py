@@ -27,7 +27,7 @@ WRONG_LOGIN = "Wrong username or password."
 
 
 def user_record(user: User) -> UserRecord:
-    return UserRecord(id=user.id, username=user.username)
+    return UserRecord(user.id, user.username, user.share_sentiment)
 
 
 class AccountService:
@@ -87,6 +87,16 @@ class AccountService:
     async def get_user(self, user_id: int) -> UserRecord:
         async with self._sessions() as session:
             user = await queries.get_user(session, user_id)
+        if user is None:
+            raise Unauthenticated("This account no longer exists.")
+        return user_record(user)
+
+    async def set_share_sentiment(self, user_id: int, share: bool) -> UserRecord:
+        """Whether the other member of each of the user's chats may see their
+        sentiment; read by every path that shows it, from the next read on."""
+        await self._throttle.check(Limit.SET_SHARE_SENTIMENT_PER_USER, user_id)
+        async with self._sessions.begin() as session:
+            user = await queries.set_share_sentiment(session, user_id, share)
         if user is None:
             raise Unauthenticated("This account no longer exists.")
         return user_record(user)

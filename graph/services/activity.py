@@ -16,13 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db import chats
 from db.chats import ChatState
 from graph.domain.errors import NotFound
+from graph.domain.mood import MoodChangedRecord
 from graph.domain.records import (
-    ActivityRecord,
+    Activity,
     ReadReceiptRecord,
     TypingRecord,
 )
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, Expired, Gap
+from graph.services.chats import chat_record
 from graph.services.membership import NO_CHAT, member_pair, members
 from graph.services.throttle import Limit, Throttle
 
@@ -54,15 +56,16 @@ class ActivityService:
             TypingRecord(channel, users[user_id], typing)
         )
 
-    async def stream(
-        self, viewer_id: int, channel: str
-    ) -> AsyncIterator[ActivityRecord]:
-        """Read receipts of both members, and the other member's typing.
+    async def stream(self, viewer_id: int, channel: str) -> AsyncIterator[Activity]:
+        """Read receipts of both members, the other member's typing, and the
+        chat's mood each time the label the viewer sees changes.
 
         Live only. Subscribed before the chat is read, so that when the feed
         reports a gap, positions that moved meanwhile are sent from the
-        database. A receipt never goes back: one at or below the last sent
-        for its member is dropped (two tabs' receipts may cross on the way).
+        database, and so is the mood if its label moved. A receipt never
+        goes back: one at or below the last sent for its member is dropped
+        (two tabs' receipts may cross on the way); a mood older than the
+        last one taken (by the chat's version) is dropped too.
         """
         low, high = member_pair(viewer_id, channel)
         async with self._bus.activity_feed(channel) as feed:
@@ -70,6 +73,9 @@ class ActivityService:
             users = members((low, high), state.low_username, state.high_username)
             sent = {low: 0, high: 0}  # the last receipt sent, per member
             known = _positions(state)  # the positions as last read or sent
+            mood = chat_record(state).mood  # the latest mood taken
+            assert mood is not None, "read with the chat"
+            label = mood.view(viewer_id).label  # the label last sent or read
             typing_until: dict[int, float] = {}  # typist -> when it lapses
             while True:
                 now = time.monotonic()
@@ -89,6 +95,14 @@ class ActivityService:
                         if seq > max(known[member], sent[member]):
                             known[member] = sent[member] = seq
                             yield ReadReceiptRecord(channel, users[member], seq)
+                    event = MoodChangedRecord(mood, chat_record(now_state).mood or mood)
+                if isinstance(event, MoodChangedRecord):
+                    if event.after.version <= mood.version:
+                        continue
+                    mood = event.after
+                    if mood.view(viewer_id).label != label:
+                        label = mood.view(viewer_id).label
+                        yield mood
                 elif isinstance(event, ReadReceiptRecord):
                     member = event.user.id
                     if member in sent and event.seq > sent[member]:

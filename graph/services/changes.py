@@ -15,15 +15,17 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db import changes
+from db import changes, mood
+from db.changes import ClaimedVersion
 from db.models import utcnow
 from graph.domain.errors import (
     BadUserInput,
     Forbidden,
     NotFound,
 )
+from graph.domain.mood import MoodChangedRecord, MoodState
 from graph.domain.reactions import (
     MAX_REACTION_EMOJI,
     TooManyEmoji,
@@ -31,12 +33,12 @@ from graph.domain.reactions import (
     react,
     reactions_to_json,
 )
-from graph.domain.records import MessageRecord
+from graph.domain.records import MessageRecord, UserRecord
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, chat_channel
 from graph.realtime.pusher import Slot
 from graph.services.feeds import BY_VERSION, ChatFeeds, stored_record
-from graph.services.membership import members
+from graph.services.moods import chat_members, mood_state
 from graph.services.publishing import Publisher
 from graph.services.sentiment import SentimentService, columns_of
 from graph.services.text import check_message
@@ -177,13 +179,16 @@ class ChangeService:
         write what `decide` says, commit, then publish. Refused or unchanged,
         the transaction rolls back and the version is not used."""
         slot: Slot | None = None
+        moved: MoodChangedRecord | None = None
         try:
             async with self._engine.begin() as connection:
                 claimed = await changes.claim_version(connection, message_id, user_id)
                 if claimed is None:  # no such message, or not the caller's chat
                     raise NotFound(NO_MESSAGE, field="id")
                 pair = claimed.user_low_id, claimed.user_high_id
-                users = members(pair, claimed.low_username, claimed.high_username)
+                users = chat_members(
+                    pair, claimed.low_username, claimed.high_username, claimed.mood
+                )
                 channel = chat_channel(*pair)
                 row, previous = await changes.message_row(connection, message_id)
                 current = stored_record(channel, users, row)
@@ -199,6 +204,7 @@ class ChangeService:
                 changed = replace(
                     stored_record(channel, users, row), previous_change=previous
                 )
+                moved = await _move_mood(connection, claimed, users, current, changed)
         except _Unchanged as unchanged:
             return unchanged.current
         except BaseException:
@@ -206,7 +212,51 @@ class ChangeService:
                 slot.void()
             raise
         await self._publisher.change(changed, slot)
+        if moved is not None:
+            await self._publisher.mood(moved)
         return changed
+
+
+def _score(message: MessageRecord) -> float | None:
+    return None if message.sentiment is None else message.sentiment.score
+
+
+async def _move_mood(
+    connection: AsyncConnection,
+    claimed: ClaimedVersion,
+    users: dict[int, UserRecord],
+    before: MessageRecord,
+    after: MessageRecord,
+) -> MoodChangedRecord | None:
+    """Take a change's new score (an edit's) or its lost one (a deletion's)
+    into the chat's mood and the message's mood block, under the claim's
+    lock; None when the score did not move (a reaction)."""
+    old, new = _score(before), _score(after)
+    if old == new:
+        return None
+    low_id = claimed.user_low_id
+    state = mood_state(after.channel, claimed.version - 1, users, low_id, claimed.mood)
+    side = "low" if after.from_user.id == low_id else "high"
+    member = state.low if side == "low" else state.high
+    moved = member.adjusted(claimed.last_seq - after.seq, old, new)
+    await mood.write_member_mood(
+        connection,
+        claimed.chat_id,
+        side,
+        (moved.sum, moved.weight, moved.fast_sum, moved.fast_weight),
+    )
+    await mood.adjust_block(
+        connection,
+        chat_id=claimed.chat_id,
+        seq=after.seq,
+        side=side,
+        scored=(new is not None) - (old is not None),
+        total=(new or 0.0) - (old or 0.0),
+    )
+    low, high = (moved, state.high) if side == "low" else (state.low, moved)
+    return MoodChangedRecord(
+        state, MoodState(state.channel, claimed.version, low, high)
+    )
 
 
 def _check_sender(message: MessageRecord, user_id: int, verb: str) -> None:

@@ -22,6 +22,7 @@ from graph.domain.records import (
 )
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.services.membership import NO_CHAT, member_pair
+from graph.services.moods import mood_state
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
 from graph.services.throttle import Limit, Throttle
@@ -159,32 +160,42 @@ def chat_record(
     low = users.get(state.user_low_id)
     if low is None:
         low = users[state.user_low_id] = UserRecord(
-            state.user_low_id, state.low_username
+            state.user_low_id, state.low_username, state.low_shares
         )
     high = users.get(state.user_high_id)
     if high is None:
         high = users[state.user_high_id] = UserRecord(
-            state.user_high_id, state.high_username
+            state.user_high_id, state.high_username, state.high_shares
         )
     low_read = ReadState(state.low_read_seq, state.low_unread)
     high_read = ReadState(state.high_read_seq, state.high_unread)
     first = state.requested_by_id if requester is None else requester
+    channel = chat_channel(low.id, high.id)
+    mood = mood_state(
+        channel,
+        state.last_version,
+        {low.id: low, high.id: high},
+        low.id,
+        state.mood_values,
+    )
     if first == high.id:
         return ChatRecord(
-            chat_channel(low.id, high.id),
+            channel,
             high,
             low,
             state.last_seq,
             high_read,
             low_read,
             state.last_version,
+            mood,
         )
     return ChatRecord(
-        chat_channel(low.id, high.id),
+        channel,
         low,
         high,
         state.last_seq,
         low_read,
         high_read,
         state.last_version,
+        mood,
     )

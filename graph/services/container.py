@@ -30,6 +30,7 @@ from graph.services.channel_auth import ChannelAuthService
 from graph.services.chats import ChatService
 from graph.services.health import HealthService
 from graph.services.messages import MessageService
+from graph.services.moods import MoodService
 from graph.services.presence import PresenceService
 from graph.services.publishing import Publisher
 from graph.services.security import Passwords, Tokens
@@ -50,6 +51,7 @@ class Services:
     messages: MessageService
     changes: ChangeService
     activity: ActivityService
+    moods: MoodService
     presence: PresenceService
     sentiment: SentimentService
     health: HealthService
@@ -84,6 +86,7 @@ def build_services(
         messages=MessageService(engine, bus, publisher, throttle, sentiment, settings),
         changes=ChangeService(engine, bus, publisher, throttle, sentiment, settings),
         activity=ActivityService(sessions, bus, throttle, settings),
+        moods=MoodService(engine),
         presence=PresenceService(sessions, bus),
         sentiment=sentiment,
         health=HealthService(sessions, bus),

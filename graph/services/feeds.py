@@ -51,7 +51,12 @@ class ChatView:
     @classmethod
     def of(cls, chat: ChatRow) -> ChatView:
         pair = chat.user_low_id, chat.user_high_id
-        users = members(pair, chat.low_username, chat.high_username)
+        users = members(
+            pair,
+            chat.low_username,
+            chat.high_username,
+            shares=(chat.low_shares, chat.high_shares),
+        )
         channel = chat_channel(*pair)
         return cls(chat.id, channel, users, chat.last_seq, chat.last_version)
 

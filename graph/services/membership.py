@@ -30,8 +30,16 @@ def member_pair(user_id: int, channel: str) -> tuple[int, int]:
 
 
 def members(
-    pair: tuple[int, int], low_username: str, high_username: str
+    pair: tuple[int, int],
+    low_username: str,
+    high_username: str,
+    shares: tuple[bool | None, bool | None] = (None, None),
 ) -> dict[int, UserRecord]:
-    """The pair's two users, by id, as records."""
+    """The pair's two users, by id, as records; `shares`: whether each
+    shares their sentiment, where the caller read it."""
     low, high = pair
-    return {low: UserRecord(low, low_username), high: UserRecord(high, high_username)}
+    low_shares, high_shares = shares
+    return {
+        low: UserRecord(low, low_username, low_shares),
+        high: UserRecord(high, high_username, high_shares),
+    }

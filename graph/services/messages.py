@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import (
     AsyncEngine,
 )
 
-from db import messages, queries
+from db import messages, mood, queries
 from db.models import utcnow
 from db.queries import MessageRow
 from db.session import autocommit, driver_connection
 from graph.domain.errors import BadUserInput, NotFound
+from graph.domain.mood import MoodChangedRecord
 from graph.domain.records import MessageRecord, UserRecord
 from graph.domain.sentiment import Scores
 from graph.platform.settings import Settings
@@ -29,6 +30,7 @@ from graph.services.feeds import (
     stored_record,
 )
 from graph.services.membership import NO_CHAT, member_pair, members
+from graph.services.moods import DECAYS, chat_members, mood_after_send, mood_state
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
 from graph.services.sentiment import SentimentService, columns_of
@@ -39,7 +41,7 @@ CLIENT_ID = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
 
 
 def _sent(
-    users: dict[int, UserRecord],
+    users: dict[int, UserRecord],  # with whether each shares their sentiment
     sender_id: int,
     text: str,
     client_id: str | None,
@@ -126,11 +128,11 @@ class MessageService:
         slot: Slot | None = None
         try:
             if self._one_statement_sends:
-                record = await self._store_at_once(
+                record, moved = await self._store_at_once(
                     sender_id, pair, text, client_id, scores
                 )
             else:
-                record, slot = await self._store(
+                record, moved, slot = await self._store(
                     sender_id, pair, text, client_id, scores
                 )
         except IntegrityError:
@@ -141,6 +143,7 @@ class MessageService:
                 raise
             return sent
         await self._publisher.message(record, slot)
+        await self._publisher.mood(moved)
         return record
 
     async def history(
@@ -165,7 +168,12 @@ class MessageService:
             if page is None:  # an empty page, or no chat at all
                 await chat_view(session, pair)
                 return []
-        users = members(pair, page.low_username, page.high_username)
+        users = members(
+            pair,
+            page.low_username,
+            page.high_username,
+            shares=(page.low_shares, page.high_shares),
+        )
         return [stored_record(channel, users, row) for row in page.rows]
 
     def stream(
@@ -185,17 +193,20 @@ class MessageService:
         text: str,
         client_id: str | None,
         scores: Scores,
-    ) -> tuple[MessageRecord, Slot | None]:
+    ) -> tuple[MessageRecord, MoodChangedRecord, Slot | None]:
         """Commit the message; with Pusher on, also its slot in Pusher's queue.
 
-        Three statements: claim the seq (and read the members' names), insert,
-        commit. A clientId already used fails the insert on its unique index.
+        Four statements: claim the seq (and read the members' names, and move
+        the chat's mood), insert, add it to its mood block, commit. A
+        clientId already used fails the insert on its unique index.
         """
         slot: Slot | None = None
         (recipient_id,) = set(pair) - {sender_id}
         try:
             async with self._engine.begin() as session:
-                claimed = await queries.claim_next_seq(session, *pair, sender_id)
+                claimed = await queries.claim_next_seq(
+                    session, *pair, sender_id, score=scores.score, decays=DECAYS
+                )
                 if claimed is None:
                     raise NotFound(NO_CHAT)
                 # Stamped under the lock, so createdAt follows seq.
@@ -216,11 +227,21 @@ class MessageService:
                     created_at=created_at,
                     **columns_of(scores),
                 )
+                await mood.add_to_block(
+                    session,
+                    chat_id=claimed.chat_id,
+                    seq=claimed.seq,
+                    low_sender=sender_id == pair[0],
+                    score=scores.score,
+                )
         except BaseException:
             if slot is not None:
                 slot.void()
             raise
-        users = members(pair, claimed.low_username, claimed.high_username)
+        users = chat_members(
+            pair, claimed.low_username, claimed.high_username, claimed.mood
+        )
+        after = mood_state(channel, claimed.version, users, pair[0], claimed.mood)
         record = _sent(
             users,
             sender_id,
@@ -232,7 +253,7 @@ class MessageService:
             version=claimed.version,
             created_at=created_at,
         )
-        return record, slot
+        return record, mood_after_send(after, sender_id, scores.score), slot
 
     async def _store_at_once(
         self,
@@ -241,7 +262,7 @@ class MessageService:
         text: str,
         client_id: str | None,
         scores: Scores,
-    ) -> MessageRecord:
+    ) -> tuple[MessageRecord, MoodChangedRecord]:
         """Commit the message with one statement, in autocommit (PostgreSQL)."""
         (recipient_id,) = set(pair) - {sender_id}
         low, high = pair
@@ -255,11 +276,14 @@ class MessageService:
                 body=text,
                 client_id=client_id,
                 sentiment=columns_of(scores),
+                decays=DECAYS,
             )
         if stored is None:
             raise NotFound(NO_CHAT)
-        users = members(pair, stored.low_username, stored.high_username)
-        return _sent(
+        users = chat_members(
+            pair, stored.low_username, stored.high_username, stored.mood
+        )
+        record = _sent(
             users,
             sender_id,
             text,
@@ -270,6 +294,8 @@ class MessageService:
             version=stored.version,
             created_at=stored.created_at,
         )
+        after = mood_state(record.channel, stored.version, users, low, stored.mood)
+        return record, mood_after_send(after, sender_id, scores.score)
 
     async def _find_sent(
         self, sender_id: int, client_id: str, pair: tuple[int, int], text: str

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from graph.domain.mood import MoodChangedRecord
 from graph.domain.records import ChatRecord, MessageRecord
 from graph.domain.sentiment import Scores
 from graph.realtime import EventBus, notification_channel
@@ -56,6 +57,14 @@ class Publisher:
         self._to_pusher(message, slot, "message_changed")
         await self._bus.publish_change(message)
 
+    async def mood(self, moved: MoodChangedRecord) -> None:
+        """`MoodChanged` to chatActivity's subscribers, when the move changed
+        the label either member sees (each subscriber then delivers it only
+        if their own view's label changed). Not on Pusher: its chat channel
+        is shared by both members, and each may see a different mood."""
+        if moved.changes_a_label:
+            await self._bus.publish_activity(moved)
+
     async def chat(self, chat: ChatRecord) -> None:
         if self._pusher is not None:
             self._pusher.offer(chat_event(chat))
@@ -93,7 +102,10 @@ class Publisher:
 
 
 def message_payload(message: MessageRecord) -> dict[str, Any]:
-    """The message as it is now; `sentiment` is null once it is deleted.
+    """The message as it is now; `sentiment` is null once it is deleted, and
+    when its sender keeps their sentiment to themselves: both members read
+    the chat's channel, and the other may not see it (the sender has it from
+    their mutation's answer).
 
     `reactions` lists each emoji with who put it there: both members may
     read the chat's channel, and each tells "mine" by their own id.
@@ -120,7 +132,9 @@ def message_payload(message: MessageRecord) -> dict[str, Any]:
             }
             for reaction in message.reactions
         ],
-        "sentiment": _sentiment_payload(message.sentiment),
+        "sentiment": _sentiment_payload(message.sentiment)
+        if message.from_user.shares_sentiment is True
+        else None,
     }
     return payload
 

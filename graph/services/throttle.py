@@ -30,6 +30,7 @@ class Limit(StrEnum):
     EDIT_MESSAGE_PER_USER = "edit_message_per_user"
     DELETE_MESSAGE_PER_USER = "delete_message_per_user"
     REACT_PER_USER = "react_per_user"
+    SET_SHARE_SENTIMENT_PER_USER = "set_share_sentiment_per_user"
 
 
 REFUSALS = {
@@ -46,6 +47,7 @@ REFUSALS = {
     Limit.EDIT_MESSAGE_PER_USER: "You are editing messages too fast.",
     Limit.DELETE_MESSAGE_PER_USER: "You are deleting messages too fast.",
     Limit.REACT_PER_USER: "You are reacting too fast.",
+    Limit.SET_SHARE_SENTIMENT_PER_USER: "You are changing this setting too fast.",
 }
 
 

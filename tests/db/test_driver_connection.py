@@ -105,6 +105,7 @@ async def test_a_store_claims_seqs_in_order_and_names_the_members(
                     body=f"hello {n}",
                     client_id=f"c{n}",
                     sentiment=SENTIMENT,
+                    decays=(0.9, 0.8),
                 )
             )
     assert [s.seq for s in stored if s is not None] == [1, 2, 3]
@@ -130,6 +131,7 @@ async def _store_from_high(
             body=body,
             client_id=client_id,
             sentiment=SENTIMENT,
+            decays=(0.9, 0.8),
         )
 
 
@@ -157,5 +159,6 @@ async def test_a_pair_without_a_chat_stores_nothing(engine: AsyncEngine) -> None
             body="hello",
             client_id=None,
             sentiment=SENTIMENT,
+            decays=(0.9, 0.8),
         )
     assert stored is None

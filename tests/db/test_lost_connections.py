@@ -71,6 +71,7 @@ async def _store_without_a_chat(driver: asyncpg.Connection) -> object:
         body="hello",
         client_id=None,
         sentiment=SENTIMENT,
+        decays=(0.9, 0.8),
     )
 
 

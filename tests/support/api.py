@@ -184,7 +184,7 @@ class Api:
         messages = self.services.messages
         low, high = sorted((int(sender.id), int(other.id)))
         scores = await self.services.sentiment.score(text)
-        record, slot = await messages._store(
+        record, _, slot = await messages._store(
             int(sender.id), (low, high), text, None, scores
         )
         if slot is not None:

@@ -27,7 +27,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-TABLES = ("message", "chat", "user_account")
+TABLES = ("mood_block", "message", "chat", "user_account")
 
 
 def unavailable(service: str, error: BaseException) -> NoReturn:

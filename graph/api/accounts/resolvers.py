@@ -45,3 +45,15 @@ async def users(
     page = or_default(first, DEFAULT_FIRST)
     others = await accounts.list_others(user_id, page, optional(after))
     return [User.from_record(user) for user in others]
+
+
+async def set_share_sentiment(
+    info: Info,
+    share: Annotated[
+        bool,
+        strawberry.argument(description="false: the other member sees none of it."),
+    ],
+) -> User:
+    user_id = info.context.viewer_id()
+    accounts = info.context.services.accounts
+    return User.member(await accounts.set_share_sentiment(user_id, share))

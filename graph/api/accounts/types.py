@@ -35,6 +35,11 @@ class User:
         description="When the user was last online (now, while they are); "
         f"{PRESENCE_RULE}, or not seen since presence was last reset.",
     )
+    share_sentiment: bool | None = strawberry.field(
+        description="Whether they let the other member of their chats see "
+        "their messages' sentiment and their part of a chat's mood; null "
+        "where it was not read with them (a typing notice, a presence change)."
+    )
     # Whether the viewer is known to share a chat with this user (built as a
     # member of the viewer's chat); None: looked up if presence is asked for.
     shares_chat: strawberry.Private[bool | None] = None
@@ -44,6 +49,7 @@ class User:
         return cls(
             id=strawberry.ID(str(user.id)),
             username=user.username,
+            share_sentiment=user.shares_sentiment,
             shares_chat=shares_chat,
         )
 

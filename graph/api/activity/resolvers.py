@@ -27,7 +27,7 @@ async def set_typing(info: Info, channel: str, typing: IsTyping = True) -> bool:
 async def chat_activity(info: Info, channel: str) -> AsyncGenerator[ChatActivity, None]:
     user_id = info.context.viewer_id()
     async for record in info.context.services.activity.stream(user_id, channel):
-        yield activity(record)
+        yield activity(record, user_id)
 
 
 async def presence(info: Info) -> AsyncGenerator[PresenceChange, None]:

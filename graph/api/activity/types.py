@@ -6,8 +6,10 @@ from typing import Annotated
 import strawberry
 
 from graph.api.accounts.types import User
+from graph.api.moods.types import ChatMood
+from graph.domain.mood import MoodState
 from graph.domain.records import (
-    ActivityRecord,
+    Activity,
     PresenceRecord,
     ReadReceiptRecord,
 )
@@ -29,15 +31,29 @@ class Typing:
     )
 
 
+@strawberry.type(
+    description="The label of the chat's mood, as you see it, changed: sent "
+    "once per change, live (and after a reconnect's gap, if it moved meanwhile)."
+)
+class MoodChanged:
+    channel: str
+    mood: ChatMood
+
+
 ChatActivity = Annotated[
-    ReadReceipt | Typing,
+    ReadReceipt | Typing | MoodChanged,
     strawberry.union(
-        "ChatActivity", description="Something a chat's members do, live only."
+        "ChatActivity",
+        description="Something a chat's members do, or how it feels; live only.",
     ),
 ]
 
 
-def activity(record: ActivityRecord) -> ReadReceipt | Typing:
+def activity(record: Activity, viewer_id: int) -> ReadReceipt | Typing | MoodChanged:
+    if isinstance(record, MoodState):
+        return MoodChanged(
+            channel=record.channel, mood=ChatMood.of(record.view(viewer_id))
+        )
     user = User.member(record.user)
     if isinstance(record, ReadReceiptRecord):
         return ReadReceipt(channel=record.channel, user=user, seq=record.seq)

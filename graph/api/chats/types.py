@@ -5,6 +5,8 @@ from collections.abc import Callable, Iterable
 import strawberry
 
 from graph.api.accounts.types import User
+from graph.api.moods.types import ChatMood
+from graph.domain.mood import MemberMood, MoodState
 from graph.domain.records import ChatRecord, UserRecord
 from graph.realtime import notification_channel
 
@@ -40,6 +42,10 @@ class Chat:
         description="The other member's read position: your messages up to it "
         'have been seen ("Seen").'
     )
+    mood: ChatMood = strawberry.field(
+        description="How the conversation feels, as you may see it, when "
+        "this was read; chatActivity's MoodChanged tells when its label moves."
+    )
 
     @classmethod
     def from_record(
@@ -50,6 +56,7 @@ class Chat:
     ) -> Chat:
         """The chat as `viewer_id`, one of its members, sees it."""
         mine, theirs = chat.read_states(viewer_id)
+        mood = chat.mood or _no_mood(chat)
         return cls(
             channel_name=chat.channel_name,
             from_user=user(chat.from_user),
@@ -61,6 +68,7 @@ class Chat:
             unread_count=mine.unread,
             last_read_seq=mine.read_seq,
             peer_last_read_seq=theirs.read_seq,
+            mood=ChatMood.of(mood.view(viewer_id), user),
         )
 
     @classmethod
@@ -76,3 +84,15 @@ class Chat:
             return built
 
         return [cls.from_record(chat, viewer_id, user) for chat in chats]
+
+
+def _no_mood(chat: ChatRecord) -> MoodState:
+    """A chat's mood before anything was said (on a notification from a
+    process older than moods, whose chats are read again on the next list)."""
+    low, high = sorted((chat.from_user, chat.to_user), key=lambda user: user.id)
+    return MoodState(
+        chat.channel_name,
+        0,
+        MemberMood(low, 0, 0.0, 0.0, 0.0, 0.0),
+        MemberMood(high, 0, 0.0, 0.0, 0.0, 0.0),
+    )

@@ -7,6 +7,7 @@ import strawberry
 
 from graph.api.accounts.types import User
 from graph.domain import sentiment as scoring
+from graph.domain.mood import shows
 from graph.domain.records import MessageRecord, UserRecord
 
 strawberry.enum(
@@ -108,7 +109,8 @@ class Message:
     sentiment: Sentiment | None = strawberry.field(
         description="Read from the stored scores (scored again once per edit, "
         "never on a read); null once the message is deleted, since the scores "
-        "are erased with the text."
+        "are erased with the text, and null to the other member while its "
+        "sender keeps their sentiment to themselves (setShareSentiment)."
     )
     version: int = strawberry.field(
         description="The chat's version at the message's latest change: its "
@@ -133,8 +135,9 @@ class Message:
         viewer_id: int,
         user: Callable[[UserRecord], User] = User.member,
     ) -> Message:
-        """The message as `viewer_id`, a member of its chat, sees it."""
-        sentiment = message.sentiment
+        """The message as `viewer_id`, a member of its chat, sees it: without
+        its sentiment if its sender keeps theirs to themselves."""
+        sentiment = message.sentiment if shows(message.from_user, viewer_id) else None
         return cls(
             id=strawberry.ID(str(message.id)),
             seq=message.seq,

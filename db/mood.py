@@ -1,0 +1,297 @@
+"""A chat's mood as stored: each member's running means on the chat row, and
+the 64-message rollups (`MoodBlock`) that `moodHistory` adds up.
+
+What the numbers mean is graph.domain.mood's; here are the statements that
+keep and read them. A send moves both in its own statement (`send_terms`,
+`block_rollup`); an edit or a deletion writes them under the chat's row
+lock (`write_member_mood`, `adjust_block`). Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import MOOD_BLOCK, Chat, Message, MoodBlock
+from db.queries import CHAT_MOOD_COLUMNS as CHAT_MOOD_COLUMNS
+from db.queries import MOOD_PARTS, Executor
+
+# What a message counts for: its analyzer's score, or TextBlob's polarity on
+# a row scored before the analyzer (as the API reads it); NULL once deleted.
+MESSAGE_SCORE = func.coalesce(Message.score, Message.polarity)
+
+
+def _insert(dialect: str) -> Any:
+    return (postgresql if dialect == "postgresql" else sqlite).insert(MoodBlock)
+
+
+def block_rollup(dialect: str, source: Any = None) -> Any:
+    """Add one message to its block, creating the block with its first.
+
+    Values by bind parameter (`chat_id`, `seq`, `low`: whether the low member
+    sent it, `score`), or, given `source`, a select of the same columns.
+    """
+    insert = _insert(dialect)
+    columns = [
+        "chat_id",
+        "block",
+        "low_messages",
+        "low_scored",
+        "low_total",
+        "high_messages",
+        "high_scored",
+        "high_total",
+    ]
+    if source is None:
+        low: Any = bindparam("low_sender", type_=Integer)
+        high: Any = literal_column("1") - low
+        score = bindparam("score", type_=Float)
+        statement = insert.values(
+            chat_id=bindparam("chat_id", type_=Integer),
+            block=(bindparam("seq", type_=Integer) - 1) // MOOD_BLOCK,
+            low_messages=low,
+            low_scored=low,
+            low_total=low * score,
+            high_messages=high,
+            high_scored=high,
+            high_total=high * score,
+        )
+    else:
+        statement = insert.from_select(columns, source)
+    added = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[MoodBlock.chat_id, MoodBlock.block],
+        set_={
+            name: getattr(MoodBlock, name) + getattr(added, name)
+            for name in columns[2:]
+        },
+    )
+
+
+def block_rollup_from(stored: Any, claimed: Any, sender_id: Any, score: Any) -> Any:
+    """`block_rollup`'s values from a send statement's CTEs: `stored` (the
+    new message's chat_id and seq) and `claimed` (its chat's members)."""
+    low: Any = case((claimed.c.user_low_id == sender_id, 1), else_=0)
+    high: Any = literal_column("1") - low
+    source = (
+        select(
+            stored.c.chat_id,
+            (stored.c.seq - 1) // MOOD_BLOCK,
+            low,
+            low,
+            low * score,
+            high,
+            high,
+            high * score,
+        )
+        .select_from(stored)
+        .join(claimed, claimed.c.id == stored.c.chat_id)
+    )
+    return block_rollup("postgresql", source)
+
+
+async def add_to_block(
+    connection: AsyncConnection,
+    *,
+    chat_id: int,
+    seq: int,
+    low_sender: bool,
+    score: float,
+) -> None:
+    """`block_rollup` as its own statement (sends that are not one statement)."""
+    statement = _ROLLUPS[connection.dialect.name]
+    parameters = {
+        "chat_id": chat_id,
+        "seq": seq,
+        "low_sender": int(low_sender),
+        "score": score,
+    }
+    await connection.execute(statement, parameters)
+
+
+_ROLLUPS = {name: block_rollup(name) for name in ("postgresql", "sqlite")}
+
+
+async def adjust_block(
+    connection: Executor,
+    *,
+    chat_id: int,
+    seq: int,
+    side: str,
+    scored: int,
+    total: float,
+) -> None:
+    """Move one member's count of scored messages and their total in the
+    block holding `seq` (an edit's new score, a deletion's lost one)."""
+    scored_column = getattr(MoodBlock, f"{side}_scored")
+    total_column = getattr(MoodBlock, f"{side}_total")
+    statement = (
+        update(MoodBlock)
+        .where(
+            MoodBlock.chat_id == chat_id,
+            MoodBlock.block == (seq - 1) // MOOD_BLOCK,
+        )
+        .values(
+            {scored_column: scored_column + scored, total_column: total_column + total}
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await connection.execute(statement)
+
+
+async def write_member_mood(
+    connection: Executor, chat_id: int, side: str, parts: Sequence[float]
+) -> None:
+    """Set one member's means (in MOOD_PARTS' order), under the row lock its
+    caller holds."""
+    values = {
+        f"{side}_{part}": value for part, value in zip(MOOD_PARTS, parts, strict=True)
+    }
+    statement = (
+        update(Chat)
+        .where(Chat.id == chat_id)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    await connection.execute(statement)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """One run of messages: per member, written, scored and their total."""
+
+    low_messages: int
+    low_scored: int
+    low_total: float
+    high_messages: int
+    high_scored: int
+    high_total: float
+
+
+async def run_rows(
+    connection: Executor,
+    chat_id: int,
+    low_id: int,
+    runs: Sequence[tuple[int, int]],
+) -> tuple[list[RunRow], list[datetime]]:
+    """The sums of each run (seq from..to, consecutive from 1, ascending)
+    and the createdAt of each run's first message.
+
+    Whole blocks inside one run are read from `mood_block`; a block that a
+    run starts in the middle of, and the last block if it goes past the last
+    run, from its messages (at most 64 each): 1,000,000 messages in 30 runs
+    read 15,625 block rows and at most 31 x 64 messages.
+    """
+    last = runs[-1][1]
+    starts = [start for start, _ in runs]
+    split = {(start - 1) // MOOD_BLOCK for start in starts if (start - 1) % MOOD_BLOCK}
+    whole_blocks = last // MOOD_BLOCK  # blocks that end at or before `last`
+    if last % MOOD_BLOCK:
+        split.add(whole_blocks)
+    totals: dict[int, list[float]] = {index: [0.0] * 6 for index in range(len(runs))}
+
+    def add(rows: Any) -> None:
+        for run, *sums in rows:
+            into = totals[int(run)]
+            for position, value in enumerate(sums):
+                into[position] += float(value or 0)
+
+    blocks = (
+        select(
+            _run_of(MoodBlock.block * MOOD_BLOCK + 1, runs),
+            func.sum(MoodBlock.low_messages),
+            func.sum(MoodBlock.low_scored),
+            func.sum(MoodBlock.low_total),
+            func.sum(MoodBlock.high_messages),
+            func.sum(MoodBlock.high_scored),
+            func.sum(MoodBlock.high_total),
+        )
+        .where(MoodBlock.chat_id == chat_id, MoodBlock.block < whole_blocks)
+        .group_by(literal_column("1"))
+    )
+    if split:
+        blocks = blocks.where(MoodBlock.block.not_in(sorted(split)))
+    add((await connection.execute(blocks)).all())
+    if split:
+        add(
+            (
+                await connection.execute(
+                    _split_messages(chat_id, low_id, runs, split, last)
+                )
+            ).all()
+        )
+    first_seqs = (
+        select(Message.created_at)
+        .where(Message.chat_id == chat_id, Message.seq.in_(starts))
+        .order_by(Message.seq)
+    )
+    started = [row[0] for row in (await connection.execute(first_seqs)).all()]
+    rows = [
+        RunRow(int(t[0]), int(t[1]), t[2], int(t[3]), int(t[4]), t[5])
+        for t in (totals[index] for index in range(len(runs)))
+    ]
+    return rows, started
+
+
+def _split_messages(
+    chat_id: int,
+    low_id: int,
+    runs: Sequence[tuple[int, int]],
+    split: set[int],
+    last: int,
+) -> Any:
+    low = Message.sender_id == low_id
+    scored = MESSAGE_SCORE.is_not(None)
+    one: Any = literal_column("1")
+    zero: Any = literal_column("0")
+    ranges = [
+        Message.seq.between(
+            block * MOOD_BLOCK + 1, min(block * MOOD_BLOCK + MOOD_BLOCK, last)
+        )
+        for block in sorted(split)
+    ]
+    return (
+        select(
+            _run_of(Message.seq, runs),
+            func.sum(case((low, one), else_=zero)),
+            func.sum(case((and_(low, scored), one), else_=zero)),
+            func.sum(case((low, MESSAGE_SCORE), else_=None)),
+            func.sum(case((low, zero), else_=one)),
+            func.sum(case((and_(~low, scored), one), else_=zero)),
+            func.sum(case((low, None), else_=MESSAGE_SCORE)),
+        )
+        .where(Message.chat_id == chat_id, or_(*ranges))
+        .group_by(literal_column("1"))
+    )
+
+
+def _run_of(seq: Any, runs: Sequence[tuple[int, int]]) -> Any:
+    """The index of the run holding `seq`, in SQL: `runs` are
+    `graph.domain.mood.runs`' (the longer ones first, by one message)."""
+    first_length = runs[0][1] - runs[0][0] + 1
+    longer = sum(1 for start, end in runs if end - start + 1 == first_length)
+    shorter_length = first_length - 1
+    boundary = longer * first_length
+    if longer == len(runs) or shorter_length == 0:
+        return (seq - 1) // first_length
+    return case(
+        (seq <= boundary, (seq - 1) // first_length),
+        else_=longer + (seq - 1 - boundary) // shorter_length,
+    )

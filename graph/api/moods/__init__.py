@@ -1,0 +1,1 @@
+"""A chat's mood on the surface: `Chat.mood`, `moodHistory`, `MoodChanged`."""
