@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -251,3 +252,91 @@ async def test_a_token_of_a_deleted_account_is_refused_at_connection_init(
         code = await ws.closed_with()
 
     assert code == 4403
+
+
+MOOD_CHANGED = """
+subscription Mood($channel: String!) {
+  chatActivity(channel: $channel) {
+    __typename
+    ... on MoodChanged { channel mood { label score } }
+  }
+}"""
+MOOD = "query { chats { channelName mood { label score } } }"
+WARM = ["I love this, it is wonderful!", "Thank you so much, that is lovely."]
+COLD = ["This is terrible and I hate it.", "Awful. I hate everything about this."]
+
+
+async def test_mood_changed_reaches_each_member_once_per_label_across_processes(
+    quick_cluster: tuple[Server, Server],
+) -> None:
+    a, b = quick_cluster
+    alice, bob, channel = await chat_pair(a)
+    texts = WARM * 2 + COLD * 4 + WARM * 4
+    async with (
+        GraphQLWebSocket(a.ws_url) as bobs,
+        GraphQLWebSocket(b.ws_url) as alices,
+    ):
+        on_a, on_b = await subscriptions(a), await subscriptions(b)
+        await listen(bobs, bob.token, MOOD_CHANGED, channel=channel)
+        await listen(alices, alice.token, MOOD_CHANGED, channel=channel)
+        await until_subscribed(a, on_a + 1)
+        await until_subscribed(b, on_b + 1)
+        labels = ["NEUTRAL"]
+        for n, text in enumerate(texts):
+            # Each member writes from the other process than they listen on.
+            await send(b if n % 2 else a, bob if n % 2 else alice, channel, text)
+            mood = (await data(a, MOOD, bob.token))["chats"][0]["mood"]
+            labels.append(mood["label"])
+        changes = [
+            after for before, after in itertools.pairwise(labels) if after != before
+        ]
+        assert len(changes) >= 2, labels
+
+        for ws in (bobs, alices):
+            heard = [
+                (await ws.next_data("live", timeout=10))["chatActivity"]
+                for _ in changes
+            ]
+            assert [event["mood"]["label"] for event in heard] == changes
+            assert {event["__typename"] for event in heard} == {"MoodChanged"}
+        # One more change: the next event on each is it, so none came twice.
+        turn = COLD[0] if changes[-1] != "NEGATIVE" else WARM[0]
+        while (await data(a, MOOD, bob.token))["chats"][0]["mood"]["label"] == labels[
+            -1
+        ]:
+            await send(b, alice, channel, turn)
+        final = (await data(b, MOOD, alice.token))["chats"][0]["mood"]["label"]
+        for ws in (bobs, alices):
+            event = (await ws.next_data("live", timeout=10))["chatActivity"]
+            assert event["mood"]["label"] == final
+
+
+NEW_MESSAGE = """
+subscription Live($channel: String!) {
+  newMessage(channel: $channel) { seq fromUser { id } sentiment { label } }
+}"""
+SHARE = "mutation S($share: Boolean!) { setShareSentiment(share: $share) { id } }"
+HISTORY = """
+query H($channel: String!) { messages(channel: $channel) { seq sentiment { label } } }
+"""
+
+
+async def test_private_sentiment_stays_private_on_the_other_process(
+    quick_cluster: tuple[Server, Server],
+) -> None:
+    a, b = quick_cluster
+    alice, bob, channel = await chat_pair(a)
+    await data(b, SHARE, alice.token, share=False)
+
+    async with GraphQLWebSocket(a.ws_url) as bobs:
+        before = await subscriptions(a)
+        await listen(bobs, bob.token, NEW_MESSAGE, channel=channel)
+        await until_subscribed(a, before + 1)
+        await send(b, alice, channel, WARM[0])
+        live = (await bobs.next_data("live", timeout=10))["newMessage"]
+
+    assert live == {"seq": 1, "fromUser": {"id": alice.id}, "sentiment": None}
+    on_a = await data(a, HISTORY, bob.token, channel=channel)
+    assert on_a["messages"] == [{"seq": 1, "sentiment": None}]
+    own = await data(a, HISTORY, alice.token, channel=channel)
+    assert own["messages"] == [{"seq": 1, "sentiment": {"label": "POSITIVE"}}]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from graph.domain.mood import DECAY, FAST_DECAY, LABEL_AT
-from tests.support.api import NEW_MESSAGE, Account, Api
+from tests.support.api import MESSAGE_CHANGES, NEW_MESSAGE, Account, Api
 
 HAPPY = "I love this, it is wonderful!"
 KIND = "Thank you so much, that is lovely."
@@ -284,9 +284,20 @@ async def test_keeping_sentiment_private_hides_it_from_the_other_member_only(
     assert point["byUser"][1]["score"] is None
     assert point["score"] == pytest.approx(to_bob[1]["sentiment"]["score"])
 
+    async with api.subscribe(
+        MESSAGE_CHANGES, {"channel": channel, "afterVersion": 0}, bob.token
+    ) as changes:
+        edited = await api.edit(alice, sent["id"], KIND)
+        replayed = await changes.message()
+    assert edited["sentiment"]["label"] == "POSITIVE"
+    assert replayed["id"] == sent["id"]
+    assert replayed["message"] == KIND
+    assert replayed["sentiment"] is None
+
     await api.data(SHARE, {"share": True}, alice.token)
     again = await api.history(bob, channel)
     assert all(m["sentiment"] is not None for m in again), "shown again"
+    assert (await mood_of(api, bob, channel))["byUser"][1]["score"] is not None
 
 
 async def test_mood_changed_arrives_once_per_label_change(api: Api) -> None:

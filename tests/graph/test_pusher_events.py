@@ -222,3 +222,23 @@ async def test_sending_succeeds_while_pusher_is_down(
     assert pusher is not None
     await wait_until(lambda: pusher.stats.dropped["gave_up"] == 1)
     assert [m["id"] for m in await api.history(bob, channel)] == [sent["id"]]
+
+
+async def test_a_sender_who_keeps_sentiment_private_sends_none_to_pusher(
+    api: Api, fake_pusher: FakePusher
+) -> None:
+    alice, bob, channel = await api.pair()
+    share = "mutation($s: Boolean!) { setShareSentiment(share: $s) { id } }"
+    await api.data(share, {"s": False}, alice.token)
+
+    private = await api.send(alice, channel, HAPPY)
+    edited = await api.edit(alice, private["id"], SAD)
+    shared = await api.send(bob, channel, SAD)
+
+    events = await messages_on(fake_pusher, channel, 3)
+    assert private["sentiment"] is not None, "alice's own answer keeps it"
+    assert events[0].data == {**pusher_payload(private), "sentiment": None}
+    assert events[1].name == "message_changed"
+    assert events[1].data == {**pusher_payload(edited), "sentiment": None}
+    assert events[2].data == pusher_payload(shared)
+    assert events[2].data["sentiment"]["label"] == "NEGATIVE"

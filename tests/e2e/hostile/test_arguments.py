@@ -40,6 +40,10 @@ EDIT = (
 )
 DELETE = "mutation($id: ID!) { deleteMessage(id: $id) { version } }"
 REACT = "mutation($id: ID!, $e: String!) { react(id: $id, emoji: $e) { version } }"
+MOOD_HISTORY = (
+    "query($c: String!, $n: Int) { moodHistory(channel: $c, buckets: $n) { fromSeq } }"
+)
+BUCKETS = "`buckets` is 1 to 100."
 GOOD_PASSWORD = "correct horse battery"
 NOT_A_MESSAGE_ID = "`id` is a decimal id."
 NO_MESSAGE = "No such message."
@@ -718,6 +722,63 @@ ARGUMENTS: list[tuple[str, str, dict[str, Any], str, str, str | None]] = [
         "emoji",
     ),
     ("react: NUL", REACT, {"id": "{message}", "e": "\x00"}, BAD, NOT_AN_EMOJI, "emoji"),
+    # moodHistory(channel, buckets)
+    (
+        "moodHistory: 0 buckets",
+        MOOD_HISTORY,
+        {"c": "{own}", "n": 0},
+        BAD,
+        BUCKETS,
+        "buckets",
+    ),
+    (
+        "moodHistory: -1 buckets",
+        MOOD_HISTORY,
+        {"c": "{own}", "n": -1},
+        BAD,
+        BUCKETS,
+        "buckets",
+    ),
+    (
+        "moodHistory: 101 buckets",
+        MOOD_HISTORY,
+        {"c": "{own}", "n": 101},
+        BAD,
+        BUCKETS,
+        "buckets",
+    ),
+    (
+        "moodHistory: 2**31 - 1 buckets",
+        MOOD_HISTORY,
+        {"c": "{own}", "n": 2**31 - 1},
+        BAD,
+        BUCKETS,
+        "buckets",
+    ),
+    (
+        "moodHistory: not a channel",
+        MOOD_HISTORY,
+        {"c": "private-chat_x"},
+        BAD,
+        NOT_A_CHANNEL,
+        "channel",
+    ),
+    (
+        "moodHistory: a chat of others",
+        MOOD_HISTORY,
+        {"c": "{other}"},
+        "FORBIDDEN",
+        NOT_MEMBER,
+        None,
+    ),
+    (
+        "moodHistory: never requested",
+        MOOD_HISTORY,
+        {"c": "{unopened}"},
+        "NOT_FOUND",
+        NO_CHAT,
+        None,
+    ),
 ]
 
 
