@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -15,7 +14,7 @@ from alembic import command
 from db.migrations import alembic_config
 from db.session import create_engine
 from graph.domain.mood import DECAY, FAST_DECAY
-from tests.support.services import fresh_postgres_database, migrated_sqlite
+from tests.db.conftest import insert_pair
 
 MESSAGES = 150
 DELETED = 70
@@ -33,28 +32,9 @@ def sender_of(seq: int) -> int:
     return 1 if seq % 3 else 2
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield await migrated_sqlite(str(tmp_path / "upgrade.db"))
-    else:
-        async with fresh_postgres_database() as url:
-            yield url
-
-
 async def _seed(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
-        for user_id, name in ((1, "low"), (2, "high")):
-            await connection.execute(
-                text(
-                    "INSERT INTO user_account (id, username, username_key, "
-                    "password_hash, created_at) VALUES (:id, :n, :n, 'x', "
-                    "CURRENT_TIMESTAMP)"
-                ),
-                {"id": user_id, "n": name},
-            )
+        await insert_pair(connection)
         await connection.execute(
             text(
                 "INSERT INTO chat (id, user_low_id, user_high_id, last_seq, "

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from alembic import command
 from db.migrations import alembic_config
 from db.session import create_engine
-from tests.support.services import fresh_postgres_database, migrated_sqlite
+from tests.db.conftest import insert_pair
 
 # Who sent each seq of the one chat: user 1 is the low member, 2 the high.
 SENDERS = [1, 1, 2, 1, 2, 2, 2, 1]
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield await migrated_sqlite(str(tmp_path / "upgrade.db"))
-    else:
-        async with fresh_postgres_database() as url:
-            yield url
 
 
 async def test_upgrading_numbers_each_senders_messages_and_counts_them(
@@ -37,15 +23,7 @@ async def test_upgrading_numbers_each_senders_messages_and_counts_them(
     engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:
-            for user_id, name in ((1, "low"), (2, "high")):
-                await connection.execute(
-                    text(
-                        "INSERT INTO user_account (id, username, username_key, "
-                        "password_hash, created_at) VALUES (:id, :n, :n, 'x', "
-                        "CURRENT_TIMESTAMP)"
-                    ),
-                    {"id": user_id, "n": name},
-                )
+            await insert_pair(connection)
             await connection.execute(
                 text(
                     "INSERT INTO chat (id, user_low_id, user_high_id, last_seq, "
