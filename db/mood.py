@@ -295,3 +295,73 @@ def _run_of(seq: Any, runs: Sequence[tuple[int, int]]) -> Any:
         (seq <= boundary, (seq - 1) // first_length),
         else_=longer + (seq - 1 - boundary) // shorter_length,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LockedChat:
+    """A chat whose row this transaction holds: its head, its low member,
+    and its mood as stored (MOOD_PARTS of the low member, then the high)."""
+
+    id: int
+    last_seq: int
+    user_low_id: int
+    parts: tuple[float, ...]
+
+
+async def lock_chats_of(
+    connection: Executor, message_ids: Sequence[int]
+) -> dict[int, LockedChat]:
+    """Lock the chats of these messages, as sends and edits do (a write to
+    the row, so that SQLite takes its write lock first as well), and read
+    their moods."""
+    chats_of = select(Message.chat_id).where(Message.id.in_(message_ids))
+    statement = (
+        update(Chat)
+        .where(Chat.id.in_(chats_of.scalar_subquery()))
+        .values(last_version=Chat.last_version)
+        .returning(Chat.id, Chat.last_seq, Chat.user_low_id, *CHAT_MOOD_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await connection.execute(statement)).all()
+    return {
+        int(row[0]): LockedChat(
+            int(row[0]), int(row[1]), int(row[2]), tuple(map(float, row[3:]))
+        )
+        for row in rows
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A message as the mood counts it."""
+
+    id: int
+    chat_id: int
+    seq: int
+    sender_id: int
+    body: str
+    score: float | None
+
+
+async def counted_scores(
+    connection: Executor, message_ids: Sequence[int], analyzer: str
+) -> list[Counted]:
+    """Those of the messages still scored by another analyzer than
+    `analyzer`, and not deleted, with the score the mood counts for each."""
+    statement = select(
+        Message.id,
+        Message.chat_id,
+        Message.seq,
+        Message.sender_id,
+        Message.body,
+        MESSAGE_SCORE,
+    ).where(
+        Message.id.in_(message_ids),
+        Message.analyzer != analyzer,
+        Message.deleted_at.is_(None),
+    )
+    rows = (await connection.execute(statement)).all()
+    return [
+        Counted(int(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4]), r[5])
+        for r in rows
+    ]

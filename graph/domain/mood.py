@@ -43,6 +43,26 @@ LABEL_AT = 0.2
 NO_WEIGHT = 1e-9
 
 
+# A member's stored means: sum, weight, fast_sum, fast_weight.
+Parts = tuple[float, float, float, float]
+
+
+def adjusted(parts: Parts, ago: int, old: float | None, new: float | None) -> Parts:
+    """`parts` after the score of a message `ago` messages back (0: the
+    newest) went from `old` to `new` (None: no score, as when deleted): it
+    weighs DECAY**ago in the mean, FAST_DECAY**ago in the fast one."""
+    total, weight, fast_total, fast_weight = parts
+    slow, fast = DECAY**ago, FAST_DECAY**ago
+    before, counted_before = (0.0, 0.0) if old is None else (old, 1.0)
+    now, counted_now = (0.0, 0.0) if new is None else (new, 1.0)
+    return (
+        total + slow * (now - before),
+        weight + slow * (counted_now - counted_before),
+        fast_total + fast * (now - before),
+        fast_weight + fast * (counted_now - counted_before),
+    )
+
+
 def mood_label(score: float) -> SentimentLabel:
     if score >= LABEL_AT:
         return SentimentLabel.POSITIVE
@@ -66,19 +86,15 @@ class MemberMood:
     def score(self) -> float:
         return _mean(self.sum, self.weight)
 
+    @property
+    def parts(self) -> Parts:
+        return self.sum, self.weight, self.fast_sum, self.fast_weight
+
     def adjusted(self, ago: int, old: float | None, new: float | None) -> MemberMood:
         """The part after the score of a message `ago` messages back (0: the
         newest) went from `old` to `new` (None: no score, as when deleted)."""
-        slow, fast = DECAY**ago, FAST_DECAY**ago
-        before, after = (0.0, 0.0) if old is None else (old, 1.0)
-        now, counted = (0.0, 0.0) if new is None else (new, 1.0)
         return MemberMood(
-            self.user,
-            self.messages,
-            self.sum + slow * (now - before),
-            self.weight + slow * (counted - after),
-            self.fast_sum + fast * (now - before),
-            self.fast_weight + fast * (counted - after),
+            self.user, self.messages, *adjusted(self.parts, ago, old, new)
         )
 
     def before_send(self, score: float | None) -> MemberMood:

@@ -3,12 +3,14 @@ the 64-message rollups, and who may see whose (graph.domain.mood)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db import chats, mood
+from db.models import MOOD_BLOCK
 from db.session import autocommit
 from graph.domain.errors import BadUserInput, NotFound
 from graph.domain.mood import (
@@ -18,7 +20,9 @@ from graph.domain.mood import (
     MoodChangedRecord,
     MoodPointRecord,
     MoodState,
+    Parts,
     RunMood,
+    adjusted,
     runs,
 )
 from graph.domain.records import UserRecord
@@ -109,3 +113,46 @@ def mood_after_send(
         high.before_send(score if high.user.id == sender_id else None),
     )
     return MoodChangedRecord(before, after)
+
+
+async def move_rescored(
+    connection: AsyncConnection,
+    locked: Mapping[int, mood.LockedChat],
+    counted: Sequence[mood.Counted],
+    rescored: Mapping[int, tuple[str, float]],
+) -> None:
+    """Take new scores of `make rescore` into their chats' moods and mood
+    blocks: `counted` are the messages as they were (read under the chats'
+    locks, in `locked`), `rescored` each one's (scored text, new score);
+    one whose text is no longer the one scored was not rescored."""
+    by_chat: dict[int, list[mood.Counted]] = defaultdict(list)
+    for message in counted:
+        body, _ = rescored[message.id]
+        if message.body == body:
+            by_chat[message.chat_id].append(message)
+    for chat_id, messages in by_chat.items():
+        chat = locked[chat_id]
+        sides: dict[str, Parts] = {
+            "low": cast("Parts", chat.parts[:4]),
+            "high": cast("Parts", chat.parts[4:]),
+        }
+        blocks: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0, 0.0])
+        for message in messages:
+            _, score = rescored[message.id]
+            side = "low" if message.sender_id == chat.user_low_id else "high"
+            ago = chat.last_seq - message.seq
+            sides[side] = adjusted(sides[side], ago, message.score, score)
+            block = blocks[(message.seq - 1) // MOOD_BLOCK, side]
+            block[0] += 1 if message.score is None else 0
+            block[1] += score - (message.score or 0.0)
+        for side, parts in sides.items():
+            await mood.write_member_mood(connection, chat_id, side, parts)
+        for (block_number, side), (scored, total) in blocks.items():
+            await mood.adjust_block(
+                connection,
+                chat_id=chat_id,
+                seq=block_number * MOOD_BLOCK + 1,
+                side=side,
+                scored=int(scored),
+                total=total,
+            )

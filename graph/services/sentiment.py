@@ -15,12 +15,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db import queries
+from db import mood, queries
 from db.queries import SentimentColumns
 from db.session import autocommit
 from graph.domain import sentiment
 from graph.domain.sentiment import Scores
 from graph.platform.settings import Settings
+from graph.services.moods import move_rescored
 from graph.services.text import check_message
 from graph.services.throttle import Limit, Throttle
 
@@ -84,13 +85,15 @@ async def rescore(
     """Score again every message scored by another analyzer than this one.
 
     Walks the messages by id, `batch_size` at a time. Each batch is scored in
-    a worker thread, then written in its own short transaction that touches
-    only those message rows (a send locks its chat's row and inserts a new
-    message, so the two never wait on each other), and only where the row
-    still carries an older analyzer. A kill loses at most the batch in
-    flight, which rolls back whole; run again, it carries on with the rows
-    still to do, since the state is the rows themselves. Nothing is
-    published: history reads show the new scores.
+    a worker thread, then written in its own short transaction, only where
+    the row still carries an older analyzer and the text it was scored from.
+    The transaction locks the batch's chats first, as a send or an edit
+    does, and moves their moods and mood blocks by the new scores
+    (graph.services.moods.move_rescored), so a send to one of them waits
+    for it (milliseconds). A kill loses at most the batch in flight, which
+    rolls back whole; run again, it carries on with the rows still to do,
+    since the state is the rows themselves. Nothing is published: history
+    reads show the new scores.
     """
     progress = RescoreProgress(sentiment.current_analyzer())
     after_id = 0
@@ -103,8 +106,20 @@ async def rescore(
             return progress
         after_id = stale[-1][0]
         rescored = await asyncio.to_thread(_score_all, stale)
+        message_ids = [message_id for message_id, _, _ in rescored]
+        new_scores = {
+            message_id: (body, float(columns["score"] or 0.0))
+            for message_id, body, columns in rescored
+        }
         async with engine.begin() as connection:
+            # The chats first, as sends and edits lock them: then their
+            # messages cannot change under us, and the moods move exactly.
+            locked = await mood.lock_chats_of(connection, message_ids)
+            counted = await mood.counted_scores(
+                connection, message_ids, progress.analyzer
+            )
             await queries.store_rescored(connection, progress.analyzer, rescored)
+            await move_rescored(connection, locked, counted, new_scores)
         progress.rescored += len(rescored)
         progress.batches += 1
         if on_batch is not None:

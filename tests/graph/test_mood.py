@@ -8,8 +8,12 @@ import itertools
 from typing import Any
 
 import pytest
+from sqlalchemy import delete, insert, select, update
 
+from db.models import MOOD_BLOCK, Chat, Message, MoodBlock
 from graph.domain.mood import DECAY, FAST_DECAY, LABEL_AT
+from graph.domain.sentiment import LEGACY_ANALYZER
+from graph.services.sentiment import rescore
 from tests.support.api import MESSAGE_CHANGES, NEW_MESSAGE, Account, Api
 
 HAPPY = "I love this, it is wonderful!"
@@ -326,3 +330,81 @@ async def test_mood_changed_arrives_once_per_label_change(api: Api) -> None:
         final = await mood_of(api, bob, channel)
         assert (await feed.message())["mood"] == final
         assert label_of(final["score"]) == final["label"]
+
+
+async def _as_before_the_analyzer(api: Api) -> None:
+    """Rows and moods as migrations 0003 and 0006 leave an older database:
+    scored by TextBlob alone, the moods and mood blocks built from polarity."""
+    async with api.services.accounts._sessions.begin() as session:
+        await session.execute(
+            update(Message).values(
+                label=None,
+                score=None,
+                confidence=None,
+                reasons=None,
+                analyzer=LEGACY_ANALYZER,
+            )
+        )
+        rows = (
+            await session.execute(
+                select(
+                    Message.chat_id, Message.seq, Message.sender_id, Message.polarity
+                )
+            )
+        ).all()
+        (chat,) = (await session.execute(select(Chat))).scalars().all()
+        values: dict[str, float] = {}
+        for side, member in (("low", chat.user_low_id), ("high", chat.user_high_id)):
+            mine = [(seq, p) for _, seq, sender, p in rows if sender == member]
+            for prefix, decay in (("mood", DECAY), ("mood_fast", FAST_DECAY)):
+                weights = [decay ** (chat.last_seq - seq) for seq, _ in mine]
+                values[f"{side}_{prefix}_sum"] = sum(
+                    w * p for w, (_, p) in zip(weights, mine, strict=True)
+                )
+                values[f"{side}_{prefix}_weight"] = sum(weights)
+        await session.execute(update(Chat).values(values))
+        await session.execute(delete(MoodBlock))
+        for block in range(chat.last_seq // MOOD_BLOCK + 1):
+            sums: dict[str, Any] = {"chat_id": chat.id, "block": block}
+            for side, member in (
+                ("low", chat.user_low_id),
+                ("high", chat.user_high_id),
+            ):
+                polarities = [
+                    p or 0.0
+                    for _, seq, sender, p in rows
+                    if sender == member and (seq - 1) // MOOD_BLOCK == block
+                ]
+                sums |= {
+                    f"{side}_messages": len(polarities),
+                    f"{side}_scored": len(polarities),
+                    f"{side}_total": sum(polarities),
+                }
+            await session.execute(insert(MoodBlock).values(sums))
+
+
+async def test_the_rescore_moves_the_mood_by_the_new_scores(api: Api) -> None:
+    alice, bob, channel = await api.pair()
+    texts = [HAPPY, "great, another delay :(", SAD, KIND, FLAT, HARSH]
+    for index in range(70):
+        await api.send(alice if index % 2 else bob, channel, texts[index % 6])
+    await _as_before_the_analyzer(api)
+    legacy = await mood_of(api, alice, channel)
+    legacy_runs = await mood_history(api, alice, channel, 7)
+
+    done = await rescore(api.services.messages._engine, batch_size=16)
+
+    assert done.rescored == 70
+    messages = await sent_as_seen_by_senders(api, alice, bob, channel)
+    assert all(m["sentiment"]["analyzer"] != LEGACY_ANALYZER for m in messages)
+    expected = expected_mood(messages, 70, [alice.id, bob.id])
+    now = await mood_of(api, alice, channel)
+    assert now["score"] != pytest.approx(legacy["score"], abs=1e-6)
+    assert now["score"] == pytest.approx(expected["score"], abs=1e-9)
+    assert now["trend"] == pytest.approx(expected["trend"], abs=1e-9)
+    runs = await mood_history(api, alice, channel, 7)
+    assert runs != legacy_runs
+    for point in runs:
+        run = messages[point["fromSeq"] - 1 : point["toSeq"]]
+        scores = [m["sentiment"]["score"] for m in run]
+        assert point["score"] == pytest.approx(sum(scores) / len(scores), abs=1e-9)
