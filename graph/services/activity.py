@@ -24,8 +24,8 @@ from graph.domain.records import (
 )
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, Expired, Gap
-from graph.services.chats import chat_record
 from graph.services.membership import NO_CHAT, member_pair, members
+from graph.services.moods import chat_mood
 from graph.services.throttle import Limit, Throttle
 
 
@@ -73,8 +73,7 @@ class ActivityService:
             users = members((low, high), state.low_username, state.high_username)
             sent = {low: 0, high: 0}  # the last receipt sent, per member
             known = _positions(state)  # the positions as last read or sent
-            mood = chat_record(state).mood  # the latest mood taken
-            assert mood is not None, "read with the chat"
+            mood = chat_mood(state)  # the latest mood taken
             label = mood.view(viewer_id).label  # the label last sent or read
             typing_until: dict[int, float] = {}  # typist -> when it lapses
             while True:
@@ -95,7 +94,7 @@ class ActivityService:
                         if seq > max(known[member], sent[member]):
                             known[member] = sent[member] = seq
                             yield ReadReceiptRecord(channel, users[member], seq)
-                    event = MoodChangedRecord(mood, chat_record(now_state).mood or mood)
+                    event = MoodChangedRecord(mood, chat_mood(now_state))
                 if isinstance(event, MoodChangedRecord):
                     if event.after.version <= mood.version:
                         continue

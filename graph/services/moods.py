@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db import chats, mood
+from db.chats import ChatState
 from db.models import MOOD_BLOCK
 from db.session import autocommit
 from graph.domain.errors import BadUserInput, NotFound
@@ -26,6 +27,7 @@ from graph.domain.mood import (
     runs,
 )
 from graph.domain.records import UserRecord
+from graph.realtime import chat_channel
 from graph.services.membership import NO_CHAT, member_pair, members
 
 # What the database's mood statements are given: the weight one message
@@ -48,6 +50,21 @@ def mood_state(
     low = MemberMood(users[low_id], int(low_sent), *map(float, parts[:4]))
     high = MemberMood(users[high_id], int(high_sent), *map(float, parts[4:]))
     return MoodState(channel, version, low, high)
+
+
+def chat_mood(state: ChatState) -> MoodState:
+    """The mood of a chat read with its state (db.chats)."""
+    pair = state.user_low_id, state.user_high_id
+    users = members(
+        pair,
+        state.low_username,
+        state.high_username,
+        shares=(state.low_shares, state.high_shares),
+    )
+    channel = chat_channel(*pair)
+    return mood_state(
+        channel, state.last_version, users, state.user_low_id, state.mood_values
+    )
 
 
 def chat_members(
