@@ -13,7 +13,7 @@ import {
 } from '../src/composables/chatState'
 import { ChatMessagesDocument, type ChatFieldsFragment, type MessageFieldsFragment } from '../src/generated/graphql'
 import { messagesFieldPolicy, messageTypePolicy } from '../src/lib/messages'
-import { neutralSentiment, unchanged } from './fixtures'
+import { chatMood, neutralSentiment, unchanged } from './fixtures'
 
 const user = (id: string, username: string) => ({ __typename: 'User' as const, id, username })
 const ALICE = user('1', 'alice')
@@ -36,6 +36,7 @@ function chat(from: typeof ALICE, to: typeof ALICE, lastSeq = 0, reading: Partia
     ...reading,
     fromUser: from,
     toUser: to,
+    mood: chatMood(ALICE, from.id === ALICE.id ? to : from),
   }
 }
 
@@ -179,6 +180,11 @@ class FakeServer {
 
   receipt(channel: string, reader: typeof ALICE, seq: number) {
     const event = { __typename: 'ReadReceipt', channel, seq, user: reader }
+    this.activity.get(channel)!.next({ data: { chatActivity: event } })
+  }
+
+  moodChanged(channel: string, mood: ChatFieldsFragment['mood']) {
+    const event = { __typename: 'MoodChanged', channel, mood }
     this.activity.get(channel)!.next({ data: { chatActivity: event } })
   }
 
@@ -355,7 +361,7 @@ describe('unread badges', () => {
   })
 })
 
-describe('read receipts and typing', () => {
+describe('read receipts, typing and mood', () => {
   afterEach(() => vi.useRealTimers())
 
   it('are followed for the open chat and for chats with unread messages', async () => {
@@ -420,6 +426,27 @@ describe('read receipts and typing', () => {
     server.typing(BOB_CHAT, BOB, true)
     server.activity.get(BOB_CHAT)!.complete()
     expect(state.peerTyping(BOB_CHAT)).toBe(false)
+  })
+
+  it('bring the mood of the open chat when its label moves', async () => {
+    const { server, state } = setUp()
+    server.chats = [{ ...chat(ALICE, BOB, 3), mood: chatMood(ALICE, BOB, 0.5, 3) }]
+    await state.start()
+    expect(state.moodOf(BOB_CHAT)?.label).toBe('POSITIVE')
+
+    await state.openChatWith(BOB.id)
+    server.moodChanged(BOB_CHAT, chatMood(ALICE, BOB, -0.4, 5))
+    expect(state.moodOf(BOB_CHAT)).toMatchObject({ label: 'NEGATIVE', score: -0.4 })
+  })
+
+  it('read the moods again on asking, as the list of chats has them', async () => {
+    const { server, state } = setUp()
+    await state.start()
+    expect(state.moodOf(BOB_CHAT)?.label).toBe('NEUTRAL')
+    server.chats = [{ ...chat(ALICE, BOB, 2), mood: chatMood(ALICE, BOB, 0.9, 2) }, chat(CAROL, ALICE)]
+    await state.refreshMood()
+    expect(state.moodOf(BOB_CHAT)?.label).toBe('POSITIVE')
+    expect(state.moodOf(channelOf('9', '1'))).toBeNull()
   })
 
   it('announce the reader typing once per renewal, and its end', async () => {

@@ -150,6 +150,12 @@ describe('a changed message', () => {
     expect(wrapper.find('[data-testid="edited"]').exists()).toBe(false)
     expect(wrapper.find('.reactions').exists()).toBe(false)
   })
+
+  it('shows its text but no mood when its sender keeps their mood private', () => {
+    const wrapper = show({ message: message({ sentiment: null }), mine: false, actions: actions() })
+    expect(wrapper.get('.text').text()).toBe('Hello there')
+    expect(wrapper.find('[data-testid="mood"]').exists()).toBe(false)
+  })
 })
 
 describe('reactions', () => {

@@ -254,6 +254,53 @@ class ChatPage:
         """Every reaction chip in the open chat."""
         return self.page.get_by_test_id("reaction")
 
+    # The conversation's mood and the composer's tone check (issue 21).
+
+    @property
+    def chat_mood(self) -> Locator:
+        """The open chat's mood in its header: an emoji and a sparkline."""
+        return self.page.get_by_test_id("chat-mood")
+
+    @property
+    def mood_summary(self) -> Locator:
+        """The sparkline as an image, named by the mood in words
+        ("Mostly positive, getting warmer.")."""
+        return self.chat_mood.get_by_role("img")
+
+    def mood_line(self, username: str) -> Locator:
+        """The path of `username`'s line in the open chat's sparkline; its
+        `data-points` says how many runs of messages it goes through."""
+        return self.chat_mood.locator(
+            f'[data-testid="sparkline-series"][data-person="{username}"] path'
+        )
+
+    @property
+    def mood_lines(self) -> Locator:
+        """Every line in the open chat's sparkline (one per person who shares)."""
+        return self.chat_mood.get_by_test_id("sparkline-series")
+
+    @property
+    def tone_hint(self) -> Locator:
+        """The composer's polite "may read as negative: ..." line (empty
+        when the draft gives no reason for it)."""
+        return self.page.get_by_role("status").and_(
+            self.page.get_by_test_id("tone-hint")
+        )
+
+    @property
+    def draft_mood(self) -> Locator:
+        """The emoji the draft in the composer would get."""
+        return self.page.get_by_test_id("draft-mood")
+
+    async def draft(self, text: str) -> None:
+        """Type `text` into the composer without sending it."""
+        await self.composer.fill(text)
+
+    @property
+    def share_mood(self) -> Locator:
+        """The setting that lets the other member see one's messages' mood."""
+        return self.page.get_by_role("checkbox", name="Share my messages' mood")
+
     async def screenshot(self, test: str, moment: str) -> Path:
         path = ARTIFACTS / f"{test}--{self.name}--{moment}.png"
         await self.page.screenshot(path=path)

@@ -36,6 +36,7 @@ import {
   UsersDocument,
   type ChatActivitySubscription,
   type ChatFieldsFragment,
+  type ChatMoodFieldsFragment,
   type MessageFieldsFragment,
   type PresenceSubscription,
   type UserFieldsFragment,
@@ -105,6 +106,7 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   // Unread in chats past the first page, which are not followed: as last counted.
   const unreadElsewhere = ref(0)
   const typing = reactive(new Set<string>()) // channels where the other member is typing
+  const moods = reactive(new Map<string, ChatMoodFieldsFragment>()) // by channel, as we may see them
   const presence = reactive(new Map<string, PresenceView>()) // by user id; absent: not ours to see
   const pending = ref<PendingMessage[]>([])
   const openChannel = ref<string | null>(null)
@@ -191,10 +193,11 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     if (read) reads.set(message.channel, withMessage(read, message.seq, message.fromUser.id !== me.id))
   }
 
-  /** A chat as the server just read it: its counts and positions. */
+  /** A chat as the server just read it: its counts, positions and mood. */
   function noteAnswer(chat: ChatFieldsFragment) {
     const read = reads.get(chat.channelName)
     reads.set(chat.channelName, read ? withAnswer(read, chat) : readStateOf(chat))
+    moods.set(chat.channelName, chat.mood)
   }
 
   function follow(channel: string) {
@@ -337,6 +340,10 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
 
   function onActivity(event: Activity) {
     const channel = event.channel
+    if (event.__typename === 'MoodChanged') {
+      moods.set(channel, event.mood)
+      return
+    }
     if (event.__typename === 'Typing') {
       if (event.user.id === me.id) return // the server sends only the other's; never show our own
       if (event.typing) typing.add(channel)
@@ -356,7 +363,8 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   }
 
   /**
-   * A chat's read receipts and the other member's typing. Followed for the
+   * A chat's read receipts, the other member's typing and its mood's label
+   * moving (MoodChanged). Followed for the
    * open chat ("Seen", "typing…"), and for chats with unread messages, whose
    * badge another tab of ours may clear.
    */
@@ -636,6 +644,13 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     },
     /** The other member's read position in a chat (0: none, or not known yet). */
     peerReadSeq: (channel: string) => reads.get(channel)?.peerReadSeq ?? 0,
+    /** A chat's mood as we may see it, as last read or pushed. */
+    moodOf: (channel: string): ChatMoodFieldsFragment | null => moods.get(channel) ?? null,
+    /**
+     * Read the chats' moods again (the list carries each one's, read from
+     * what is stored); a failure leaves them as they were.
+     */
+    refreshMood: () => refreshChats().catch(() => undefined),
     /** Whether the other member of a chat is typing. */
     peerTyping: (channel: string) => typing.has(channel),
     /** A user's presence; undefined when the server does not show it to us. */
