@@ -17,7 +17,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.benchmarks import protocol
-from tests.benchmarks.protocol import Account, Request
+from tests.benchmarks.protocol import Account, MoodQuery, Request
 from tests.benchmarks.workers import Link
 
 CONNECT_CONCURRENCY = 64
@@ -71,6 +71,7 @@ class Outcome:
     latency_us: float
     ok: bool
     key: str = ""  # an answered change's "id:version" (protocol.CHANGES)
+    wrong: bool = False  # answered, but not right (not ok either)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class OpenLoopPlan:
     tag: str  # clientIds are tag + index, unique across the run
     # "edit" and "react": the message each account changes (by position).
     targets: tuple[int, ...] = ()
+    # "mood": what each request asks for, and what every answer must hold.
+    mood: MoodQuery | None = None
 
 
 class OpenLoop:
@@ -127,6 +130,9 @@ class OpenLoop:
             emoji, on = protocol.reaction(index // len(plan.accounts))
             target = plan.targets[index % len(plan.accounts)]
             return protocol.react_request(account, target, emoji, on)
+        if operation == "mood":
+            assert plan.mood is not None, "a moodHistory load needs its MoodQuery"
+            return protocol.mood_history_request(account, plan.mood.buckets)
         raise ValueError(f"no such operation: {operation!r}")
 
     async def run(self, rate: float, count: int, first: int = 0) -> list[Outcome]:
@@ -177,7 +183,7 @@ class OpenLoop:
         scheduled: float,
         outcomes: list[Outcome],
     ) -> None:
-        ok = False
+        ok = wrong = False
         body = b""
         try:
             status, body = await self._post(server, request)
@@ -191,7 +197,13 @@ class OpenLoop:
         key = ""
         if ok and self.plan.operation in protocol.CHANGES:
             key = protocol.changed_key(body, self.plan.operation)
-        outcomes.append(Outcome(index, scheduled_ns, latency_us, ok, key))
+        if ok and self.plan.mood is not None:
+            fault = protocol.mood_answer_fault(body, self.plan.mood)
+            wrong = fault is not None
+            ok = not wrong
+            if wrong and len(self.errors) < 5:
+                self.errors.append(f"a wrong answer: {fault}")
+        outcomes.append(Outcome(index, scheduled_ns, latency_us, ok, key, wrong))
 
     async def _post(self, server: int, request: Request) -> tuple[int, bytes]:
         """As HTTP clients do: a kept-alive connection the server closed

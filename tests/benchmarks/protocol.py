@@ -7,7 +7,9 @@ same data in plain JSON.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import orjson
@@ -64,6 +66,13 @@ MARK_READ = (
 )
 CHATS = f"query Chats($first: Int!) {{ chats(first: $first) {{{CHAT_FIELDS}}} }}"
 UNREAD_TOTAL = "query UnreadTotal { unreadTotal }"
+# The web client's MoodHistory (the chat header's sparkline).
+MOOD_HISTORY = (
+    "query MoodHistory($channel: String!, $buckets: Int) {"
+    " moodHistory(channel: $channel, buckets: $buckets) {"
+    " fromSeq toSeq startedAt score"
+    " byUser { user { id username } score messages } } }"
+)
 CHATS_PAGE = 500  # `chats(first:)`: the most a page may hold
 WS_PROTOCOL = "graphql-transport-ws"
 
@@ -76,6 +85,7 @@ FIELDS = {
     "unread": "unreadTotal",
     "edit": "editMessage",
     "react": "react",
+    "mood": "moodHistory",
 }
 # Operations whose answer is a changed message: its "id:version" is kept, to
 # find the `messageChanges` event it caused.
@@ -101,6 +111,15 @@ class Account:
     user_id: int
     token: str
     channel: str
+
+
+@dataclass(frozen=True)
+class MoodQuery:
+    """What a `moodHistory` load asks for, and the newest seq of its chat,
+    where every answer's last run must end."""
+
+    buckets: int
+    last_seq: int
 
 
 @dataclass(frozen=True)
@@ -161,6 +180,51 @@ def unread_total_request(system: str, user: Account) -> Request:
     if system == SENTICHAT:
         return _post("/graphql", {"query": UNREAD_TOTAL}, user.token)
     return _post("/unread", {"user_id": user.user_id})
+
+
+def mood_history_request(reader: Account, buckets: int) -> Request:
+    """Sentichat only: `reader`'s chat split into `buckets` runs, with their mood."""
+    variables = {"channel": reader.channel, "buckets": buckets}
+    return _post(
+        "/graphql", {"query": MOOD_HISTORY, "variables": variables}, reader.token
+    )
+
+
+def mood_history_fault(
+    points: Sequence[Mapping[str, Any]], query: MoodQuery
+) -> str | None:
+    """What is wrong with a `moodHistory` answer (None: nothing seen): it must
+    hold min(buckets, last_seq) runs, from seq 1 to `last_seq` with no gap or
+    overlap, whose lengths differ by at most one, each with its members'
+    messages adding up to its length."""
+    expected = min(query.buckets, query.last_seq)
+    if len(points) != expected:
+        return f"{len(points)} points, not {expected}"
+    if not points:
+        return None
+    if points[0]["fromSeq"] != 1 or points[-1]["toSeq"] != query.last_seq:
+        first, last = points[0]["fromSeq"], points[-1]["toSeq"]
+        return f"seq {first} to {last}, not 1 to {query.last_seq}"
+    for before, after in pairwise(points):
+        if after["fromSeq"] != before["toSeq"] + 1:
+            return f"seq {before['toSeq']} then {after['fromSeq']}"
+    lengths = [point["toSeq"] - point["fromSeq"] + 1 for point in points]
+    if min(lengths) < 1 or max(lengths) - min(lengths) > 1:
+        return f"runs of {min(lengths)} to {max(lengths)} messages"
+    for point, length in zip(points, lengths, strict=True):
+        written = sum(part["messages"] for part in point["byUser"])
+        if written != length:
+            return (
+                f"seq {point['fromSeq']}-{point['toSeq']}: {written} messages,"
+                f" not {length}"
+            )
+    return None
+
+
+def mood_answer_fault(body: bytes, query: MoodQuery) -> str | None:
+    """`mood_history_fault` of an answered request's body."""
+    data: Any = orjson.loads(body)
+    return mood_history_fault(data["data"]["moodHistory"], query)
 
 
 def edit_request(editor: Account, message_id: int, text: str) -> Request:

@@ -141,6 +141,7 @@ TITLES = {
     "edit_event": "edit to the other's messageChanges",
     "react": "react answer",
     "react_event": "react to the other's messageChanges",
+    "mood": "moodHistory(buckets: 30) answer",
 }
 PANELS_PER_ROW = 4
 

@@ -7,6 +7,7 @@ import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -23,7 +24,7 @@ from tests.benchmarks.load import (
     subscriber_worker,
 )
 from tests.benchmarks.measure import Latencies
-from tests.benchmarks.protocol import SENTICHAT, SYSTEMS, Account
+from tests.benchmarks.protocol import SENTICHAT, SYSTEMS, Account, MoodQuery
 from tests.benchmarks.stack import Seed, Stack
 from tests.benchmarks.workers import Worker
 
@@ -34,6 +35,7 @@ FEW_MS = 5.0
 SCORED = "sentichat_sentiment_scored_total"
 GC_PAUSES = 'sentichat_gc_pause_seconds_total{generation="2"}'
 GC_LONGEST = 'sentichat_gc_longest_pause_seconds{generation="2"}'
+TASKS = "sentichat_asyncio_tasks"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,11 @@ class Scale:
     # editMessage's and react's fixed rate, and how long each runs (changes).
     change_rate: float = 50
     change_seconds: float = 10
+    # moodHistory's fixed rate, and the ramp of it and of its baseline (none:
+    # no ramp). At 100,000 messages a request costs several times a history
+    # page (README, "Chat mood"): the history rate would saturate it.
+    mood_rate: float = 50
+    mood_ramp_rates: tuple[float, ...] = (25, 50, 75, 100, 150, 200, 300, 400, 600, 800)
 
 
 FULL = Scale(
@@ -71,6 +78,7 @@ FULL = Scale(
         history_messages=100_000,
         inbox_chats=500,
         inbox_messages=1_000_000,
+        mood_messages=100_000,
     ),
     delivery_chats=500,
     delivery_rate=100,
@@ -115,6 +123,7 @@ QUICK = Scale(
         history_messages=100_000,
         inbox_chats=500,
         inbox_messages=200_000,
+        mood_messages=100_000,
     ),
     delivery_chats=500,
     delivery_rate=100,
@@ -142,6 +151,7 @@ SMOKE = Scale(
         history_messages=2_000,
         inbox_chats=20,
         inbox_messages=2_000,
+        mood_messages=2_000,
     ),
     delivery_chats=20,
     delivery_rate=20,
@@ -160,6 +170,7 @@ SMOKE = Scale(
     inbox_warm_requests=20,
     change_rate=50,
     change_seconds=1,
+    mood_ramp_rates=(),  # its fixed rate alone: a few seconds
 )
 
 
@@ -452,6 +463,7 @@ def ramp(
     warm: tuple[float, int] | None = None,
     tag: str | None = None,
     plotted: bool = True,
+    mood: MoodQuery | None = None,
 ) -> dict[str, Any]:
     """Step the open-loop rate up until, twice running at one rate, p99 passes
     the limit or a request fails.
@@ -464,7 +476,8 @@ def ramp(
     data back as it was. Sends' clientIds are `tag` + index (unique over the
     run: system and operation's initials unless given). Unless `plotted` is
     false, the latencies of the fixed step (else a send ramp's first) are
-    the operation's in the plot.
+    the operation's in the plot. `mood` is a "mood" load's query; its
+    answers found wrong are failures, and counted (`wrong_answers`).
     """
     plan = OpenLoopPlan(
         system,
@@ -472,6 +485,7 @@ def ramp(
         stack.addresses(system),
         tuple(accounts),
         tag or f"{system[0]}{operation[0]}",
+        mood=mood,
     )
     processes = stack.processes(system)
     steps: list[dict[str, Any]] = []
@@ -490,6 +504,7 @@ def ramp(
             before_run()
         warm_outcomes, _ = run_open_loop(load, warm_rate, warm_count, first)
         answered = sum(o.ok for o in warm_outcomes)
+        wrong = sum(o.wrong for o in warm_outcomes)
         if operation == "send" and system == SENTICHAT:
             results.sentichat_send_attempts += warm_count
             results.sentichat_sends += sum(o.ok for o in warm_outcomes)
@@ -508,6 +523,7 @@ def ramp(
             step, latencies = _step(stack, system, processes, load, rate, count, first)
             first += count
             answered += count - step["failed"]
+            wrong += step["wrong_answers"]
             if operation == "send" and system == SENTICHAT:
                 results.sentichat_send_attempts += count
                 results.sentichat_sends += count - step["failed"]
@@ -536,7 +552,13 @@ def ramp(
             retried = False
             n += 1
         load.send(None)
-    return {"steps": steps, "best": best, "fixed": fixed, "answered": answered}
+    return {
+        "steps": steps,
+        "best": best,
+        "fixed": fixed,
+        "answered": answered,
+        "wrong_answers": wrong,
+    }
 
 
 def _step(
@@ -560,6 +582,7 @@ def _step(
         "rate_per_s": rate,
         **latencies.summary(),
         "failed": count - sum(o.ok for o in outcomes),
+        "wrong_answers": sum(o.wrong for o in outcomes),
         "errors": errors,
         "server_cpu_us_per_request": round(cpu * 1e6 / count, 1),
         "server_cpu_cores": round(cpu / elapsed, 2),
@@ -1091,6 +1114,250 @@ def inbox(stack: Stack, scale: Scale, results: Results) -> None:
     )
 
 
+# -- mood: moodHistory on one long chat ------------------------------------------
+
+MOOD_BUCKETS = (30, 100)  # the web client's, and the most a request may ask
+# How far a score in an answer may be from the rows' (sums of 64-message
+# rollups against sums of the messages: the same numbers, added in another
+# order).
+SCORE_TOLERANCE = 1e-9
+
+# Each run of an answer (seq $3[n] to $4[n]) counted from the rows of chat
+# $1: for the viewer ($2), then the other member, the messages written,
+# those with a score and the sum of the scores; and its first message's time.
+MOOD_RUNS = """
+SELECT count(*) FILTER (WHERE m.sender_id = $2),
+       count(coalesce(m.score, m.polarity)) FILTER (WHERE m.sender_id = $2),
+       coalesce(sum(coalesce(m.score, m.polarity)) FILTER (WHERE m.sender_id = $2),
+                0),
+       count(*) FILTER (WHERE m.sender_id <> $2),
+       count(coalesce(m.score, m.polarity)) FILTER (WHERE m.sender_id <> $2),
+       coalesce(sum(coalesce(m.score, m.polarity)) FILTER (WHERE m.sender_id <> $2),
+                0),
+       min(m.created_at) FILTER (WHERE m.seq = r.first)
+FROM unnest($3::int[], $4::int[]) WITH ORDINALITY AS r (first, last, n)
+JOIN message m ON m.chat_id = $1 AND m.seq BETWEEN r.first AND r.last
+GROUP BY r.n ORDER BY r.n
+"""
+
+
+def _mean(total: float, scored: int) -> float:
+    return total / scored if scored else 0.0
+
+
+def mood_point_faults(
+    points: Sequence[Mapping[str, Any]],
+    rows: Sequence[Sequence[Any]],
+    viewer_id: int,
+) -> list[str]:
+    """Where a `moodHistory` answer (both members sharing) is not its runs as
+    counted from the rows (MOOD_RUNS' rows, one per point)."""
+    if len(points) != len(rows):
+        return [f"{len(points)} points for {len(rows)} runs of messages"]
+    faults: list[str] = []
+    for point, row in zip(points, rows, strict=True):
+        mine, theirs = point["byUser"]
+        written, scored, total, *other, started = row
+        their_written, their_scored, their_total = other
+        where = f"seq {point['fromSeq']}-{point['toSeq']}"
+        expected = (
+            (mine["user"]["id"], str(viewer_id)),
+            (mine["messages"], written),
+            (theirs["messages"], their_written),
+            (datetime.fromisoformat(point["startedAt"]), started),
+        )
+        faults.extend(
+            f"{where}: {got!r}, not {want!r}" for got, want in expected if got != want
+        )
+        scores = (
+            (mine["score"], _mean(total, scored)),
+            (theirs["score"], _mean(their_total, their_scored)),
+            (point["score"], _mean(total + their_total, scored + their_scored)),
+        )
+        faults.extend(
+            f"{where}: score {got!r}, not {want!r}"
+            for got, want in scores
+            if got is None or abs(got - want) > SCORE_TOLERANCE
+        )
+    return faults
+
+
+def _checked_mood_history(stack: Stack, reader: Account, buckets: int) -> None:
+    """One `moodHistory` against the chat's rows, outside any load: raises if
+    it is wrong (nothing wrong is worth timing)."""
+    answer = stack.post(SENTICHAT, protocol.mood_history_request(reader, buckets))
+    if answer.get("errors"):
+        raise RuntimeError(f"moodHistory failed: {answer['errors']}")
+    points = answer["data"]["moodHistory"]
+    fault = protocol.mood_history_fault(
+        points, MoodQuery(buckets, stack.seed.mood_messages)
+    )
+    if fault is not None:
+        faults = [fault]
+    else:
+        rows = stack.fetch(
+            MOOD_RUNS,
+            stack.seed.mood_chat,
+            reader.user_id,
+            [point["fromSeq"] for point in points],
+            [point["toSeq"] for point in points],
+        )
+        faults = mood_point_faults(points, rows, reader.user_id)
+    if faults:
+        raise RuntimeError(
+            f"moodHistory(buckets: {buckets}) for user {reader.user_id} is not"
+            f" what the rows hold: {faults[:5]}"
+        )
+
+
+def _caught_up(stack: Stack, tasks: float, timeout: float = 120) -> float:
+    """Wait until Sentichat's processes hold no more asyncio tasks than
+    `tasks` (as many as when idle): a ramp's last steps, past saturation,
+    leave requests queued that would load the next run. The seconds waited
+    (`timeout` if never)."""
+    started = time.monotonic()
+    while stack.sentichat_counter(TASKS) > tasks:
+        if time.monotonic() - started > timeout:
+            break
+        time.sleep(0.5)
+    return round(time.monotonic() - started, 1)
+
+
+def mood(stack: Stack, scale: Scale, results: Results) -> None:
+    """`moodHistory` on the seed's chat of `mood_messages`, both members asking
+    in turn, against `messages(last: 50)` on the same chat: first one answer
+    of each size against the rows (a wrong one ends the scenario); then 30
+    runs (the web client's), 100 runs and the page, each at the fixed mood
+    rate; then 30 runs and the page ramped (`mood_ramp_rates`, if any). Every
+    answer under load is checked for its runs (`protocol.mood_history_fault`),
+    a wrong one failed and counted."""
+    members = stack.mood
+    if not members:
+        raise ValueError("the seed has no mood chat")
+    last_seq = stack.seed.mood_messages
+    for buckets, reader in zip(MOOD_BUCKETS, members, strict=True):
+        _checked_mood_history(stack, reader, buckets)
+    scored_before = stack.sentichat_counter(SCORED)
+    idle_tasks = stack.sentichat_counter(TASKS)
+    queries = {buckets: MoodQuery(buckets, last_seq) for buckets in MOOD_BUCKETS}
+
+    def run(query: MoodQuery | None, **how: Any) -> dict[str, Any]:
+        operation = "history" if query is None else "mood"
+        found = ramp(
+            stack, scale, SENTICHAT, operation, members, results, mood=query, **how
+        )
+        found["caught_up_after_s"] = _caught_up(stack, idle_tasks)
+        return found
+
+    histories = {
+        buckets: run(
+            query,
+            fixed_rate=scale.mood_rate,
+            rates=(),
+            plotted=buckets == MOOD_BUCKETS[0],
+        )
+        for buckets, query in queries.items()
+    }
+    page = run(None, fixed_rate=scale.mood_rate, rates=(), plotted=False)
+    ramps: dict[str, Any] = {}
+    if scale.mood_ramp_rates:
+        for name, query in (("buckets_30", queries[30]), ("messages_last_50", None)):
+            ramps[name] = run(query, rates=scale.mood_ramp_rates, plotted=False)
+    results.details["mood"] = {
+        "chat_messages": last_seq,
+        "rate_per_s": scale.mood_rate,
+        **{f"buckets_{buckets}": found for buckets, found in histories.items()},
+        "messages_last_50_same_chat": page,
+        "ramps": ramps,
+        "scored_during_reads": stack.sentichat_counter(SCORED) - scored_before,
+    }
+    results.add(*_mood_measures(histories, page, ramps, scale.mood_rate, last_seq))
+
+
+def _mood_measures(
+    histories: Mapping[int, Mapping[str, Any]],
+    page: Mapping[str, Any],
+    ramps: Mapping[str, Mapping[str, Any]],
+    rate: float,
+    last_seq: int,
+) -> list[Measure]:
+    few, most = (histories[buckets] for buckets in MOOD_BUCKETS)
+    at = f"at {rate:.0f}/s"
+    faults = sum(h["wrong_answers"] + h["fixed"]["failed"] for h in (few, most))
+    faults += sum(r["wrong_answers"] for r in ramps.values())
+    fixed, page_fixed = few["fixed"], page["fixed"]
+    measures = [
+        Measure(
+            f"moodHistory(buckets: 30) p50 {at}, {last_seq:,} messages"
+            " (baseline: messages(last: 50) on the same chat)",
+            "ms",
+            fixed["p50_ms"],
+            page_fixed["p50_ms"],
+            "lower",
+        ),
+        Measure(
+            f"moodHistory(buckets: 30) p99 {at}",
+            "ms",
+            fixed["p99_ms"],
+            page_fixed["p99_ms"],
+            "lower",
+        ),
+        Measure(
+            f"moodHistory(buckets: 100) p50 {at}",
+            "ms",
+            most["fixed"]["p50_ms"],
+            page_fixed["p50_ms"],
+            "lower",
+        ),
+        Measure(
+            f"moodHistory(buckets: 100) p99 {at}",
+            "ms",
+            most["fixed"]["p99_ms"],
+            page_fixed["p99_ms"],
+            "lower",
+        ),
+        Measure(
+            f"app processes' CPU per moodHistory(buckets: 30) {at}",
+            "µs",
+            fixed["server_cpu_us_per_request"],
+            page_fixed["server_cpu_us_per_request"],
+            "lower",
+        ),
+        Measure(
+            f"app processes' CPU per moodHistory(buckets: 100) {at}",
+            "µs",
+            most["fixed"]["server_cpu_us_per_request"],
+            page_fixed["server_cpu_us_per_request"],
+            "lower",
+        ),
+    ]
+    if ramps:
+        mood_best, page_best = (
+            ramps[name]["best"] or {} for name in ("buckets_30", "messages_last_50")
+        )
+        measures.append(
+            Measure(
+                "moodHistory(buckets: 30) rate (p99 < 50 ms)",
+                "req/s",
+                mood_best.get("rate_per_s", 0.0),
+                page_best.get("rate_per_s", 0.0),
+                "higher",
+            )
+        )
+    measures.append(
+        Measure(
+            f"moodHistory answers wrong, or failed {at}",
+            "",
+            faults,
+            None,
+            "lower",
+            "0",
+            faults == 0,
+        )
+    )
+    return measures
+
+
 # -- changes: the send path with messageChanges subscribed, and the change path --
 
 # The newest message of each member of the first $1 chats: the one it edits
@@ -1523,6 +1790,7 @@ SCENARIOS: dict[str, Callable[[Stack, Scale, Results], None]] = {
     "sentiment": sentiment,
     "markread": mark_read,
     "inbox": inbox,
+    "mood": mood,
     # Last: its edits score texts again, which the sentiment scenario's
     # counts of scores per send allow for but are plainer without.
     "changes": changes,

@@ -19,6 +19,8 @@ import psutil
 from sqlalchemy.engine import make_url
 
 from db.migrations import upgrade_to_head
+from db.models import MOOD_BLOCK
+from graph.domain.mood import DECAY, FAST_DECAY
 from graph.domain.sentiment import Scores, analyze, reasons_to_json
 from graph.platform.settings import Settings
 from graph.realtime.channels import chat_channel
@@ -74,6 +76,8 @@ class Seed:
     # ids after `users`), holding `inbox_messages` between them.
     inbox_chats: int = 0
     inbox_messages: int = 0
+    # Then two more users with one chat of this many messages (`mood_chat`).
+    mood_messages: int = 0
 
     @property
     def chats(self) -> int:
@@ -95,8 +99,20 @@ class Seed:
         ]
 
     @property
+    def mood_pair(self) -> tuple[int, int]:
+        """The members of the chat of `mood_messages`: the ids after the others'."""
+        first = self.users + (self.inbox_chats + 1 if self.inbox_chats else 0) + 1
+        return first, first + 1
+
+    @property
+    def mood_chat(self) -> int:
+        """The id of that chat: the last one."""
+        return self.chats + self.inbox_chats + 1
+
+    @property
     def all_users(self) -> int:
-        return self.users + (self.inbox_chats + 1 if self.inbox_chats else 0)
+        first, second = self.mood_pair
+        return second if self.mood_messages else first - 1
 
 
 @dataclass
@@ -106,6 +122,8 @@ class Stack:
     dsn: str  # the same database, for asyncpg
     accounts: list[Account]
     inbox: Account | None  # the user with the seed's `inbox_chats` chats
+    # The members of the seed's `mood_chat`, the lower first (none: no such chat).
+    mood: tuple[Account, ...] = ()
     servers: dict[str, list[Server]] = field(default_factory=dict)
 
     def addresses(self, system: str) -> tuple[tuple[str, int], ...]:
@@ -156,6 +174,18 @@ class Stack:
 
         return asyncio.run(run())
 
+    def fetch(self, query: str, *arguments: object) -> list[asyncpg.Record]:
+        """Every row of one statement on the database under test."""
+
+        async def run() -> list[asyncpg.Record]:
+            connection = await asyncpg.connect(self.dsn)
+            try:
+                return list(await connection.fetch(query, *arguments))
+            finally:
+                await connection.close()
+
+        return asyncio.run(run())
+
     def execute(self, statement: str, *arguments: object) -> None:
         """One statement on the database under test, from the orchestrator."""
 
@@ -176,7 +206,9 @@ class Stack:
         """A metric (name with its labels, as exposed) of each Sentichat process."""
         values = []
         for server in self.servers[protocol.SENTICHAT]:
-            text = httpx.get(f"{server.http_url}/metrics", timeout=10).text
+            # Patient: after a ramp's step past saturation a process may still
+            # be working through hundreds of queued requests.
+            text = httpx.get(f"{server.http_url}/metrics", timeout=60).text
             for line in text.splitlines():
                 metric, _, value = line.partition(" ")
                 if metric == name:
@@ -239,9 +271,9 @@ async def _load(dsn: str, seed: Seed) -> None:
             records=_history_messages(seed, scores, now),
         )
         await _restart_ids(connection, "message")
-        if seed.inbox_chats:
+        if seed.inbox_chats or seed.mood_messages:
             await connection.execute(
-                INBOX_MESSAGES,
+                GENERATED_MESSAGES,
                 seed.chats,
                 now,
                 len(protocol.PHRASES),
@@ -249,12 +281,16 @@ async def _load(dsn: str, seed: Seed) -> None:
                 *map(list, zip(*map(_sentiment_columns, scores), strict=True)),
             )
         await connection.execute(COUNTERS)
+        await connection.execute(MOOD_BLOCKS)
+        await connection.execute(MOOD_MEANS, DECAY, FAST_DECAY)
         wrong = await connection.fetchval(INCONSISTENT_CHATS)
         wrong_ordinals = await connection.fetchval(INCONSISTENT_ORDINALS)
-        if wrong or wrong_ordinals:
+        wrong_blocks = await connection.fetchval(INCONSISTENT_BLOCKS)
+        if wrong or wrong_ordinals or wrong_blocks:
             raise RuntimeError(
                 f"the seed is inconsistent: {wrong} chats' counters,"
-                f" {wrong_ordinals} senders' ordinals"
+                f" {wrong_ordinals} senders' ordinals, {wrong_blocks} chats'"
+                " mood blocks"
             )
         for table in ("user_account", "chat", "message"):
             await _restart_ids(connection, table)
@@ -331,6 +367,12 @@ def _chats(seed: Seed, now: datetime) -> list[tuple[object, ...]]:
                 now,
             )
         )
+    if seed.mood_messages:
+        low, high = seed.mood_pair
+        last_seq = seed.mood_messages
+        # Asked for by the lower member; both have read it all.
+        read = (last_seq, last_seq)
+        chats.append((seed.mood_chat, low, high, low, last_seq, last_seq, *read, now))
     return chats
 
 
@@ -392,11 +434,12 @@ def _history_messages(
     return messages
 
 
-# The inbox user's messages, in one statement: each chat (ids past $1) gets
-# seqs 1..last_seq, sent in runs of three by one member or the other (a hash
-# of chat and seq decides), one of the phrases ($4..: bodies, then their
-# sentiment columns) each, a minute apart up to $2; ordinals by window.
-INBOX_MESSAGES = """
+# The inbox user's messages and the mood chat's, in one statement: each chat
+# (ids past $1) gets seqs 1..last_seq, sent in runs of three by one member or
+# the other (a hash of chat and seq decides), one of the phrases ($4..:
+# bodies, then their sentiment columns) each, a minute apart up to $2;
+# ordinals by window.
+GENERATED_MESSAGES = """
 INSERT INTO message (chat_id, seq, version, sender_id, recipient_id, sender_ordinal,
                      body, polarity, subjectivity, label, score, confidence,
                      reasons, analyzer, created_at)
@@ -454,6 +497,71 @@ WHERE low_sent + high_sent <> last_seq OR last_version <> last_seq
    OR low_read_count > high_sent OR high_read_count > low_sent
 """
 
+# What the sends would have kept for `moodHistory` (db.mood.block_rollup):
+# each chat's 64-message rollups, by migration 0006's GROUP BY.
+MOOD_BLOCKS = f"""
+INSERT INTO mood_block (chat_id, block, low_messages, low_scored, low_total,
+                        high_messages, high_scored, high_total)
+SELECT m.chat_id, (m.seq - 1) / {MOOD_BLOCK},
+       count(*) FILTER (WHERE m.sender_id = c.user_low_id),
+       count(coalesce(m.score, m.polarity)) FILTER (WHERE m.sender_id = c.user_low_id),
+       coalesce(sum(coalesce(m.score, m.polarity))
+                FILTER (WHERE m.sender_id = c.user_low_id), 0),
+       count(*) FILTER (WHERE m.sender_id = c.user_high_id),
+       count(coalesce(m.score, m.polarity)) FILTER (WHERE m.sender_id = c.user_high_id),
+       coalesce(sum(coalesce(m.score, m.polarity))
+                FILTER (WHERE m.sender_id = c.user_high_id), 0)
+FROM message m JOIN chat c ON c.id = m.chat_id
+GROUP BY m.chat_id, (m.seq - 1) / {MOOD_BLOCK}
+"""
+
+# And each member's means on the chat row (graph.domain.mood): a message
+# `ago` sends back weighs $1 ** ago in the mood, $2 ** ago in its fast twin.
+# From the last 400 messages, as migration 0006 has it: older ones weigh
+# below 1e-12 of the newest.
+MOOD_MEANS = """
+UPDATE chat
+SET low_mood_sum = w.low_sum, low_mood_weight = w.low_weight,
+    low_mood_fast_sum = w.low_fast_sum, low_mood_fast_weight = w.low_fast_weight,
+    high_mood_sum = w.high_sum, high_mood_weight = w.high_weight,
+    high_mood_fast_sum = w.high_fast_sum, high_mood_fast_weight = w.high_fast_weight
+FROM (
+    SELECT s.chat_id,
+           coalesce(sum(s.slow * s.score) FILTER (WHERE s.low), 0) AS low_sum,
+           coalesce(sum(s.slow) FILTER (WHERE s.low), 0) AS low_weight,
+           coalesce(sum(s.fast * s.score) FILTER (WHERE s.low), 0) AS low_fast_sum,
+           coalesce(sum(s.fast) FILTER (WHERE s.low), 0) AS low_fast_weight,
+           coalesce(sum(s.slow * s.score) FILTER (WHERE NOT s.low), 0) AS high_sum,
+           coalesce(sum(s.slow) FILTER (WHERE NOT s.low), 0) AS high_weight,
+           coalesce(sum(s.fast * s.score) FILTER (WHERE NOT s.low), 0)
+               AS high_fast_sum,
+           coalesce(sum(s.fast) FILTER (WHERE NOT s.low), 0) AS high_fast_weight
+    FROM (
+        SELECT m.chat_id, m.sender_id = c.user_low_id AS low,
+               coalesce(m.score, m.polarity) AS score,
+               power($1::float8, c.last_seq - m.seq) AS slow,
+               power($2::float8, c.last_seq - m.seq) AS fast
+        FROM message m JOIN chat c ON c.id = m.chat_id
+        WHERE m.seq > c.last_seq - 400 AND coalesce(m.score, m.polarity) IS NOT NULL
+    ) AS s
+    GROUP BY s.chat_id
+) AS w
+WHERE chat.id = w.chat_id
+"""
+
+# Chats whose rollups do not hold each member's messages exactly once.
+INCONSISTENT_BLOCKS = f"""
+SELECT count(*) FROM chat c
+LEFT JOIN (
+    SELECT chat_id, sum(low_messages) AS low, sum(high_messages) AS high,
+           count(*) AS blocks, max(block) AS last_block
+    FROM mood_block GROUP BY chat_id
+) AS b ON b.chat_id = c.id
+WHERE coalesce(b.low, 0) <> c.low_sent OR coalesce(b.high, 0) <> c.high_sent
+   OR coalesce(b.blocks, 0) <> (c.last_seq + {MOOD_BLOCK - 1}) / {MOOD_BLOCK}
+   OR coalesce(b.last_block, -1) <> (c.last_seq + {MOOD_BLOCK - 1}) / {MOOD_BLOCK} - 1
+"""
+
 INCONSISTENT_ORDINALS = """
 SELECT count(*) FROM (
     SELECT count(*) AS sent, max(sender_ordinal) AS highest,
@@ -507,6 +615,15 @@ def _accounts(seed: Seed) -> list[Account]:
     ]
 
 
+def _mood_accounts(seed: Seed) -> tuple[Account, ...]:
+    """The members of the seed's mood chat, the lower first (none: no such chat)."""
+    if not seed.mood_messages:
+        return ()
+    tokens, pair = _tokens(), seed.mood_pair
+    channel = chat_channel(*pair)
+    return tuple(Account(user, tokens.issue(user), channel) for user in pair)
+
+
 def _inbox_account(seed: Seed) -> Account | None:
     """The user with `inbox_chats` chats (its channel: the first of them)."""
     if not seed.inbox_chats:
@@ -524,7 +641,14 @@ def running_stack(seed: Seed, logs: Path) -> Iterator[Stack]:
     dsn = (
         make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
     )
-    stack = Stack(seed, database_url, dsn, _accounts(seed), _inbox_account(seed))
+    stack = Stack(
+        seed,
+        database_url,
+        dsn,
+        _accounts(seed),
+        _inbox_account(seed),
+        _mood_accounts(seed),
+    )
     plans = {
         protocol.SENTICHAT: ("graph.app:app", sentichat_env(database_url)),
         protocol.BASELINE: (

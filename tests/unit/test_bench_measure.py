@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
@@ -11,13 +12,22 @@ import pytest
 
 from tests.benchmarks import load, protocol
 from tests.benchmarks.measure import Latencies, bucket_of, bucket_upper_us, percentile
-from tests.benchmarks.protocol import BASELINE, SENTICHAT, Account, Delivery
+from tests.benchmarks.protocol import (
+    BASELINE,
+    SENTICHAT,
+    Account,
+    Delivery,
+    MoodQuery,
+    mood_history_fault,
+)
 from tests.benchmarks.scenarios import (
     misdelivered_changes,
+    mood_point_faults,
     passing_rates,
     tally,
     tally_changes,
 )
+from tests.benchmarks.stack import Seed
 
 
 def test_nearest_rank_percentiles() -> None:
@@ -175,3 +185,105 @@ def test_passing_rates_leave_out_failed_and_slow_steps() -> None:
 
 
 MESSAGE = {"id": "41", "clientId": "sd7", "message": "hi"}
+
+
+def _points(*runs: tuple[int, int]) -> list[dict[str, Any]]:
+    """moodHistory points over `runs`, the viewer (user 1) writing every
+    message but the last of each."""
+    return [
+        {
+            "fromSeq": first,
+            "toSeq": last,
+            "startedAt": "2026-12-06T15:55:37.985891+00:00",
+            "score": 0.5,
+            "byUser": [
+                {"user": {"id": "1"}, "score": 0.5, "messages": last - first},
+                {"user": {"id": "2"}, "score": 0.5, "messages": 1},
+            ],
+        }
+        for first, last in runs
+    ]
+
+
+def test_a_mood_history_runs_from_seq_1_to_the_newest_in_equal_runs() -> None:
+    query = MoodQuery(buckets=3, last_seq=10)
+    assert mood_history_fault(_points((1, 4), (5, 7), (8, 10)), query) is None
+    assert mood_history_fault([], MoodQuery(buckets=30, last_seq=0)) is None
+    assert mood_history_fault(_points((1, 4), (5, 10)), query) == "2 points, not 3"
+    assert mood_history_fault(_points((1, 4), (5, 7), (8, 9)), query) == (
+        "seq 1 to 9, not 1 to 10"
+    )
+    assert mood_history_fault(_points((1, 4), (6, 7), (8, 10)), query) == (
+        "seq 4 then 6"
+    )
+    assert mood_history_fault(_points((1, 5), (6, 7), (8, 10)), query) == (
+        "runs of 2 to 5 messages"
+    )
+    # Fewer messages than runs: one a message.
+    assert mood_history_fault(_points((1, 1), (2, 2)), MoodQuery(30, 2)) is None
+
+
+def test_a_mood_history_counts_every_message_of_each_run() -> None:
+    points = _points((1, 4), (5, 7), (8, 10))
+    points[1]["byUser"][1]["messages"] = 0
+    assert mood_history_fault(points, MoodQuery(3, 10)) == "seq 5-7: 2 messages, not 3"
+
+
+def test_mood_points_are_checked_against_the_rows() -> None:
+    started = datetime(2026, 12, 6, 15, 55, 37, 985891, tzinfo=UTC)
+    points = _points((1, 4))
+    # The viewer's 3 messages (2 scored, summing 1.0), the other's 1 (0.5).
+    row = (3, 2, 1.0, 1, 1, 0.5, started)
+    assert mood_point_faults(points, [row], viewer_id=1) == []
+    assert mood_point_faults(points, [row, row], viewer_id=1) == [
+        "1 points for 2 runs of messages"
+    ]
+    assert mood_point_faults(points, [row], viewer_id=2) == ["seq 1-4: '1', not '2'"]
+    points[0]["score"] = 0.6
+    points[0]["byUser"][1]["score"] = None
+    assert mood_point_faults(points, [row], viewer_id=1) == [
+        "seq 1-4: score None, not 0.5",
+        "seq 1-4: score 0.6, not 0.5",
+    ]
+
+
+def test_the_mood_chat_comes_after_every_other_user_and_chat() -> None:
+    seed = Seed(
+        users=10,
+        history_chats=2,
+        history_messages=20,
+        inbox_chats=4,
+        inbox_messages=40,
+        mood_messages=100,
+    )
+    # Users 1-10 in pairs, the inbox user and its 4 peers 11-15, then 16, 17.
+    assert seed.mood_pair == (16, 17)
+    assert seed.all_users == 17
+    # Chats 1-5 of the pairs, 6-9 the inbox's, then the mood chat.
+    assert seed.mood_chat == 10
+    without = Seed(users=10, history_chats=2, history_messages=20)
+    assert without.all_users == 10
+    assert without.mood_pair == (11, 12)
+
+
+def test_a_wrong_mood_history_answer_under_load_is_a_failure() -> None:
+    plan = load.OpenLoopPlan(
+        SENTICHAT, "mood", (("127.0.0.1", 1),), (), "sm", mood=MoodQuery(3, 10)
+    )
+    loop = load.OpenLoop(plan)
+    outcomes: list[load.Outcome] = []
+
+    def answering(points: list[dict[str, Any]]) -> None:
+        async def post(server: int, request: protocol.Request) -> tuple[int, bytes]:
+            return 200, orjson.dumps({"data": {"moodHistory": points}})
+
+        loop._post = post  # type: ignore[method-assign]
+        request = protocol.Request("/graphql", b"", b"")
+        asyncio.run(
+            loop._fire(len(outcomes), 0, request, 0, time.perf_counter(), outcomes)
+        )
+
+    answering(_points((1, 4), (5, 7), (8, 10)))
+    answering(_points((1, 4), (5, 7)))
+    assert [(o.ok, o.wrong) for o in outcomes] == [(True, False), (False, True)]
+    assert loop.errors == ["a wrong answer: 2 points, not 3"]
