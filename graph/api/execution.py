@@ -8,11 +8,12 @@ section). Yet most fields are plain attributes of an immutable object
 (strawberry's "basic" fields: no resolver, no arguments, no extensions).
 
 `PlainObjectsExecutionContext` completes a selection made only of such fields
-(scalars, enums, `__typename`, and objects whose own selections qualify) by
+(scalars, enums, `__typename`, and objects, or lists of non-null objects,
+whose own selections qualify) by
 reading the attributes and coercing the leaves directly, with a plan built
 once per selection: shared by every operation of a cached document, or once
 per operation where a directive (`@skip`, `@include`) makes the selection
-depend on the variables. Anything else (a resolver, a list, an
+depend on the variables. Anything else (a resolver, a list of scalars, an
 abstract type, `@defer`, a field middleware) and anything unusual at run
 time (a null where the schema says non-null, a leaf that does not coerce)
 goes through graphql-core's own path, which also reports the error as
@@ -56,7 +57,7 @@ from strawberry.types.field import StrawberryField
 TYPENAME_FIELD = "__typename"
 
 
-LEAF, TEXT, NAMED, OBJECT, TYPENAME = 0, 1, 2, 3, 4
+LEAF, TEXT, NAMED, OBJECT, TYPENAME, LIST = 0, 1, 2, 3, 4, 5
 # Scalars whose output coercion returns a `str` value unchanged.
 TEXT_SCALARS = frozenset({GraphQLString, GraphQLID})
 
@@ -66,10 +67,11 @@ class _Step(NamedTuple):
 
     key: str
     attribute: str
-    kind: int  # LEAF, TEXT, NAMED, OBJECT or TYPENAME
+    kind: int  # LEAF, TEXT, NAMED, OBJECT, TYPENAME or LIST
     # LEAF, TEXT: the type's output coercion (TEXT: a str needs none);
     # NAMED: the coercion and a dict of an enum's members to their names;
-    # OBJECT: the sub-plan; TYPENAME: the name.
+    # OBJECT: the sub-plan; TYPENAME: the name; LIST (of non-null plain
+    # objects): the items' plan.
     how: Any
     non_null: bool
 
@@ -296,9 +298,32 @@ class PlainObjectsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if plan is None:
                     return None
                 steps.append(_Step(key, attribute, OBJECT, plan, non_null))
+            elif isinstance(field_type, GraphQLList):
+                plan = self._items_plan(field_type, field_details_list)
+                if plan is None:
+                    return None
+                steps.append(_Step(key, attribute, LIST, plan, non_null))
             else:
                 return None
         return tuple(steps)
+
+    def _items_plan(
+        self, list_type: GraphQLList[Any], field_details_list: list[FieldDetails]
+    ) -> _Plan | None:
+        """The plan of a list's items, if they are non-null plain objects: a
+        message's reactions and reasons, a mood point's members. Without it
+        a whole page of messages took graphql-core's path for its reactions
+        (moodHistory of 30 runs: 3.1 ms of GraphQL a request)."""
+        item_type = list_type.of_type
+        if not isinstance(item_type, GraphQLNonNull):
+            return None
+        item_type = item_type.of_type
+        if not isinstance(item_type, GraphQLObjectType) or item_type.is_type_of:
+            return None
+        grouped, defer_usages, *_ = self.collect_subfields(
+            item_type, field_details_list
+        )
+        return None if defer_usages else self._plan(item_type, grouped)
 
 
 class _WeakHelpers:
@@ -377,6 +402,10 @@ def _complete(plan: _Plan, source: Any) -> dict[str, Any]:
             if coerced is None or coerced is Undefined:
                 raise _FALLBACK
             completed[key] = coerced
+        elif kind == LIST:
+            if type(value) is not list:
+                raise _FALLBACK
+            completed[key] = [_complete(how, item) for item in value]
         else:
             completed[key] = _complete(how, value)
     return completed
