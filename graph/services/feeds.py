@@ -32,7 +32,7 @@ from graph.domain.reactions import reactions_from_json
 from graph.domain.records import MessageRecord, UserRecord
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, Gap, chat_channel
-from graph.services.membership import NO_CHAT, member_pair, members
+from graph.services.membership import NO_CHAT, member_pair, members_of
 from graph.services.sentiment import scores_of
 
 Feed = AsyncIterator[MessageRecord | Gap]
@@ -50,15 +50,8 @@ class ChatView:
 
     @classmethod
     def of(cls, chat: ChatRow) -> ChatView:
-        pair = chat.user_low_id, chat.user_high_id
-        users = members(
-            pair,
-            chat.low_username,
-            chat.high_username,
-            shares=(chat.low_shares, chat.high_shares),
-        )
-        channel = chat_channel(*pair)
-        return cls(chat.id, channel, users, chat.last_seq, chat.last_version)
+        channel = chat_channel(chat.user_low_id, chat.user_high_id)
+        return cls(chat.id, channel, members_of(chat), chat.last_seq, chat.last_version)
 
     def record(self, message: MessageRow) -> MessageRecord:
         return stored_record(self.channel, self.users, message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from graph.domain.errors import BadUserInput, Forbidden
 from graph.domain.records import UserRecord
 from graph.realtime import parse_chat_channel
@@ -43,3 +45,30 @@ def members(
         low: UserRecord(low, low_username, low_shares),
         high: UserRecord(high, high_username, high_shares),
     }
+
+
+class ChatMembers(Protocol):
+    """A chat as read with its members (db.queries.ChatRow, db.chats.ChatState)."""
+
+    @property
+    def user_low_id(self) -> int: ...
+    @property
+    def user_high_id(self) -> int: ...
+    @property
+    def low_username(self) -> str: ...
+    @property
+    def high_username(self) -> str: ...
+    @property
+    def low_shares(self) -> bool: ...
+    @property
+    def high_shares(self) -> bool: ...
+
+
+def members_of(chat: ChatMembers) -> dict[int, UserRecord]:
+    """`members` of a chat read with its members' names and settings."""
+    return members(
+        (chat.user_low_id, chat.user_high_id),
+        chat.low_username,
+        chat.high_username,
+        shares=(chat.low_shares, chat.high_shares),
+    )

@@ -28,7 +28,7 @@ from graph.domain.mood import (
 )
 from graph.domain.records import UserRecord
 from graph.realtime import chat_channel
-from graph.services.membership import NO_CHAT, member_pair, members
+from graph.services.membership import NO_CHAT, member_pair, members, members_of
 
 # What the database's mood statements are given: the weight one message
 # back keeps, for the mood and for its fast twin.
@@ -54,16 +54,13 @@ def mood_state(
 
 def chat_mood(state: ChatState) -> MoodState:
     """The mood of a chat read with its state (db.chats)."""
-    pair = state.user_low_id, state.user_high_id
-    users = members(
-        pair,
-        state.low_username,
-        state.high_username,
-        shares=(state.low_shares, state.high_shares),
-    )
-    channel = chat_channel(*pair)
+    channel = chat_channel(state.user_low_id, state.user_high_id)
     return mood_state(
-        channel, state.last_version, users, state.user_low_id, state.mood_values
+        channel,
+        state.last_version,
+        members_of(state),
+        state.user_low_id,
+        state.mood_values,
     )
 
 
@@ -94,12 +91,7 @@ class MoodService:
             if not split:
                 return []
             sums, started = await mood.run_rows(connection, state.id, low, split)
-        users = members(
-            (low, high),
-            state.low_username,
-            state.high_username,
-            shares=(state.low_shares, state.high_shares),
-        )
+        users = members_of(state)
         return [
             MoodPointRecord(
                 from_seq,
