@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from graph.domain.mood import MoodChangedRecord, MoodState
+from graph.domain.mood import MoodChangedRecord, MoodState, stored_mood
 from graph.domain.sentiment import Scores
 from graph.domain.users import UserRecord as UserRecord
 
@@ -49,8 +50,10 @@ class ChatRecord:
     to_read: ReadState = NOTHING_READ
     # The chat's change counter when this record was read (`messageChanges`).
     last_version: int = 0
-    # Its mood when read; None on events of processes older than moods.
-    mood: MoodState | None = None
+    # Its mood when read, as stored (db.queries.MoodValues), made into a
+    # MoodState only when asked for (`mood`): a list of 500 chats seldom
+    # is. None on events of processes older than moods.
+    mood_values: tuple[Any, ...] | None = None
 
     def read_states(self, viewer_id: int) -> tuple[ReadState, ReadState]:
         """The viewer's read state and the other member's."""
@@ -60,6 +63,15 @@ class ChatRecord:
 
     def other_member(self, viewer_id: int) -> UserRecord:
         return self.to_user if viewer_id == self.from_user.id else self.from_user
+
+    @property
+    def mood(self) -> MoodState | None:
+        if self.mood_values is None:
+            return None
+        low, high = sorted((self.from_user, self.to_user), key=lambda user: user.id)
+        return stored_mood(
+            self.channel_name, self.last_version, low, high, self.mood_values
+        )
 
 
 @dataclass(frozen=True, slots=True)

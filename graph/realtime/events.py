@@ -156,8 +156,8 @@ def encode_chat(chat: ChatRecord) -> str:
         "from_read": [chat.from_read.read_seq, chat.from_read.unread],
         "to_read": [chat.to_read.read_seq, chat.to_read.unread],
     }
-    if chat.mood is not None:
-        payload["mood"] = _mood(chat.mood)
+    if chat.mood_values is not None:
+        payload["mood"] = chat.mood_values  # db.queries.MoodValues
     return orjson.dumps(payload).decode()
 
 
@@ -208,7 +208,7 @@ def _chat_from(data: dict[str, Any]) -> ChatRecord:
         from_read=_read_state(data.get("from_read")),
         to_read=_read_state(data.get("to_read")),
         last_version=int(data.get("last_version", 0)),
-        mood=_mood_from(data["mood"]) if "mood" in data else None,
+        mood_values=tuple(data["mood"]) if "mood" in data else None,
     )
 
 

@@ -22,7 +22,6 @@ from graph.domain.records import (
 )
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.services.membership import NO_CHAT, member_pair
-from graph.services.moods import mood_state
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
 from graph.services.throttle import Limit, Throttle
@@ -171,13 +170,7 @@ def chat_record(
     high_read = ReadState(state.high_read_seq, state.high_unread)
     first = state.requested_by_id if requester is None else requester
     channel = chat_channel(low.id, high.id)
-    mood = mood_state(
-        channel,
-        state.last_version,
-        {low.id: low, high.id: high},
-        low.id,
-        state.mood_values,
-    )
+    mood = state.mood_values
     if first == high.id:
         return ChatRecord(
             channel,

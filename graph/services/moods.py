@@ -17,7 +17,6 @@ from graph.domain.errors import BadUserInput, NotFound
 from graph.domain.mood import (
     DECAY,
     FAST_DECAY,
-    MemberMood,
     MoodChangedRecord,
     MoodPointRecord,
     MoodState,
@@ -25,6 +24,7 @@ from graph.domain.mood import (
     RunMood,
     adjusted,
     runs,
+    stored_mood,
 )
 from graph.domain.records import UserRecord
 from graph.realtime import chat_channel
@@ -45,11 +45,8 @@ def mood_state(
 ) -> MoodState:
     """The mood from `db.queries.MoodValues` (each member's count, whether
     each shares, then their means' parts)."""
-    low_sent, high_sent, _, _, *parts = values
-    (high_id,) = set(users) - {low_id}
-    low = MemberMood(users[low_id], int(low_sent), *map(float, parts[:4]))
-    high = MemberMood(users[high_id], int(high_sent), *map(float, parts[4:]))
-    return MoodState(channel, version, low, high)
+    high_id = next(user_id for user_id in users if user_id != low_id)
+    return stored_mood(channel, version, users[low_id], users[high_id], values)
 
 
 def chat_mood(state: ChatState) -> MoodState:
