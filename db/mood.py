@@ -32,8 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import MOOD_BLOCK, Chat, Message, MoodBlock
-from db.queries import CHAT_MOOD_COLUMNS as CHAT_MOOD_COLUMNS
-from db.queries import MOOD_PARTS, Executor
+from db.queries import CHAT_MOOD_COLUMNS, MOOD_PARTS, Executor
 
 # What a message counts for: its analyzer's score, or TextBlob's polarity on
 # a row scored before the analyzer (as the API reads it); NULL once deleted.

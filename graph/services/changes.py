@@ -25,7 +25,7 @@ from graph.domain.errors import (
     Forbidden,
     NotFound,
 )
-from graph.domain.mood import MoodChangedRecord, MoodState
+from graph.domain.mood import MoodChangedRecord, MoodState, stored_mood
 from graph.domain.reactions import (
     MAX_REACTION_EMOJI,
     TooManyEmoji,
@@ -38,7 +38,7 @@ from graph.platform.settings import Settings
 from graph.realtime import EventBus, chat_channel
 from graph.realtime.pusher import Slot
 from graph.services.feeds import BY_VERSION, ChatFeeds, stored_record
-from graph.services.moods import chat_members, mood_state
+from graph.services.moods import chat_members
 from graph.services.publishing import Publisher
 from graph.services.sentiment import SentimentService, columns_of
 from graph.services.text import check_message
@@ -235,7 +235,13 @@ async def _move_mood(
     if old == new:
         return None
     low_id = claimed.user_low_id
-    state = mood_state(after.channel, claimed.version - 1, users, low_id, claimed.mood)
+    state = stored_mood(
+        after.channel,
+        claimed.version - 1,
+        users[low_id],
+        users[claimed.user_high_id],
+        claimed.mood,
+    )
     side = "low" if after.from_user.id == low_id else "high"
     member = state.low if side == "low" else state.high
     moved = member.adjusted(claimed.last_seq - after.seq, old, new)
@@ -243,7 +249,7 @@ async def _move_mood(
         connection,
         claimed.chat_id,
         side,
-        (moved.sum, moved.weight, moved.fast_sum, moved.fast_weight),
+        moved.parts,
     )
     await mood.adjust_block(
         connection,

@@ -16,7 +16,7 @@ from db.models import utcnow
 from db.queries import MessageRow
 from db.session import autocommit, driver_connection
 from graph.domain.errors import BadUserInput, NotFound
-from graph.domain.mood import MoodChangedRecord
+from graph.domain.mood import MoodChangedRecord, stored_mood
 from graph.domain.records import MessageRecord, UserRecord
 from graph.domain.sentiment import Scores
 from graph.platform.settings import Settings
@@ -30,7 +30,7 @@ from graph.services.feeds import (
     stored_record,
 )
 from graph.services.membership import NO_CHAT, member_pair, members
-from graph.services.moods import DECAYS, chat_members, mood_after_send, mood_state
+from graph.services.moods import DECAYS, chat_members, mood_after_send
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
 from graph.services.sentiment import SentimentService, columns_of
@@ -241,7 +241,10 @@ class MessageService:
         users = chat_members(
             pair, claimed.low_username, claimed.high_username, claimed.mood
         )
-        after = mood_state(channel, claimed.version, users, pair[0], claimed.mood)
+        low, high = pair
+        after = stored_mood(
+            channel, claimed.version, users[low], users[high], claimed.mood
+        )
         record = _sent(
             users,
             sender_id,
@@ -294,7 +297,9 @@ class MessageService:
             version=stored.version,
             created_at=stored.created_at,
         )
-        after = mood_state(record.channel, stored.version, users, low, stored.mood)
+        after = stored_mood(
+            record.channel, stored.version, users[low], users[high], stored.mood
+        )
         return record, mood_after_send(after, sender_id, scores.score)
 
     async def _find_sent(

@@ -36,27 +36,15 @@ DECAYS = (DECAY, FAST_DECAY)
 MAX_BUCKETS = 100
 
 
-def mood_state(
-    channel: str,
-    version: int,
-    users: dict[int, UserRecord],
-    low_id: int,
-    values: Sequence[Any],
-) -> MoodState:
-    """The mood from `db.queries.MoodValues` (each member's count, whether
-    each shares, then their means' parts)."""
-    high_id = next(user_id for user_id in users if user_id != low_id)
-    return stored_mood(channel, version, users[low_id], users[high_id], values)
-
-
 def chat_mood(state: ChatState) -> MoodState:
     """The mood of a chat read with its state (db.chats)."""
-    channel = chat_channel(state.user_low_id, state.user_high_id)
-    return mood_state(
-        channel,
+    low, high = state.user_low_id, state.user_high_id
+    users = members_of(state)
+    return stored_mood(
+        chat_channel(low, high),
         state.last_version,
-        members_of(state),
-        state.user_low_id,
+        users[low],
+        users[high],
         state.mood_values,
     )
 
