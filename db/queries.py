@@ -18,6 +18,7 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -222,7 +223,7 @@ def member_username(user_id: Any) -> Any:
     return name.correlate(Chat).scalar_subquery()
 
 
-_CHAT_OF_PAIR = (
+_CHAT_COLUMNS = (
     select(
         Chat.id,
         Chat.user_low_id,
@@ -236,10 +237,14 @@ _CHAT_OF_PAIR = (
     )
     .join(LOW_USER, LOW_USER.id == Chat.user_low_id)
     .join(HIGH_USER, HIGH_USER.id == Chat.user_high_id)
-    .where(
-        Chat.user_low_id == bindparam("low_id"),
-        Chat.user_high_id == bindparam("high_id"),
-    )
+)
+_CHAT_OF_PAIR = _CHAT_COLUMNS.where(
+    Chat.user_low_id == bindparam("low_id"),
+    Chat.user_high_id == bindparam("high_id"),
+)
+# Pairs as row values, `IN ((1, 2), (3, 4))`, on the pair's unique index.
+_CHATS_OF_PAIRS = _CHAT_COLUMNS.where(
+    tuple_(Chat.user_low_id, Chat.user_high_id).in_(bindparam("pairs", expanding=True))
 )
 
 
@@ -248,6 +253,14 @@ async def chat_of_pair(session: Executor, low_id: int, high_id: int) -> ChatRow 
     parameters = {"low_id": low_id, "high_id": high_id}
     row = (await session.execute(_CHAT_OF_PAIR, parameters)).first()
     return None if row is None else ChatRow(*row)
+
+
+async def chats_of_pairs(
+    session: Executor, pairs: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], ChatRow]:
+    """`chat_of_pair` for many pairs in one query: the pairs that have a chat."""
+    rows = (await session.execute(_CHATS_OF_PAIRS, {"pairs": list(pairs)})).all()
+    return {(row[1], row[2]): ChatRow(*row) for row in rows}
 
 
 async def chat_exists(session: AsyncSession, low_id: int, high_id: int) -> bool:

@@ -12,13 +12,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.http.websocket_origin import normalize_allowed_origins
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graph.api.context import get_context
-from graph.api.metrics import CountConnections, Metrics
+from graph.api.metrics import Metrics
 from graph.api.schema import create_schema
-from graph.api.transport import BodyLimit, DirectPost, SentichatRouter
+from graph.api.transport import BodyLimit, DirectPost, DirectWebSocket, SentichatRouter
 from graph.domain import sentiment
 from graph.platform.logs import configure_logging
 from graph.platform.runtime import tune_gc
@@ -35,6 +36,26 @@ KEEP_ALIVE_SECONDS = 15.0
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
+class SentichatApp(FastAPI):
+    """FastAPI, with WebSockets on the GraphQL path taken first, outside it
+    (see `DirectWebSocket`: each layer a socket passes stays in memory as
+    long as the socket is open)."""
+
+    graphql_sockets: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        sockets = self.graphql_sockets
+        if (
+            sockets is not None
+            and scope["type"] == "websocket"
+            and scope["path"] == GRAPHQL_PATH
+        ):
+            scope["app"] = self  # as Starlette sets it: the context reads its state
+            await sockets(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app for these settings; nothing is opened until its lifespan starts."""
     settings = settings or get_settings()
@@ -42,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # As browsers write them (lower case, no default port), for CORS and the
     # WebSocket alike; a value that is not an origin stops start-up here.
     origins = sorted(normalize_allowed_origins(settings.allowed_origins))
-    app = FastAPI(
+    app = SentichatApp(
         title="Sentichat",
         lifespan=_lifespan(settings),
         docs_url=None,
@@ -63,9 +84,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ws_max_message_bytes=settings.ws_max_message_bytes,
     )
     app.include_router(router, prefix=GRAPHQL_PATH)
+    metrics = Metrics(lambda: getattr(app.state, "services", None))
+    app.graphql_sockets = DirectWebSocket(router, metrics.connections)
     app.add_api_route("/healthz", healthz, methods=["GET"])
     app.add_api_route("/readyz", readyz, methods=["GET"])
-    metrics = Metrics(lambda: getattr(app.state, "services", None))
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"])
     # Every method, so that a GET is answered 405 (or 404), not by the web client.
     pusher_auth = PusherAuthEndpoint(lambda: _channel_auth(app))
@@ -81,7 +103,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
-    app.add_middleware(CountConnections, connections=metrics.connections)
     mount_web_client(app, settings.web_dist)  # last: it answers every other path
     return app
 

@@ -34,6 +34,9 @@ class Prepared:
     errors: list[GraphQLError] | None  # None until validated
 
 
+Rules = tuple[type[ASTValidationRule], ...]
+
+
 class DocumentCache:
     """Query text -> parsed document and validation errors, at most `maxsize`."""
 
@@ -46,11 +49,23 @@ class DocumentCache:
     ) -> None:
         self.max_tokens = max_tokens
         self.rules = tuple(rules)
+        # The last (strawberry's rules, those + ours): the same few tuples
+        # every request, and a subscription keeps its context (and these)
+        # for as long as it runs.
+        self._joined: tuple[Rules, Rules] = ((), self.rules)
         self._maxsize = maxsize
         self._entries: OrderedDict[str, Prepared] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def rules_after(self, first: Rules) -> Rules:
+        """`first`, then this cache's rules: one tuple for equal `first`s."""
+        before, joined = self._joined
+        if first != before:
+            joined = first + self.rules
+            self._joined = (first, joined)
+        return joined
 
     def get(self, query: str) -> Prepared | None:
         prepared = self._entries.get(query)
@@ -96,7 +111,7 @@ class Documents(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        context.validation_rules = context.validation_rules + self._cache.rules
+        context.validation_rules = self._cache.rules_after(context.validation_rules)
         prepared = self._prepared
         if prepared is not None and context.query is not None:
             errors = prepared.errors

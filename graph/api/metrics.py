@@ -17,7 +17,6 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph.domain import sentiment
 from graph.platform import runtime
@@ -26,28 +25,42 @@ from graph.services import Services
 
 
 class Connections:
-    """The number of open WebSocket connections, kept by `CountConnections`."""
+    """The number of open WebSocket connections, kept by
+    `graph.api.transport.DirectWebSocket`.
+
+    Once at least `RELEASE_AFTER` sockets were open and half of them have
+    closed (a deploy elsewhere, a network blip, the evening ending), freed
+    memory is given back to the system a few seconds later, when the wave of
+    closes is over (`runtime.release_memory`: a full collection, then the C
+    heap trimmed; a pause of tens of milliseconds, once per such drop).
+    """
+
+    RELEASE_AFTER = 500
+    RELEASE_DELAY_SECONDS = 5.0
 
     def __init__(self) -> None:
         self.open = 0
+        self._peak = 0
+        self._release: asyncio.TimerHandle | None = None
 
+    def opened(self) -> None:
+        self.open += 1
+        self._peak = max(self._peak, self.open)
 
-class CountConnections:
-    """ASGI middleware: counts each WebSocket from handshake to close."""
+    def closed(self) -> None:
+        self.open -= 1
+        if (
+            self._release is None
+            and self._peak >= self.RELEASE_AFTER
+            and self.open <= self._peak // 2
+        ):
+            loop = asyncio.get_running_loop()
+            self._release = loop.call_later(self.RELEASE_DELAY_SECONDS, self._released)
 
-    def __init__(self, app: ASGIApp, connections: Connections) -> None:
-        self.app = app
-        self.connections = connections
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket":
-            await self.app(scope, receive, send)
-            return
-        self.connections.open += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.connections.open -= 1
+    def _released(self) -> None:
+        runtime.release_memory()
+        self._release = None
+        self._peak = self.open
 
 
 class DeliveryCollector(Collector):

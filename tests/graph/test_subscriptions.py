@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, event
 
+from graph.platform.settings import Settings
+from graph.services import Services, open_services
 from tests.support.api import NEW_MESSAGE, Api
+from tests.support.waiting import wait_until
 
 HAPPY = "What a wonderful day, I love it!"
 
@@ -206,3 +210,49 @@ async def test_a_message_committed_while_a_live_feed_attaches_is_delivered(
         received = await feed.message()
 
     assert (received["seq"], received["message"]) == (1, "sent while attaching")
+
+
+async def test_a_burst_of_subscribes_is_served_and_shares_its_reads(
+    services: Services, settings: Settings
+) -> None:
+    """A page of chats opening after a reconnect: hundreds of subscriptions at
+    once. Each used to take a pooled connection for its membership check and
+    another for its catch-up, and a burst waited on the pool until some were
+    refused (SERVICE_UNAVAILABLE). Now every one starts and gets the next
+    message, and their checks share a few reads."""
+    burst = 600
+    # A pool that gives up after half a second: a burst that queued on it
+    # would be refused.
+    hurried = settings.model_copy(update={"db_connect_timeout_seconds": 0.5})
+    async with open_services(hurried) as hurried_services:
+        api = Api(hurried_services, hurried)
+        alice, bob, channel = await api.pair()
+        hub = hurried_services.bus.hub
+        statements: list[str] = []
+
+        def count(*args: Any) -> None:
+            statements.append(args[2])
+
+        event.listen(Engine, "before_cursor_execute", count)
+        try:
+            async with AsyncExitStack() as stack:
+                feeds = await asyncio.gather(
+                    *(
+                        stack.enter_async_context(
+                            api.subscribe(NEW_MESSAGE, {"channel": channel}, bob.token)
+                        )
+                        for _ in range(burst)
+                    )
+                )
+                await wait_until(lambda: hub.subscriber_count() >= burst, 30)
+                reads = len(statements)
+                sent = await api.send(alice, channel, "after the burst")
+                received = await asyncio.gather(*(feed.message(30) for feed in feeds))
+        finally:
+            event.remove(Engine, "before_cursor_execute", count)
+
+    assert all(message == sent for message in received)
+    # Two checks a subscription: 1,200 statements one by one, and one pooled
+    # connection each. Read together, they are a fraction of that (about 100
+    # here, as the subscribes arrive); at most half a statement a subscription.
+    assert reads <= burst // 2, statements[:reads]

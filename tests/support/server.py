@@ -1,4 +1,5 @@
-"""Real `uvicorn graph.app:app` processes, configured only by environment."""
+"""Real server processes, configured only by environment: `python -m graph`,
+or `uvicorn` when a test needs other uvicorn options."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from graph.services.throttle import Limit
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
+DEFAULT_APP = "graph.app:app"
 RATE_LIMITS = tuple(limit.value for limit in Limit)
 # Tests register, log in and send far faster than people do, all from one
 # address; the rate-limit tests set the limits they exercise themselves.
@@ -40,7 +42,7 @@ class Server:
         log_path: Path,
         uvicorn_args: tuple[str, ...] = (),
         *,
-        app: str = "graph.app:app",
+        app: str = DEFAULT_APP,
     ) -> None:
         self.port = free_port()
         self.env = env
@@ -58,9 +60,12 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
     def start(self) -> Server:
-        command = [sys.executable, "-m", "uvicorn", self.app]
+        if self.app == DEFAULT_APP and not self.uvicorn_args:
+            # As it is run: the project's entry point, with its uvicorn settings.
+            command = [sys.executable, "-m", "graph"]
+        else:
+            command = [sys.executable, "-m", "uvicorn", self.app, *self.uvicorn_args]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
-        command += self.uvicorn_args
         environment = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(ROOT),
