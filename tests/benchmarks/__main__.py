@@ -104,10 +104,10 @@ def main() -> None:
             "p99_limit_ms": scenarios.P99_LIMIT_MS,
         },
     }
-    report.write(out, results, record)
+    written = report.write(out, results, record)
     print()
     print(report.table(results.measures))
-    print(f"\n{out / 'results.json'}, {out / 'table.md'}, {out / 'latency.png'}")
+    print("\n" + ", ".join(map(str, written)))
 
 
 if __name__ == "__main__":

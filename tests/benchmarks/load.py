@@ -1,16 +1,21 @@
-"""The load processes: open-loop HTTP senders, subscribers, idle sockets.
+"""The load processes: open-loop HTTP senders, subscribers, idle sockets,
+and the scale scenario's held sockets and closed-loop senders.
 
 Open loop: requests go out on a fixed schedule whatever the answers, and a
 latency is counted from the scheduled instant, so a server that falls behind
-is charged for the queue it causes (no coordinated omission).
+is charged for the queue it causes (no coordinated omission). Closed loop
+(throughput only): each sender sends again once answered, which finds the
+most the servers answer, not the latency users would see.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -320,13 +325,13 @@ class Socket:
         await self.connection.close()
 
 
-async def open_socket(
-    system: str, server: tuple[str, int], account: Account, changes: bool = False
-) -> Socket:
+async def _connect(
+    system: str, server: tuple[str, int], channel: str
+) -> ClientConnection:
     host, port = server
-    uri = f"ws://{host}:{port}{protocol.websocket_path(system, account.channel)}"
+    uri = f"ws://{host}:{port}{protocol.websocket_path(system, channel)}"
     subprotocols: Any = [protocol.WS_PROTOCOL] if system == protocol.SENTICHAT else None
-    connection = await connect(
+    return await connect(
         uri,
         subprotocols=subprotocols,
         compression=None,
@@ -334,14 +339,26 @@ async def open_socket(
         open_timeout=30,
         max_size=2**20,
     )
+
+
+async def _start(connection: ClientConnection, frames: list[bytes]) -> None:
+    """graphql-transport-ws: the connection_init (the first frame), its ack
+    awaited, then the subscribes."""
+    init, *subscribes = frames
+    await connection.send(init.decode())
+    ack = await asyncio.wait_for(connection.recv(), 30)
+    if '"connection_ack"' not in ack:
+        raise RuntimeError(f"no connection_ack: {ack!r}")
+    for subscribe in subscribes:
+        await connection.send(subscribe.decode())
+
+
+async def open_socket(
+    system: str, server: tuple[str, int], account: Account, changes: bool = False
+) -> Socket:
+    connection = await _connect(system, server, account.channel)
     if system == protocol.SENTICHAT:
-        init, *subscribes = protocol.subscribe_messages(account, changes)
-        await connection.send(init.decode())
-        ack = await asyncio.wait_for(connection.recv(), 30)
-        if '"connection_ack"' not in ack:
-            raise RuntimeError(f"no connection_ack: {ack!r}")
-        for subscribe in subscribes:
-            await connection.send(subscribe.decode())
+        await _start(connection, protocol.subscribe_messages(account, changes))
     return Socket(system, connection)
 
 
@@ -432,3 +449,219 @@ async def idle_worker(
         link.send(("pings", [await sockets[i].ping() for i in chosen]))
     await link.receive()
     await asyncio.gather(*(s.close() for s in sockets.values()), return_exceptions=True)
+
+
+# -- the scale scenario: sockets held on one process, closed-loop senders -------
+
+
+@dataclass(frozen=True)
+class HeldPlan:
+    """Sentichat sockets on one process, socket i for account i, each with
+    `subscriptions` `newMessage` subscriptions to its account's chat."""
+
+    server: tuple[str, int]
+    accounts: tuple[Account, ...]
+    subscriptions: int = 1
+
+
+# What a held socket received: (subscription id, clientId, seq, time.time_ns()).
+Receipt = tuple[str, str, int, int]
+
+
+class HeldSocket:
+    """A socket that records each `newMessage` delivery with its subscription
+    and seq (a socket's subscriptions may follow one channel), and answers
+    pings; any other frame ends its reader with the reason."""
+
+    def __init__(self, connection: ClientConnection, arrived: asyncio.Event) -> None:
+        self.connection = connection
+        self.received: list[Receipt] = []
+        self._arrived = arrived
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for frame in self.connection:
+            now = time.time_ns()
+            delivered = protocol.new_message(frame)
+            if delivered is not None:
+                self.received.append((*delivered, now))
+                self._arrived.set()
+            elif '"type":"ping"' in frame:
+                await self.connection.send('{"type":"pong"}')
+            else:
+                raise RuntimeError(f"unexpected frame: {frame[:300]!r}")
+
+    def failure(self) -> str | None:
+        """Why its reader stopped (None: still reading): a socket that stopped
+        reading explains deliveries lost."""
+        if not self.reader.done():
+            return None
+        if self.reader.cancelled():
+            return "cancelled"
+        exception = self.reader.exception()
+        return "closed by the server" if exception is None else repr(exception)
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        await self.connection.close()
+
+
+# What a held worker's drain answers: ("drained", each watched socket's
+# receipts by its index, receipts on the other sockets, why sockets stopped).
+HeldDrained = tuple[str, dict[int, list[Receipt]], int, list[str]]
+
+
+async def held_worker(link: Link, plan: HeldPlan) -> None:
+    """Says "ready"; then on ("open", n) opens sockets up to the n-th (all
+    subscribed before it answers ("open", n)); on ("drain", watched,
+    expected, quiet_s) waits until the `watched` sockets hold `expected`
+    receipts since the last drain, or nothing has come for `quiet_s`, and
+    answers `HeldDrained`; on None closes every socket and ends."""
+    sockets: dict[int, HeldSocket] = {}
+    arrived = asyncio.Event()
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def one(i: int) -> None:
+        account = plan.accounts[i]
+        frames = protocol.subscribe_new_messages(account, plan.subscriptions)
+        async with gate:
+            connection = await _connect(
+                protocol.SENTICHAT, plan.server, account.channel
+            )
+            await _start(connection, frames)
+        sockets[i] = HeldSocket(connection, arrived)
+
+    link.send("ready")
+    while (command := await link.receive()) is not None:
+        if command[0] == "open":
+            await asyncio.gather(*(one(i) for i in range(len(sockets), command[1])))
+            link.send(("open", len(sockets)))
+            continue
+        _, watched, expected, quiet_s = command
+        await _await_receipts(sockets, watched, expected, quiet_s, arrived)
+        receipts = {i: sockets[i].received for i in watched}
+        stray = sum(len(s.received) for i, s in sockets.items() if i not in receipts)
+        for socket in sockets.values():
+            socket.received = []
+        failures = [
+            f"socket {i}: {failure}"
+            for i, socket in sorted(sockets.items())
+            if (failure := socket.failure()) is not None
+        ]
+        drained: HeldDrained = ("drained", receipts, stray, failures[:10])
+        link.send(drained)
+    await asyncio.gather(*(s.close() for s in sockets.values()), return_exceptions=True)
+
+
+async def _await_receipts(
+    sockets: Mapping[int, HeldSocket],
+    watched: Sequence[int],
+    expected: int,
+    quiet_s: float,
+    arrived: asyncio.Event,
+) -> None:
+    """Until the watched sockets hold `expected` receipts (then `SETTLE_S`
+    more, for repeats), or no socket has received anything for `quiet_s`."""
+    while sum(len(sockets[i].received) for i in watched) < expected:
+        arrived.clear()
+        try:
+            await asyncio.wait_for(arrived.wait(), quiet_s)
+        except TimeoutError:
+            return
+    await asyncio.sleep(SETTLE_S)
+
+
+@dataclass(frozen=True)
+class ClosedLoopPlan:
+    """`sendMessage` by `senders_per_server` senders on each server, each
+    sending again as soon as it has its answer. Send i is by account i mod
+    the accounts, with clientId `tag` + i."""
+
+    servers: tuple[tuple[str, int], ...]
+    accounts: tuple[Account, ...]
+    tag: str
+    senders_per_server: int
+
+
+@dataclass(frozen=True)
+class ClosedLoopRun:
+    answered: int
+    failed: int
+    seconds: float  # from the first send to the last answer
+    latencies_us: list[float]  # of the answered sends
+    errors: list[str]  # the first few
+
+
+ANSWER_TIMEOUT_S = 30.0
+
+
+async def closed_loop_worker(link: Link, plan: ClosedLoopPlan) -> None:
+    """Says "ready"; then on each ("run", seconds, first) sends from index
+    `first` until `seconds` have passed and answers ("done", ClosedLoopRun,
+    the index after the last send); ends on None."""
+    link.send("ready")
+    while (command := await link.receive()) is not None:
+        _, seconds, first = command
+        indexes = itertools.count(first)
+        run = await _closed_loop(plan, seconds, indexes)
+        link.send(("done", run, next(indexes)))
+
+
+async def _closed_loop(
+    plan: ClosedLoopPlan, seconds: float, indexes: Iterator[int]
+) -> ClosedLoopRun:
+    latencies: list[float] = []
+    errors: list[str] = []
+    started = time.perf_counter()
+    deadline = started + seconds
+
+    async def sender(server: tuple[str, int]) -> int:
+        """Sends until the deadline, on one kept-alive connection (a new one
+        after a failure); how many failed."""
+        failed = 0
+        connection: HttpConnection | None = None
+        while time.perf_counter() < deadline:
+            index = next(indexes)
+            account = plan.accounts[index % len(plan.accounts)]
+            text = protocol.PHRASES[index % len(protocol.PHRASES)]
+            request = protocol.send_request(
+                protocol.SENTICHAT, account, text, f"{plan.tag}{index}"
+            )
+            sent = time.perf_counter()
+            try:
+                if connection is None:
+                    connection = await asyncio.wait_for(
+                        HttpConnection.open(*server), ANSWER_TIMEOUT_S
+                    )
+                status, body = await asyncio.wait_for(
+                    connection.post(request), ANSWER_TIMEOUT_S
+                )
+            except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
+                # TimeoutError is an OSError too: a connection cut off
+                # mid-answer is dropped as a broken one is.
+                failed += 1
+                if len(errors) < 5:
+                    errors.append(repr(exc))
+                if connection is not None:
+                    connection.close()
+                    connection = None
+                continue
+            if protocol.answered(protocol.SENTICHAT, status, body, "sendMessage"):
+                latencies.append((time.perf_counter() - sent) * 1e6)
+            else:
+                failed += 1
+                if len(errors) < 5:
+                    errors.append(f"{status}: {body[:300]!r}")
+        if connection is not None:
+            connection.close()
+        return failed
+
+    failed = await asyncio.gather(
+        *(
+            sender(server)
+            for server in plan.servers
+            for _ in range(plan.senders_per_server)
+        )
+    )
+    elapsed = time.perf_counter() - started
+    return ClosedLoopRun(len(latencies), sum(failed), elapsed, latencies, errors)

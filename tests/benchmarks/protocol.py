@@ -276,17 +276,20 @@ NEW_MESSAGE_ID = "1"
 MESSAGE_CHANGES_ID = "2"
 
 
+def _connection_init(account: Account) -> dict[str, Any]:
+    return {
+        "type": "connection_init",
+        "payload": {"authorization": f"Bearer {account.token}"},
+    }
+
+
 def subscribe_messages(account: Account, changes: bool = False) -> list[bytes]:
     """What a Sentichat client sends after connecting: the connection_init,
     then its `newMessage` subscription and, if `changes`, its
     `messageChanges` one on the same chat (as the web client does)."""
-    init = {
-        "type": "connection_init",
-        "payload": {"authorization": f"Bearer {account.token}"},
-    }
     variables = {"channel": account.channel}
     frames = [
-        init,
+        _connection_init(account),
         {
             "id": NEW_MESSAGE_ID,
             "type": "subscribe",
@@ -302,6 +305,42 @@ def subscribe_messages(account: Account, changes: bool = False) -> list[bytes]:
             }
         )
     return [orjson.dumps(frame) for frame in frames]
+
+
+def subscribe_new_messages(account: Account, subscriptions: int) -> list[bytes]:
+    """The connection_init, then `subscriptions` `newMessage` subscriptions
+    to the account's chat, with ids "1", "2", ... A seeded user has one chat,
+    so a socket's subscriptions all follow the same channel: each is an
+    operation of its own (the protocol wants only distinct ids), with its own
+    event-bus subscription on the server (`sentichat_subscriptions`), as
+    subscriptions to as many chats would be."""
+    variables = {"channel": account.channel}
+    subscribes = [
+        {
+            "id": str(n),
+            "type": "subscribe",
+            "payload": {"query": NEW_MESSAGE, "variables": variables},
+        }
+        for n in range(1, subscriptions + 1)
+    ]
+    return [orjson.dumps(frame) for frame in [_connection_init(account), *subscribes]]
+
+
+# A `newMessage` delivery as a socket with several subscriptions sees it:
+# (subscription id, clientId ("" if none), the message's seq in its chat).
+NewMessage = tuple[str, str, int]
+
+
+def new_message(frame: str | bytes) -> NewMessage | None:
+    """What a Sentichat `newMessage` frame delivered, on which subscription;
+    None for any other frame."""
+    data: Any = orjson.loads(frame)
+    if data.get("type") != "next":
+        return None
+    message = (data["payload"].get("data") or {}).get("newMessage")
+    if message is None:
+        return None
+    return str(data["id"]), str(message["clientId"] or ""), int(message["seq"])
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The table, the JSON record and the latency plot of a run."""
+"""The table, the JSON record and the plots of a run."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks import scale
 from tests.benchmarks.measure import Latencies
 from tests.benchmarks.scenarios import Measure, Results
 
@@ -101,7 +102,8 @@ def versions(services: dict[str, str]) -> dict[str, str]:
     return {**found, **services}
 
 
-def write(out: Path, results: Results, record: dict[str, Any]) -> None:
+def write(out: Path, results: Results, record: dict[str, Any]) -> list[Path]:
+    """The record, the table and the plots into `out`: the files written."""
     out.mkdir(parents=True, exist_ok=True)
     record = {
         **record,
@@ -125,6 +127,10 @@ def write(out: Path, results: Results, record: dict[str, Any]) -> None:
     )
     (out / "table.md").write_text(table(results.measures) + "\n")
     plot(out / "latency.png", results.latencies, record["title"])
+    written = [out / "results.json", out / "table.md", out / "latency.png"]
+    if "scale" in results.details:
+        written += scale.plot(out, results.details["scale"], record["title"])
+    return written
 
 
 COLORS = {"sentichat": "tab:blue", "baseline": "tab:orange"}

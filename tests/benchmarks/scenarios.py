@@ -61,6 +61,24 @@ class Scale:
     # planned for their parameters, and for a user with 500 chats that plan
     # hashes the whole user table).
     inbox_warm_requests: int
+    # The scale scenario (tests/benchmarks/scale.py): sockets held on one
+    # process at each step (one `newMessage` subscription each, one seeded
+    # user each), then on another process with ten subscriptions each.
+    scale_steps: tuple[int, ...]
+    scale_ten_subscription_steps: tuple[int, ...]
+    # The window over which a step's idle CPU is measured. uvicorn pings each
+    # socket every 20 s (--ws-ping-interval, left at its default): a window
+    # of 20 s counts every socket's ping once, whatever their phase; a
+    # shorter one counts anywhere from none to all of them.
+    scale_quiet_seconds: float
+    scale_delivery_seconds: float  # each step's sends at 50/s to 1 % of sockets
+    # Closed-loop send throughput on each number of Sentichat processes, with
+    # this many senders a process, for this long after a third as long
+    # unmeasured. 16 senders stay under a process's pool of 20 connections,
+    # and 4 processes' 64 with the baseline's 20 under PostgreSQL's 100.
+    scale_processes: tuple[int, ...]
+    scale_senders_per_process: int
+    scale_throughput_seconds: float
     # editMessage's and react's fixed rate, and how long each runs (changes).
     change_rate: float = 50
     change_seconds: float = 10
@@ -73,7 +91,10 @@ class Scale:
 
 FULL = Scale(
     seed=Seed(
-        users=10_000,
+        # The scale scenario's 20,000 sockets, each its own user (the other
+        # scenarios want 10,000 at most): about half a second more of seeding
+        # and signing tokens. The throughput scenario's sends spread over all.
+        users=20_000,
         history_chats=500,
         history_messages=100_000,
         inbox_chats=500,
@@ -111,6 +132,13 @@ FULL = Scale(
     chats_ramp_rates=(20, 50, 100, 150, 200, 300, 400, 500, 600, 800, 1000, 1200),
     unread_rate=200,
     inbox_warm_requests=250,
+    scale_steps=(1_000, 5_000, 10_000, 20_000),
+    scale_ten_subscription_steps=(1_000, 5_000),
+    scale_quiet_seconds=20,
+    scale_delivery_seconds=20,
+    scale_processes=(2, 4),
+    scale_senders_per_process=16,
+    scale_throughput_seconds=15,
     change_rate=50,
     change_seconds=20,
 )
@@ -140,6 +168,13 @@ QUICK = Scale(
     chats_ramp_rates=(20, 50, 100, 200, 300, 400, 600, 800, 1000),
     unread_rate=200,
     inbox_warm_requests=250,
+    scale_steps=(500, 2_000),
+    scale_ten_subscription_steps=(500,),
+    scale_quiet_seconds=10,
+    scale_delivery_seconds=5,
+    scale_processes=(2, 4),
+    scale_senders_per_process=16,
+    scale_throughput_seconds=5,
     change_rate=50,
     change_seconds=6,
 )
@@ -168,6 +203,13 @@ SMOKE = Scale(
     chats_ramp_rates=(20, 50),
     unread_rate=50,
     inbox_warm_requests=20,
+    scale_steps=(20, 60),
+    scale_ten_subscription_steps=(20,),
+    scale_quiet_seconds=0.5,
+    scale_delivery_seconds=1,
+    scale_processes=(2, 4),
+    scale_senders_per_process=4,
+    scale_throughput_seconds=1,
     change_rate=50,
     change_seconds=1,
     mood_ramp_rates=(),  # its fixed rate alone: a few seconds
@@ -1782,6 +1824,14 @@ def changes(stack: Stack, scale: Scale, results: Results) -> None:
     )
 
 
+def _scale_curve(stack: Stack, scale: Scale, results: Results) -> None:
+    """The `scale` scenario, imported as it runs: tests/benchmarks/scale.py
+    builds on this module."""
+    from tests.benchmarks.scale import scale_curve
+
+    scale_curve(stack, scale, results)
+
+
 SCENARIOS: dict[str, Callable[[Stack, Scale, Results], None]] = {
     "delivery": delivery,
     "throughput": throughput,
@@ -1791,9 +1841,13 @@ SCENARIOS: dict[str, Callable[[Stack, Scale, Results], None]] = {
     "markread": mark_read,
     "inbox": inbox,
     "mood": mood,
-    # Last: its edits score texts again, which the sentiment scenario's
-    # counts of scores per send allow for but are plainer without.
+    # After sentiment: its edits score texts again, which the sentiment
+    # scenario's counts of scores per send allow for but are plainer without.
     "changes": changes,
+    # After every other: it leaves one process's memory grown by its
+    # sockets, and its sends to the processes it starts and stops are
+    # scored where the sentiment scenario's counts cannot see them.
+    "scale": _scale_curve,
 }
 SCALES = {"full": FULL, "quick": QUICK, "smoke": SMOKE}
 # Left out of a smoke run unless named with --only: three systems' delivery

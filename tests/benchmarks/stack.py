@@ -1,5 +1,7 @@
 """The systems under test: a seeded database, two Sentichat processes and two
-baseline processes, all under the same uvicorn settings."""
+baseline processes (and Sentichat processes more for a scenario that asks).
+Sentichat runs as it is run, `python -m graph`; the baseline under the same
+uvicorn settings as that entry point chooses."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import contextlib
 import os
 import random
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,14 +40,14 @@ DATABASE = "sentichat_bench"
 JWT_SECRET = "bench-secret-of-at-least-32-bytes-0123456789"
 PROCESSES = 2
 
-# Both systems run under exactly these; WebSocket compression off, as in `make run`.
+# The baseline runs under these: `python -m graph`'s choices (graph/__main__.py).
 UVICORN_ARGS = (
     "--loop",
     "uvloop",
     "--http",
     "httptools",
     "--ws",
-    "websockets-sansio",
+    "wsproto",
     "--ws-per-message-deflate",
     "false",
     "--ws-max-size",
@@ -120,11 +123,32 @@ class Stack:
     seed: Seed
     database_url: str
     dsn: str  # the same database, for asyncpg
+    logs: Path  # the servers' logs are written here
     accounts: list[Account]
     inbox: Account | None  # the user with the seed's `inbox_chats` chats
     # The members of the seed's `mood_chat`, the lower first (none: no such chat).
     mood: tuple[Account, ...] = ()
     servers: dict[str, list[Server]] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def more_sentichat(self, count: int) -> Iterator[list[Server]]:
+        """`count` Sentichat processes besides the stack's, started as those
+        are (the same database, Redis, settings and uvicorn arguments), all
+        at once (each spends seconds importing), and stopped on exit; the
+        stack's own go on as they were."""
+        first = len(self.servers[protocol.SENTICHAT])
+        env = sentichat_env(self.database_url)
+        servers = [
+            Server(env, self.logs / f"{protocol.SENTICHAT}-{n}.log")
+            for n in range(first, first + count)
+        ]
+        with contextlib.ExitStack() as stop:
+            for server in servers:
+                stop.callback(server.stop)  # a no-op for one never started
+            with ThreadPoolExecutor(max(count, 1)) as starting:
+                # Each waits for its own health check (START_TIMEOUT at most).
+                list(starting.map(Server.start, servers))
+            yield servers
 
     def addresses(self, system: str) -> tuple[tuple[str, int], ...]:
         return tuple(("127.0.0.1", server.port) for server in self.servers[system])
@@ -645,6 +669,7 @@ def running_stack(seed: Seed, logs: Path) -> Iterator[Stack]:
         seed,
         database_url,
         dsn,
+        logs,
         _accounts(seed),
         _inbox_account(seed),
         _mood_accounts(seed),
@@ -660,7 +685,9 @@ def running_stack(seed: Seed, logs: Path) -> Iterator[Stack]:
         for system, (app, env) in plans.items():
             stack.servers[system] = []
             for n in range(PROCESSES):
-                server = Server(env, logs / f"{system}-{n}.log", UVICORN_ARGS, app=app)
+                # Sentichat by its entry point, `python -m graph`.
+                args = () if system == protocol.SENTICHAT else UVICORN_ARGS
+                server = Server(env, logs / f"{system}-{n}.log", args, app=app)
                 stop.enter_context(server)
                 stack.servers[system].append(server)
         yield stack
