@@ -38,6 +38,7 @@ from graph.realtime.hub import (
     Hub,
     Inbox,
     Membership,
+    Subscription,
     raise_if_cancelled,
 )
 from graph.realtime.presence import (
@@ -176,37 +177,29 @@ class EventBus:
             return False
         return True
 
-    @asynccontextmanager
-    async def message_feed(
-        self, channel: str
-    ) -> AsyncIterator[AsyncIterator[MessageRecord | Gap]]:
+    def message_feed(self, channel: str) -> Subscribed[MessageRecord]:
         """Live messages of a chat channel, subscribed when the block starts."""
-        async with self.hub.subscribe(channel) as inbox:
-            yield _decoded(inbox, events.decode_message)
+        return Subscribed(self.hub.subscribe(channel), events.decode_message)
 
-    @asynccontextmanager
-    async def change_feed(
-        self, channel: str
-    ) -> AsyncIterator[AsyncIterator[MessageRecord | Gap]]:
+    def change_feed(self, channel: str) -> Subscribed[MessageRecord]:
         """A chat's edits, deletions and reactions, subscribed when the block
         starts (`messageChanges`). Its sends travel elsewhere: each change
         names the change before it, so none are needed to see a gap."""
-        async with self.hub.subscribe(changes_topic(channel)) as inbox:
-            yield _decoded(inbox, events.decode_change)
+        return Subscribed(
+            self.hub.subscribe(changes_topic(channel)), events.decode_change
+        )
 
-    @asynccontextmanager
-    async def chat_feed(
-        self, user_id: int
-    ) -> AsyncIterator[AsyncIterator[ChatRecord | Gap]]:
+    def chat_feed(self, user_id: int) -> Subscribed[ChatRecord]:
         """Chats opened with or by the user, subscribed when the block starts."""
-        async with self.hub.subscribe(notification_channel(user_id)) as inbox:
-            yield _decoded(inbox, events.decode_chat)
+        return Subscribed(
+            self.hub.subscribe(notification_channel(user_id)), events.decode_chat
+        )
 
-    @asynccontextmanager
-    async def activity_feed(self, channel: str) -> AsyncIterator[Feed[ActivityRecord]]:
+    def activity_feed(self, channel: str) -> Subscribed[ActivityRecord]:
         """A chat's read receipts and typing, subscribed when the block starts."""
-        async with self.hub.subscribe(activity_topic(channel)) as inbox:
-            yield Feed(inbox, events.decode_activity)
+        return Subscribed(
+            self.hub.subscribe(activity_topic(channel)), events.decode_activity
+        )
 
     @asynccontextmanager
     async def presence_feed(self, user_id: int) -> AsyncIterator[PresenceFeed]:
@@ -227,13 +220,30 @@ EXPIRED = Expired()
 
 
 class Feed(Generic[T]):
-    """Decoded events of an inbox, read with an optional time limit."""
+    """Decoded events of an inbox, read with an optional time limit, or
+    iterated (until the bus shuts down).
+
+    Objects with slots, not generators, here and in `Subscribed` and the
+    hub's subscriptions: a live subscription holds each layer for its whole
+    life, and a generator with its frame (and its entry in the event loop's
+    set of async generators) costs several times as much.
+    """
 
     __slots__ = ("_decode", "_inbox")
 
     def __init__(self, inbox: Inbox, decode: Callable[[str], T]) -> None:
         self._inbox = inbox
         self._decode = decode
+
+    def __aiter__(self) -> Feed[T]:
+        return self
+
+    async def __anext__(self) -> T | Gap:
+        item = await self.next()
+        if item is None:
+            raise StopAsyncIteration
+        assert not isinstance(item, Expired)  # no time limit was given
+        return item
 
     async def next(self, within: float | None = None) -> T | Gap | Expired | None:
         """The next event or `GAP`; `EXPIRED` after `within` seconds without
@@ -267,14 +277,20 @@ class PresenceFeed:
         await self._membership.join(presence_topic(user_id))
 
     def __aiter__(self) -> AsyncIterator[ChatRecord | PresenceEvent | Gap]:
-        return _decoded(self._membership.inbox, events.decode_presence_or_chat)
+        return Feed(self._membership.inbox, events.decode_presence_or_chat)
 
 
-async def _decoded(inbox: Inbox, decode: Callable[[str], T]) -> AsyncIterator[T | Gap]:
-    feed = Feed(inbox, decode)
-    while True:
-        item = await feed.next()
-        if item is None:
-            return
-        assert not isinstance(item, Expired)  # no time limit was given
-        yield item
+class Subscribed(Generic[T]):
+    """A hub subscription whose block gets its events decoded, as a `Feed`."""
+
+    __slots__ = ("_decode", "_subscription")
+
+    def __init__(self, subscription: Subscription, decode: Callable[[str], T]) -> None:
+        self._subscription = subscription
+        self._decode = decode
+
+    async def __aenter__(self) -> Feed[T]:
+        return Feed(await self._subscription.__aenter__(), self._decode)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._subscription.__aexit__()

@@ -169,6 +169,27 @@ class Membership:
             await self._hub._leave(channel, topic, self.inbox)
 
 
+class Subscription:
+    """`Hub.subscribe`: the channel joined on entry, left on exit."""
+
+    __slots__ = ("_channel", "_hub", "_inbox", "_topic")
+
+    def __init__(self, hub: Hub, channel: str, inbox: Inbox) -> None:
+        self._hub = hub
+        self._channel = channel
+        self._inbox = inbox
+        self._topic: _Topic | None = None
+
+    async def __aenter__(self) -> Inbox:
+        self._topic = await self._hub._join(self._channel, self._inbox)
+        return self._inbox
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        topic, self._topic = self._topic, None
+        if topic is not None:
+            await self._hub._leave(self._channel, topic, self._inbox)
+
+
 class Hub(Broadcast):
     def __init__(
         self,
@@ -232,15 +253,9 @@ class Hub(Broadcast):
         for inbox in topic.inboxes:
             inbox.put(event)
 
-    @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[Inbox]:  # type: ignore[override]
-        """Yield an inbox once the backend delivers the channel's events."""
-        inbox = Inbox(self._inbox_capacity, self.stats)
-        topic = await self._join(channel, inbox)
-        try:
-            yield inbox
-        finally:
-            await self._leave(channel, topic, inbox)
+    def subscribe(self, channel: str) -> Subscription:  # type: ignore[override]
+        """An inbox, entered once the backend delivers the channel's events."""
+        return Subscription(self, channel, Inbox(self._inbox_capacity, self.stats))
 
     @asynccontextmanager
     async def subscribe_many(self) -> AsyncIterator[Membership]:

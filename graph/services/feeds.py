@@ -19,8 +19,8 @@ is ended with SUBSCRIPTION_LAGGED, carrying where to resubscribe from.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, aclosing
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -242,40 +242,33 @@ class ChatFeeds:
                 field=argument,
             )
         last = head if after is None else after
+        position, previous = numbering.position, numbering.previous
+        stats = self._bus.stats
+        # One generator from here to the last event, not one per step: a live
+        # subscription holds each for its whole life.
         async with attach(channel) as feed:
             # Attached: whatever is committed from now on arrives live. What
             # was committed since the head was read is read from the database,
             # if anything was (the head again, as cheap as the first).
-            now = numbering.head(await self._chats.chat(pair))
-            stream = self._caught_up(chat, feed, last, last < now, numbering)
-            async with aclosing(stream):
-                async for message in stream:
-                    yield message
-
-    async def _caught_up(
-        self, chat: ChatView, feed: Feed, last: int, behind: bool, numbering: Numbering
-    ) -> AsyncGenerator[MessageRecord, None]:
-        position, previous = numbering.position, numbering.previous
-        stats = self._bus.stats
-        if behind:
-            async for stored in self._stored_after(chat, last, numbering):
-                yield stored
-                last = position(stored)
-        async for live in feed:
-            if isinstance(live, Gap):
-                await self._check_lag(chat, last, numbering)
-            else:
-                at, before = position(live), previous(live)
-                if 0 < at <= last:
-                    continue  # delivered already, from the database
-                if at > 0 and before is not None and before <= last:
-                    stats.delivered_live += 1
-                    yield live
-                    last = at
-                    continue
-            async for stored in self._stored_after(chat, last, numbering):
-                yield stored
-                last = position(stored)
+            if last < numbering.head(await self._chats.chat(pair)):
+                async for stored in self._stored_after(chat, last, numbering):
+                    yield stored
+                    last = position(stored)
+            async for live in feed:
+                if isinstance(live, Gap):
+                    await self._check_lag(chat, last, numbering)
+                else:
+                    at, before = position(live), previous(live)
+                    if 0 < at <= last:
+                        continue  # delivered already, from the database
+                    if at > 0 and before is not None and before <= last:
+                        stats.delivered_live += 1
+                        yield live
+                        last = at
+                        continue
+                async for stored in self._stored_after(chat, last, numbering):
+                    yield stored
+                    last = position(stored)
 
     async def _stored_after(
         self, chat: ChatView, after: int, numbering: Numbering

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated
 
 import strawberry
 
 from graph.api.activity.types import ChatActivity, PresenceChange, activity
 from graph.api.context import Info
+from graph.api.streams import Mapped
 
 IsTyping = Annotated[
     bool,
@@ -24,13 +26,13 @@ async def set_typing(info: Info, channel: str, typing: IsTyping = True) -> bool:
     return await activity_service.set_typing(user_id, channel, typing)
 
 
-async def chat_activity(info: Info, channel: str) -> AsyncGenerator[ChatActivity, None]:
+def chat_activity(info: Info, channel: str) -> AsyncIterator[ChatActivity]:
     user_id = info.context.viewer_id()
-    async for record in info.context.services.activity.stream(user_id, channel):
-        yield activity(record, user_id)
+    stream = info.context.services.activity.stream(user_id, channel)
+    return Mapped(stream, partial(activity, viewer_id=user_id))
 
 
-async def presence(info: Info) -> AsyncGenerator[PresenceChange, None]:
+def presence(info: Info) -> AsyncIterator[PresenceChange]:
     user_id = info.context.viewer_id()
-    async for change in info.context.services.presence.stream(user_id):
-        yield PresenceChange.from_record(change)
+    stream = info.context.services.presence.stream(user_id)
+    return Mapped(stream, PresenceChange.from_record)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -10,6 +11,7 @@ import strawberry
 from graph.api.arguments import or_default, parse_id
 from graph.api.chats.types import Chat
 from graph.api.context import Info
+from graph.api.streams import Mapped
 
 DEFAULT_FIRST = 100
 
@@ -53,7 +55,7 @@ async def unread_total(info: Info) -> int:
     return await info.context.services.chats.unread_total(user_id)
 
 
-async def new_chat(info: Info) -> AsyncGenerator[Chat, None]:
+def new_chat(info: Info) -> AsyncIterator[Chat]:
     user_id = info.context.viewer_id()
-    async for chat in info.context.services.chats.new_chats(user_id):
-        yield Chat.from_record(chat, user_id)
+    stream = info.context.services.chats.new_chats(user_id)
+    return Mapped(stream, partial(Chat.from_record, viewer_id=user_id))

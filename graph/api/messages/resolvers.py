@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -8,6 +9,7 @@ import strawberry
 from graph.api.arguments import optional, or_default, parse_id
 from graph.api.context import Info
 from graph.api.messages.types import Message, Sentiment
+from graph.api.streams import Mapped
 
 DEFAULT_LAST = 50
 
@@ -58,15 +60,14 @@ async def messages(
     return Message.page(history, user_id)
 
 
-async def new_message(
+def new_message(
     info: Info, channel: str, after_seq: AfterSeq = strawberry.UNSET
-) -> AsyncGenerator[Message, None]:
+) -> AsyncIterator[Message]:
     user_id = info.context.viewer_id()
     stream = info.context.services.messages.stream(
         user_id, channel, optional(after_seq)
     )
-    async for message in stream:
-        yield Message.from_record(message, user_id)
+    return Mapped(stream, partial(Message.from_record, viewer_id=user_id))
 
 
 async def edit_message(
@@ -113,7 +114,7 @@ async def react(
     return Message.from_record(reacted, user_id)
 
 
-async def message_changes(
+def message_changes(
     info: Info,
     channel: str,
     after_version: Annotated[
@@ -124,13 +125,12 @@ async def message_changes(
             "for live only."
         ),
     ] = strawberry.UNSET,
-) -> AsyncGenerator[Message, None]:
+) -> AsyncIterator[Message]:
     user_id = info.context.viewer_id()
     stream = info.context.services.changes.stream(
         user_id, channel, optional(after_version)
     )
-    async for message in stream:
-        yield Message.from_record(message, user_id)
+    return Mapped(stream, partial(Message.from_record, viewer_id=user_id))
 
 
 async def sentiment_preview(
