@@ -22,9 +22,9 @@ def _serve(host: str, port: int) -> None:
     Measured on 2026-12-06, 2,000 idle sockets with one subscription each
     (README, "Connections at scale"):
 
-    - `ws="wsproto"`: 44.2 KiB a socket, against 47.0 for websockets-sansio
-      and 53.5 for websockets (the legacy protocol); wsproto keeps less of
-      the handshake.
+    - wsproto (`SentichatWSProtocol`): 44.2 KiB a socket, against 47.0 for
+      websockets-sansio and 53.5 for websockets (the legacy protocol), before
+      the savings since; wsproto keeps less of the handshake.
     - `ws_per_message_deflate=False`: accepting the compression every browser
       offers costs each socket its zlib streams, 101 KiB a socket against 59
       without (before the other savings), for chat frames of a few hundred
@@ -34,13 +34,15 @@ def _serve(host: str, port: int) -> None:
     """
     import uvicorn
 
+    from graph.platform.websocket import SentichatWSProtocol
+
     uvicorn.run(
         "graph.app:app",
         host=host,
         port=port,
         loop="uvloop",
         http="httptools",
-        ws="wsproto",
+        ws=SentichatWSProtocol,
         ws_max_size=WS_MAX_BYTES,
         ws_per_message_deflate=False,
         access_log=False,

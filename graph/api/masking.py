@@ -28,6 +28,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from db.errors import is_unavailable
+from graph.api.documents import DocumentCache
 from graph.domain.errors import SentichatError, ServiceUnavailable
 from graph.platform.logs import describe
 
@@ -120,6 +121,10 @@ class SentichatSchema(Schema):
     which serves plain HTTP, refuses it instead of resolving its generator as
     a field.
     """
+
+    # The documents the `Documents` extension parsed and validated; set by
+    # `create_schema`, read by `graph.api.transport.streams`.
+    documents: DocumentCache | None = None
 
     async def execute(
         self,

@@ -182,7 +182,7 @@ def create_schema(settings: Settings) -> SentichatSchema:
         ErrorCodes,
         partial(Documents, documents),
     ]
-    return SentichatSchema(
+    created = SentichatSchema(
         query=Query,
         # Reached only through the ChatActivity union and a subscription.
         types=[ReadReceipt, Typing, MoodChanged, PresenceChange],
@@ -192,6 +192,8 @@ def create_schema(settings: Settings) -> SentichatSchema:
         config=StrawberryConfig(disable_field_suggestions=settings.production),
         execution_context_class=PlainObjectsExecutionContext,
     )
+    created.documents = documents
+    return created
 
 
 # With the default limits, for the SDL snapshot and tests that need no app.

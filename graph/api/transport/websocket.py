@@ -36,6 +36,7 @@ from strawberry.http.exceptions import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
@@ -44,6 +45,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 
 from graph.api.context import Context
+from graph.api.masking import SentichatSchema
+from graph.api.transport import streams
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +189,26 @@ class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             await self._refuse(message["id"], limit)
             return
         await super().handle_subscribe(message)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """A subscription on a known document runs lean (`streams`); the rest
+        as strawberry runs it."""
+        schema = cast("SentichatSchema", self.schema)
+        planned = streams.plan(schema, self.context, operation)
+        if planned is None:
+            await super().run_operation(operation)
+            return
+        try:
+            await streams.run(schema, operation, planned)
+        except Exception as error:
+            # As strawberry ends an operation that failed: said, completed, gone.
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message(
+                    {"id": operation.id, "type": "complete"}
+                )
+            self.operations.pop(operation.id, None)
+            raise
 
     async def _refuse(self, operation_id: str, limit: int) -> None:
         error = GraphQLError(
