@@ -153,6 +153,10 @@ class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         # socket about 1.5 KiB more, for the whole life of its token.
         self._expiry: asyncio.TimerHandle | None = None
         self._expiring: asyncio.Task[None] | None = None
+        # connection_init's deadline, a timer too: strawberry's task for it,
+        # cancelled by connection_init, stayed referenced (with what its
+        # cancellation holds) for the socket's whole life.
+        self._init_deadline: asyncio.TimerHandle | None = None
         # The user this socket counts as online, from its acknowledgement on.
         self._online: int | None = None
 
@@ -163,7 +167,29 @@ class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             return
         await super().handle_message(message)
 
+    def on_request_accepted(self) -> None:
+        delay = self.connection_init_wait_timeout.total_seconds()
+        loop = asyncio.get_running_loop()
+        self._init_deadline = loop.call_later(delay, self._init_overdue)
+
+    def _init_overdue(self) -> None:
+        self._init_deadline = None
+        if not self.connection_init_received:
+            # Awaited by `shutdown`, as strawberry's own task would be.
+            self.connection_init_timeout_task = asyncio.create_task(
+                self.handle_connection_init_timeout()
+            )
+
+    async def handle_connection_init_timeout(self) -> None:
+        """Now, not after sleeping again: the timer has waited."""
+        self.connection_timed_out = True
+        with contextlib.suppress(WebSocketDisconnected, RuntimeError, OSError):
+            await self.websocket.close(4408, "Connection initialisation timeout")
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        if self._init_deadline is not None:
+            self._init_deadline.cancel()
+            self._init_deadline = None
         await super().handle_connection_init(message)
         expires_at = self.context.expires_at
         if self.connection_acknowledged and self._expiry is None and expires_at:
@@ -231,6 +257,8 @@ class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(TOKEN_EXPIRED, "Token expired")
 
     async def shutdown(self) -> None:
+        if self._init_deadline is not None:
+            self._init_deadline.cancel()
         if self._expiry is not None:
             self._expiry.cancel()
         if self._expiring is not None:
