@@ -36,6 +36,7 @@ from redis.exceptions import RedisError
 
 from graph.domain.records import PresenceState
 from graph.platform.logs import describe
+from graph.realtime.redis_backend import waiting_pool
 
 logger = logging.getLogger(__name__)
 
@@ -244,9 +245,8 @@ class RedisPresence(Presence):
         timeout: float = 5.0,
     ) -> None:
         super().__init__(announce)
-        self._redis = Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
+        # from_pool: the client owns the pool, and closes it when it closes.
+        self._redis = Redis.from_pool(waiting_pool(url, timeout))
         self._prefix = prefix
         self._ttl = ttl
         self._due = f"{prefix}presence:due"

@@ -29,7 +29,7 @@ from typing import Any
 
 from broadcaster import Event
 from broadcaster._backends.base import BroadcastBackend
-from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
@@ -37,6 +37,25 @@ from graph.platform.logs import describe
 from graph.realtime.hub import GAP, raise_if_cancelled
 
 logger = logging.getLogger(__name__)
+
+# Pooled connections to Redis a process opens at most, for publishing and for
+# presence (`presence`) each. A burst beyond them waits for one, up to the
+# timeout: redis-py's default pool refuses at once past 100, and hundreds of
+# sockets closing together had their unregistrations refused (2026-12-06).
+REDIS_CONNECTIONS = 32
+
+
+def waiting_pool(url: str, timeout: float, **options: Any) -> BlockingConnectionPool:
+    """A pool of `REDIS_CONNECTIONS` whose callers wait for a free one."""
+    return BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=timeout,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        **options,
+    )
+
 
 INITIAL_BACKOFF = 0.05
 OUTAGE_REMINDER_SECONDS = 30.0
@@ -54,9 +73,7 @@ class RedisBackend(BroadcastBackend):
     ) -> None:
         # RESP2: under RESP3 (redis-py 8's default) pub/sub messages are push
         # frames diverted to a handler instead of returned by read_response().
-        self._pool = ConnectionPool.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout, protocol=2
-        )
+        self._pool = waiting_pool(url, timeout, protocol=2)
         # Publishing is on the send's path: pooled connections of the same
         # settings (the subscriber's connection is made apart, by `_run`).
         self._publisher = Redis(connection_pool=self._pool)

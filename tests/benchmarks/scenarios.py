@@ -710,8 +710,9 @@ def idle(stack: Stack, scale: Scale, results: Results) -> None:
             round(s["bytes_per_socket"] / 1024, 1),
             round(b["bytes_per_socket"] / 1024, 1),
             "lower",
-            "≤ 64",
-            s["bytes_per_socket"] <= 64 * 1024,
+            # Issue 22: at most 24 KiB a socket with its subscription.
+            "≤ 24",
+            s["bytes_per_socket"] <= 24 * 1024,
         ),
         Measure(
             f"ping round trip p50 at {count}",

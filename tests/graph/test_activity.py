@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -227,3 +228,24 @@ async def test_signing_up_shows_the_callers_own_presence(api: Api) -> None:
     user = (await api.data(query))["register"]["user"]
 
     assert user == {"username": "zoe", "online": False, "lastSeenAt": None}
+
+
+async def test_hundreds_of_sockets_opening_and_closing_at_once_are_all_counted(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reconnect storm, then the evening ending: each socket's presence is
+    written, then unwritten, none refused for want of a Redis connection
+    (redis-py's own pool refused past 100 at once)."""
+    presence = api.services.presence
+    users = range(900_001, 900_301)  # ids of no account: presence is not stored
+    caplog.set_level(logging.WARNING)
+
+    await asyncio.gather(*(presence.connect(user) for user in users))
+    online = await presence.states(None, users, peers=users)
+    await asyncio.gather(*(presence.disconnect(user) for user in users))
+    offline = await presence.states(None, users, peers=users)
+
+    assert all(state is not None and state.online for state in online.values())
+    assert len(online) == len(users)
+    assert not any(state is not None and state.online for state in offline.values())
+    assert [r.getMessage() for r in caplog.records] == []
