@@ -138,7 +138,7 @@ class Inbox:
             self._waiter.set_result(None)
 
 
-@dataclass
+@dataclass(slots=True)  # one per chat with a subscriber on this process
 class _Topic:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     inboxes: set[Inbox] = field(default_factory=set)
@@ -271,7 +271,9 @@ class Hub(Broadcast):
             await membership.leave_all()
 
     async def _join(self, channel: str, inbox: Inbox) -> _Topic:
-        topic = self._topics.setdefault(channel, _Topic())
+        topic = self._topics.get(channel)
+        if topic is None:
+            topic = self._topics[channel] = _Topic()
         topic.holders += 1
         try:
             async with topic.lock:
