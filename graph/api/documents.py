@@ -32,6 +32,7 @@ from strawberry.schema.schema import validate_document
 class Prepared:
     document: DocumentNode
     errors: list[GraphQLError] | None  # None until validated
+    text: str  # the query text, one object for every request that sent it
 
 
 Rules = tuple[type[ASTValidationRule], ...]
@@ -103,7 +104,7 @@ class Documents(SchemaExtension):
                 except GraphQLError:
                     document = None  # strawberry reports it, parsing again
                 if document is not None:
-                    prepared = Prepared(document, None)
+                    prepared = Prepared(document, None, query)
             if prepared is not None:
                 context.graphql_document = prepared.document
                 self._prepared = prepared
@@ -121,7 +122,9 @@ class Documents(SchemaExtension):
                     prepared.document,
                     context.validation_rules,
                 )
-                self._cache.put(context.query, Prepared(prepared.document, errors))
+                self._cache.put(
+                    context.query, Prepared(prepared.document, errors, prepared.text)
+                )
             # Set, so strawberry does not validate again.
             context.pre_execution_errors = errors
         yield

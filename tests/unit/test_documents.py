@@ -99,7 +99,9 @@ async def test_production_refuses_introspection_from_the_cache_too() -> None:
 
 def test_the_cache_keeps_the_most_recently_used() -> None:
     cache = DocumentCache(max_tokens=100, rules=(), maxsize=2)
-    entries = {text: Prepared(parse(text), []) for text in ("{ a }", "{ b }", "{ c }")}
+    entries = {
+        text: Prepared(parse(text), [], text) for text in ("{ a }", "{ b }", "{ c }")
+    }
     cache.put("{ a }", entries["{ a }"])
     cache.put("{ b }", entries["{ b }"])
     assert cache.get("{ a }") is entries["{ a }"]  # now the most recent

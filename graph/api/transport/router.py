@@ -82,6 +82,9 @@ class SentichatRouter(GraphQLRouter[Context, None]):
         self, context: Context
     ) -> UnsetType | dict[str, object] | None:
         params = context.connection_params
+        # Read once: the token is not kept for the socket's life (its expiry
+        # is, in the context), ~0.5 KiB an idle socket.
+        context.connection_params = None
         authorization = (
             params.get("authorization") if isinstance(params, dict) else None
         )

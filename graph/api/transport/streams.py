@@ -77,6 +77,9 @@ def plan(
     )
     if isinstance(executor, list):
         return None  # variables that do not coerce: strawberry reports them
+    # The cache's copy of the text, not this message's: a client's document
+    # is often a kilobyte or more, held by each of its subscriptions.
+    operation.query = prepared.text
     return Plan(prepared.document, executor)
 
 
