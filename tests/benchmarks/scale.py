@@ -83,11 +83,13 @@ def scale_curve(stack: Stack, scale: Scale, results: Results) -> None:
             f"a step of {max(steps):,} sockets needs as many seeded users;"
             f" the seed has {len(stack.accounts):,}"
         )
-    own = stack.servers[SENTICHAT]
-    one = _curve(stack, scale, own[0], scale.scale_steps, 1)
-    # On the other process: the first one's memory, freed by its sockets
-    # closing, would take the next sockets in for less.
-    ten = _curve(stack, scale, own[-1], scale.scale_ten_subscription_steps, TEN)
+    # Each curve on a process of its own, started for it: one that held
+    # sockets before (another curve, the idle scenario) takes the next ones
+    # into the memory they freed, for less.
+    with stack.more_sentichat(1) as (fresh,):
+        one = _curve(stack, scale, fresh, scale.scale_steps, 1)
+    with stack.more_sentichat(1) as (fresh,):
+        ten = _curve(stack, scale, fresh, scale.scale_ten_subscription_steps, TEN)
     throughput = [_throughput(stack, scale, n) for n in scale.scale_processes]
     details: dict[str, Any] = {
         "sampled_fraction": SAMPLED,

@@ -134,8 +134,8 @@ class Stack:
     def more_sentichat(self, count: int) -> Iterator[list[Server]]:
         """`count` Sentichat processes besides the stack's, started as those
         are (the same database, Redis, settings and uvicorn arguments), all
-        at once (each spends seconds importing), and stopped on exit; the
-        stack's own go on as they were."""
+        at once (each spends seconds importing), among the stack's servers
+        until they stop on exit; the stack's own go on as they were."""
         first = len(self.servers[protocol.SENTICHAT])
         env = sentichat_env(self.database_url)
         servers = [
@@ -148,7 +148,13 @@ class Stack:
             with ThreadPoolExecutor(max(count, 1)) as starting:
                 # Each waits for its own health check (START_TIMEOUT at most).
                 list(starting.map(Server.start, servers))
-            yield servers
+            # Counted with the others meanwhile (`sentichat_counter`).
+            own = self.servers[protocol.SENTICHAT]
+            own.extend(servers)
+            try:
+                yield servers
+            finally:
+                del own[first:]
 
     def addresses(self, system: str) -> tuple[tuple[str, int], ...]:
         return tuple(("127.0.0.1", server.port) for server in self.servers[system])
