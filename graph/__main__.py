@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Sequence
 
 WS_MAX_BYTES = 1_048_576  # graphql-transport-ws frames up to 1 MiB
-UVICORN_LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _serve(host: str, port: int) -> None:
@@ -36,11 +34,13 @@ def _serve(host: str, port: int) -> None:
     """
     import uvicorn
 
+    from graph.platform.settings import get_settings
     from graph.platform.websocket import SentichatWSProtocol
 
     # uvicorn's own lines (one per WebSocket accepted, at INFO) follow the
-    # app's LOG_LEVEL: at 10,000 sockets they were most of a busy log.
-    level = os.environ.get("LOG_LEVEL", "INFO").lower()
+    # app's LOG_LEVEL: at 10,000 sockets they were most of a busy log. The
+    # settings are read once: the app, imported in this process, reuses them.
+    level = get_settings().log_level.lower()
 
     uvicorn.run(
         "graph.app:app",
@@ -52,7 +52,7 @@ def _serve(host: str, port: int) -> None:
         ws_max_size=WS_MAX_BYTES,
         ws_per_message_deflate=False,
         access_log=False,
-        log_level=level if level in UVICORN_LOG_LEVELS else "info",
+        log_level=level,
     )
 
 

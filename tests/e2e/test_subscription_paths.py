@@ -11,8 +11,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from graph.realtime import chat_channel
 from tests.support.api import NEW_MESSAGE
-from tests.support.remote import open_chat, register, send, unique
+from tests.support.remote import chat_pair, register, send, unique
 from tests.support.server import Server
 from tests.support.wsclient import GraphQLWebSocket
 
@@ -55,8 +56,7 @@ async def test_both_paths_deliver_the_same_events_and_stop_on_complete(
     cluster: tuple[Server, Server],
 ) -> None:
     a, _ = cluster
-    alice, bob = await register(a, unique("alice")), await register(a, unique("bob"))
-    channel = await open_chat(a, alice, bob)
+    alice, bob, channel = await chat_pair(a)
     await send(a, alice, channel, "stored before")
     document = new_document(NEW_MESSAGE)
     variables = {"channel": channel, "afterSeq": 0}
@@ -88,15 +88,13 @@ async def test_both_paths_deliver_the_same_events_and_stop_on_complete(
 
 async def test_both_paths_refuse_alike(cluster: tuple[Server, Server]) -> None:
     a, _ = cluster
-    alice, bob = await register(a, unique("alice")), await register(a, unique("bob"))
+    alice, _, channel = await chat_pair(a)
     carol = await register(a, unique("carol"))
-    channel = await open_chat(a, alice, bob)
-    low, high = sorted((int(alice.id), int(carol.id)))
-    no_chat_yet = f"private-chat_{low}_{high}"
+    no_chat_yet = chat_channel(int(alice.id), int(carol.id))
     cases: dict[str, dict[str, Any]] = {
         "not a member": {"channel": channel},
         "no chat yet": {"channel": no_chat_yet},
-        "past the head": {"channel": no_chat_yet.replace("_", "-")},
+        "not a channel name": {"channel": no_chat_yet.replace("_", "-")},
         "negative seq": {"channel": channel, "afterSeq": -1},
         "seq past the head": {"channel": channel, "afterSeq": 99},
         "not an int": {"channel": channel, "afterSeq": "one"},

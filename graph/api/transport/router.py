@@ -201,7 +201,7 @@ class DirectWebSocket:
     socket keeps every layer it went through suspended for its whole life:
     FastAPI's own wrappers (telemetry, body limit), the middlewares, the
     routing and the dependency injection held about 13 KiB per socket, a
-    fifth of an idle socket with one subscription (59.6 KiB before, 47.8
+    fifth of an idle socket with one subscription (59.6 KiB before, 46.5
     after; 2026-12-06, 2,000 sockets; README, "Connections at scale"). None
     of them does anything for this socket: strawberry checks the origin
     (`allowed_origins`), and the body limit and CORS are for HTTP.
