@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -161,13 +162,11 @@ class MessageService:
         for name, bound in (("after", after), ("before", before)):
             if bound is not None and bound < 0:
                 raise BadUserInput(f"`{name}` is a seq, 0 or more.", field=name)
-        async with autocommit(self._engine) as session:
-            page = await messages.latest_of_pair(
-                session, *pair, after=after, before=before, limit=last
-            )
-            if page is None:  # an empty page, or no chat at all
+        page = await self._page(pair, after=after, before=before, last=last)
+        if page is None:  # an empty page, or no chat at all
+            async with autocommit(self._engine) as session:
                 await chat_view(session, pair)
-                return []
+            return []
         users = members(
             pair,
             page.low_username,
@@ -175,6 +174,19 @@ class MessageService:
             shares=(page.low_shares, page.high_shares),
         )
         return [stored_record(channel, users, row) for row in page.rows]
+
+    async def _page(
+        self, pair: tuple[int, int], *, after: int | None, before: int | None, last: int
+    ) -> messages.Page | None:
+        # asyncpg's own connection where there is one (`db.messages.latest_of_pair`).
+        if self._engine.dialect.name == "postgresql":
+            connection: Any = driver_connection(self._engine)
+        else:
+            connection = autocommit(self._engine)
+        async with connection as executor:
+            return await messages.latest_of_pair(
+                executor, *pair, after=after, before=before, limit=last
+            )
 
     def stream(
         self, viewer_id: int, channel: str, after_seq: int | None = None

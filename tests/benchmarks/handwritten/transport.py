@@ -1,5 +1,7 @@
 """transport: a whole `POST /graphql` through the ASGI app `create_app` builds,
-against the same app with `DirectPost` taken out of its middleware.
+against the same app with `DirectPost` taken out of its middleware; then,
+behind `DirectPost`, a request on a known document run by
+`graph.api.transport.operations` against strawberry's view running it.
 
 Both apps are `create_app`'s, from the same settings; the second has the
 `DirectPost` entry removed from `app.user_middleware` before its first
@@ -67,6 +69,20 @@ def served_app(services: AppServices, *, direct: bool) -> FastAPI:
     app.state.settings = APP_SETTINGS
     app.state.services = services
     return app
+
+
+def without_known_documents(app: FastAPI) -> None:
+    """Every POST of the (started) `app` answered by strawberry's view, as
+    before `graph.api.transport.operations`."""
+    layer = direct_post(app)
+    if layer is None:
+        raise AssertionError("start the app first: its stack holds DirectPost")
+    router = layer.router
+
+    async def none(*_: object) -> None:
+        return None
+
+    router._run_known = none  # type: ignore[method-assign,assignment]
 
 
 def _direct(middleware: object) -> bool:
@@ -138,12 +154,16 @@ async def answered(run: Run, operation: Operation) -> None:
 
 def stacks_direct_post(app: FastAPI) -> bool:
     """Whether the middleware stack the first request built holds a `DirectPost`."""
+    return direct_post(app) is not None
+
+
+def direct_post(app: FastAPI) -> DirectPost | None:
     layer: object = app.middleware_stack
     for _ in range(100):  # each middleware's `app` is the next one in
         if layer is None or isinstance(layer, DirectPost):
             break
         layer = getattr(layer, "app", None)
-    return isinstance(layer, DirectPost)
+    return layer if isinstance(layer, DirectPost) else None
 
 
 async def transport(repeats: int) -> None:
@@ -167,5 +187,24 @@ async def transport(repeats: int) -> None:
         " answer's last byte)",
         ("DirectPost", "without DirectPost"),
         runs,
+        repeats,
+    )
+
+    viewed = served_app(services, direct=True)
+    for operation in OPERATIONS:  # builds the stack, caches the documents
+        await answered(post(viewed, operation, authorization), operation)
+    without_known_documents(viewed)
+
+    def known(operation: Operation) -> tuple[Run, Run]:
+        return (
+            post(direct, operation, authorization),
+            post(viewed, operation, authorization),
+        )
+
+    await versus(
+        "known documents: µs per request (whole ASGI app behind DirectPost),"
+        " `graph.api.transport.operations` against strawberry's view",
+        ("operations", "strawberry's view"),
+        known,
         repeats,
     )

@@ -1,0 +1,108 @@
+"""A query or mutation over HTTP, run with no more machinery than it needs.
+
+Strawberry runs every HTTP request through its view (a request adapter, the
+body parsed into `GraphQLRequestData`, allowed-method and IDE checks) and
+`Schema.execute` (an execution context, one instance of each schema
+extension, its runner and hooks, a middleware manager). A request whose
+document is already parsed and validated (the document cache,
+`graph.api.documents`: after the first use of each text) is run here
+instead: graphql-core's `execute` on the schema's executor, then what the
+extensions would have done to the result (errors logged by
+`SentichatSchema.process_errors` and given their codes by
+`ErrorCodes.process`). Anything else (a document seen for the first time or
+refused, a subscription, an operation name that matches nothing, a body
+strawberry would refuse) takes strawberry's path, which also words the
+refusal as before.
+
+Why by hand, measured on 2026-12-06 by `python -m tests.benchmarks.handwritten`
+(the whole ASGI app, services stubbed; the table "transport"): see the
+README's performance section for the figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    OperationType,
+    execute,
+    get_operation_ast,
+)
+from graphql import (
+    ExecutionResult as CoreResult,
+)
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType as StrawberryOperationType
+
+from graph.api.context import Context
+from graph.api.execution import PlainObjectsExecutionContext
+from graph.api.masking import ErrorCodes, SentichatSchema
+
+# Over HTTP POST (the only method that reaches here): as `SentichatSchema`
+# allows them.
+_ALLOWED = (StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION)
+# strawberry's test for awaitables (cheaper than inspect's), as it passes it;
+# typed as a plain predicate there, a TypeGuard in graphql-core.
+_IS_AWAITABLE: Any = optimized_is_awaitable
+
+
+async def run(
+    schema: SentichatSchema, context: Context, body: dict[str, Any]
+) -> ExecutionResult | None:
+    """The result of the request `body` (a JSON object), or None when it is
+    not one this module runs: strawberry's path then answers it."""
+    query = body.get("query")
+    variables = body.get("variables")
+    name = body.get("operationName")
+    if (
+        not isinstance(query, str)
+        or not (variables is None or isinstance(variables, dict))
+        or not (name is None or isinstance(name, str))
+    ):
+        return None
+    documents = schema.documents
+    prepared = None if documents is None else documents.get(query)
+    if prepared is None or prepared.errors is None or prepared.errors:
+        return None  # not validated yet, or refused: strawberry says why
+    definition = get_operation_ast(prepared.document, name)
+    if definition is None or definition.operation is OperationType.SUBSCRIPTION:
+        return None
+    outcome: Any = execute(
+        schema._schema,
+        prepared.document,
+        None,
+        context,
+        variables,
+        name,
+        executor_class=PlainObjectsExecutionContext,
+        is_awaitable=_IS_AWAITABLE,
+    )
+    if _IS_AWAITABLE(outcome):
+        outcome = await outcome
+    return _reported(schema, context, prepared.text, prepared.document, body, outcome)
+
+
+def _reported(
+    schema: SentichatSchema,
+    context: Context,
+    query: str,
+    document: DocumentNode,
+    body: dict[str, Any],
+    outcome: CoreResult,
+) -> ExecutionResult:
+    result = ExecutionResult(data=outcome.data, errors=outcome.errors)
+    if result.errors:
+        execution_context = ExecutionContext(
+            query=query,
+            schema=schema,
+            allowed_operations=_ALLOWED,
+            context=context,
+            variables=body.get("variables"),
+            provided_operation_name=body.get("operationName"),
+            graphql_document=document,
+        )
+        schema.process_errors(result.errors, execution_context)
+        ErrorCodes.process(result)
+    return result
