@@ -15,8 +15,9 @@ strawberry would refuse) takes strawberry's path, which also words the
 refusal as before.
 
 Why by hand, measured on 2026-12-06 by `python -m tests.benchmarks.handwritten`
-(the whole ASGI app, services stubbed; the table "transport"): see the
-README's performance section for the figures.
+(the table "known documents": the whole ASGI app behind `DirectPost`,
+services stubbed): a `sendMessage` takes 121 µs of CPU here against 218
+through strawberry's view, a `messages(last: 50)` 697 against 816.
 """
 
 from __future__ import annotations
