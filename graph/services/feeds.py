@@ -124,20 +124,27 @@ class ChatLookups:
         if len(self._readers) < self.MAX_READS:
             reader = asyncio.create_task(self._read())
             self._readers.add(reader)
-            reader.add_done_callback(self._readers.discard)
         chat = await found
         if chat is None:
             raise NotFound(NO_CHAT)
         return ChatView.of(chat)
 
     async def _read(self) -> None:
-        while self._waiting:
-            batch = self._waiting[: self.MAX_PAIRS]
-            del self._waiting[: self.MAX_PAIRS]
-            # A check whose subscriber left while it waited is not read.
-            batch = [(pair, found) for pair, found in batch if not found.done()]
-            if batch:
-                await self._answer(batch)
+        try:
+            while self._waiting:
+                batch = self._waiting[: self.MAX_PAIRS]
+                del self._waiting[: self.MAX_PAIRS]
+                # A check whose subscriber left while it waited is not read.
+                batch = [(pair, found) for pair, found in batch if not found.done()]
+                if batch:
+                    await self._answer(batch)
+        finally:
+            # Gone from the set in the step that found nothing left to read,
+            # not by a done callback a turn of the loop later: a check made
+            # in between would have waited for this reader for ever.
+            reader = asyncio.current_task()
+            if reader is not None:
+                self._readers.discard(reader)
 
     async def _answer(
         self, batch: list[tuple[tuple[int, int], asyncio.Future[ChatRow | None]]]
