@@ -2,9 +2,10 @@
 
 A process counts its own sockets per user. The first socket of a user on the
 process registers the process under the user; the last one to close takes it
-away. Only those transitions cost a round trip, and each that changes whether
-the user is online anywhere is announced (`announce`), for `presence`
-subscribers on every process.
+away. Only those transitions are written (with the others made meanwhile,
+one script a batch), and each that changes whether the user is online
+anywhere is announced (`announce`), for `presence` subscribers on every
+process.
 
 `LocalPresence` (the embedded default) keeps this in memory. `RedisPresence`
 keeps, per user, a sorted set of the processes holding a socket, each scored
@@ -48,6 +49,8 @@ DEFAULT_TTL_SECONDS = 25.0
 LAST_SEEN_KEEP_SECONDS = 30 * 24 * 3600
 # Users per renewal script call, so no one call holds Redis for long.
 RENEW_BATCH = 500
+# Sockets' opens and closes per script call (`RedisPresence._change`).
+CHANGE_BATCH = 500
 SWEEP_BATCH = 500
 # A socket's acknowledgement and a query wait at most this for Redis; past it
 # they go on without (a registration left undone is made by the next renewal).
@@ -137,33 +140,41 @@ class LocalPresence(Presence):
             await self._tell(user_id, False, seen)
 
 
-# KEYS: the user's set, the due index. ARGV: process, user, ttl.
-# Returns 1 when the user had no live registration before (came online).
-_REGISTER = """
+# KEYS: the due index. ARGV: key prefix, process, ttl, how long to keep
+# last-seen, then (+ or -, user id) for each change, in the order they were
+# made: + a user's first socket here opened, - their last one closed.
+# Returns one value per change: for +, 1 when the user had no live
+# registration before (came online), else 0; for -, the time the user went
+# offline, or '' when still online elsewhere.
+_CHANGES = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1e6
-local ttl = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local before = redis.call('ZCARD', KEYS[1])
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], math.ceil(ttl * 2000))
-redis.call('ZADD', KEYS[2], now + ttl, ARGV[2] .. '|' .. ARGV[1])
-if before == 0 then return 1 end
-return 0
-"""
-
-# KEYS: the user's set, the due index, the user's last-seen key.
-# ARGV: process, user, how long to keep last-seen.
-# Returns the time the user went offline, or false when still online elsewhere.
-_UNREGISTER = """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) + tonumber(clock[2]) / 1e6
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[2] .. '|' .. ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) > 0 then return false end
-redis.call('SET', KEYS[3], tostring(now), 'EX', tonumber(ARGV[3]))
-return tostring(now)
+local prefix, proc = ARGV[1], ARGV[2]
+local ttl, keep = tonumber(ARGV[3]), tonumber(ARGV[4])
+local out = {}
+for i = 5, #ARGV, 2 do
+  local user = ARGV[i + 1]
+  local key = prefix .. 'presence:u:' .. user
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if ARGV[i] == '+' then
+    local before = redis.call('ZCARD', key)
+    redis.call('ZADD', key, now + ttl, proc)
+    redis.call('PEXPIRE', key, math.ceil(ttl * 2000))
+    redis.call('ZADD', KEYS[1], now + ttl, user .. '|' .. proc)
+    if before == 0 then table.insert(out, 1) else table.insert(out, 0) end
+  else
+    redis.call('ZREM', key, proc)
+    redis.call('ZREM', KEYS[1], user .. '|' .. proc)
+    if redis.call('ZCARD', key) > 0 then
+      table.insert(out, '')
+    else
+      redis.call('SET', prefix .. 'presence:seen:' .. user, tostring(now),
+                 'EX', keep)
+      table.insert(out, tostring(now))
+    end
+  end
+end
+return out
 """
 
 # KEYS: the due index. ARGV: key prefix, process, ttl, user ids...
@@ -252,8 +263,10 @@ class RedisPresence(Presence):
         self._due = f"{prefix}presence:due"
         # Unique per process life: a restarted process is another.
         self.process = f"{os.getpid()}-{secrets.token_hex(6)}"
-        self._register = self._redis.register_script(_REGISTER)
-        self._unregister = self._redis.register_script(_UNREGISTER)
+        self._changes = self._redis.register_script(_CHANGES)
+        # Sockets' first opens and last closes not yet written, in order.
+        self._pending: list[tuple[str, int, asyncio.Future[Any]]] = []
+        self._writer: asyncio.Task[None] | None = None
         self._renew = self._redis.register_script(_RENEW)
         self._sweep = self._redis.register_script(_SWEEP)
         self._lookup = self._redis.register_script(_LOOKUP)
@@ -277,9 +290,9 @@ class RedisPresence(Presence):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         # A clean stop takes this process's users offline now, not at expiry.
-        for user_id in list(self._sockets):
-            self._sockets.pop(user_id, None)
-            await self._last_socket(user_id)
+        users = list(self._sockets)
+        self._sockets.clear()
+        await asyncio.gather(*(self._last_socket(user_id) for user_id in users))
         await self._redis.aclose()
 
     async def states(self, user_ids: Iterable[int]) -> dict[int, PresenceState]:
@@ -305,12 +318,9 @@ class RedisPresence(Presence):
         return states
 
     async def _first_socket(self, user_id: int) -> None:
-        keys = [self._user_key(user_id), self._due]
         try:
             async with asyncio.timeout(ON_PATH_TIMEOUT_SECONDS):
-                came_online = await self._register(
-                    keys=keys, args=[self.process, user_id, self._ttl]
-                )
+                came_online = await self._change("+", user_id)
         except (RedisError, OSError, TimeoutError) as exc:
             # Renewed with the others once Redis is back.
             self._failed("register a socket", exc)
@@ -319,18 +329,60 @@ class RedisPresence(Presence):
             await self._tell(user_id, True, datetime.now(UTC))
 
     async def _last_socket(self, user_id: int) -> None:
-        keys = [self._user_key(user_id), self._due, self._seen_key(user_id)]
         try:
             async with asyncio.timeout(ON_PATH_TIMEOUT_SECONDS):
-                offline_at = await self._unregister(
-                    keys=keys, args=[self.process, user_id, LAST_SEEN_KEEP_SECONDS]
-                )
+                offline_at = await self._change("-", user_id)
         except (RedisError, OSError, TimeoutError) as exc:
             # The registration expires by itself; a sweep announces it.
             self._failed("unregister a socket", exc)
             return
         if offline_at and user_id not in self._sockets:
             await self._tell(user_id, False, _time(float(offline_at)))
+
+    async def _change(self, sign: str, user_id: int) -> Any:
+        """Write one change (`_CHANGES`) with the others made meanwhile.
+
+        A storm of sockets opening or closing (a deploy, a network blip, the
+        evening ending) was one script each, waiting for one of the pool's
+        connections: 10,000 closing at once outwaited the timeout, and
+        their users stayed online until the sweep. Here the changes made
+        while a batch is written go in the next, up to `CHANGE_BATCH` a
+        script, one script at a time, so they reach Redis in the order they
+        were made. A change whose caller stopped waiting is written all the
+        same: its socket did open, or close.
+        """
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((sign, user_id, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_changes())
+        return await done
+
+    async def _write_changes(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[:CHANGE_BATCH]
+                del self._pending[:CHANGE_BATCH]
+                await self._write(batch)
+        finally:
+            # In the step that found nothing left: a change made after it
+            # starts a writer of its own (see `graph.services.feeds.ChatLookups`).
+            self._writer = None
+
+    async def _write(self, batch: list[tuple[str, int, asyncio.Future[Any]]]) -> None:
+        args: list[Any] = [self._prefix, self.process, self._ttl]
+        args.append(LAST_SEEN_KEEP_SECONDS)
+        for sign, user_id, _ in batch:
+            args += (sign, user_id)
+        try:
+            outcomes = await self._changes(keys=[self._due], args=args)
+        except (RedisError, OSError) as exc:
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        for (_, _, done), outcome in zip(batch, outcomes, strict=True):
+            if not done.done():
+                done.set_result(outcome)
 
     async def _renew_all(self) -> None:
         users = list(self._sockets)
