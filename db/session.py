@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 from db.errors import is_unavailable
 
@@ -119,19 +121,26 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connec
     under its statement, is dropped from the pool (and the latter's failure
     raised as the outage it is).
     """
-    async with engine.connect() as connection:
-        for _ in range(_MAX_CLOSED_IN_A_ROW):
-            pooled = await connection.get_raw_connection()
-            driver: asyncpg.Connection = pooled.driver_connection
-            if not driver.is_closed():
+    # The pool's own checkout (`raw_connection`), not a Core connection
+    # around it: `engine.connect()`, `get_raw_connection()` and the close
+    # each crossed into a greenlet and back, three crossings a use against
+    # two. Checking back in runs no statement: SQLAlchemy began no
+    # transaction on the connection.
+    pooled = await engine.raw_connection()
+    try:
+        for _ in range(_MAX_CLOSED_IN_A_ROW - 1):
+            if not _driver(pooled).is_closed():
                 break
-            await connection.invalidate()  # the next one comes from the pool
+            pooled.invalidate()  # the next one comes from the pool
+            await greenlet_spawn(pooled.close)
+            pooled = await engine.raw_connection()
+        driver = _driver(pooled)
         try:
             yield driver
         except BaseException as exc:
             lost = driver.is_closed()
             if lost or is_unavailable(exc):
-                await connection.invalidate(exc)
+                pooled.invalidate(exc)
             if lost and not is_unavailable(exc):
                 # The server ended the connection under the statement, and
                 # asyncpg said so in its own words (seen: an InternalClientError
@@ -140,3 +149,14 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connec
                     "the database closed the connection"
                 ) from exc
             raise
+    finally:
+        # In a greenlet: the pool closes a connection it has no room for
+        # (one of the overflow), and closing awaits the server.
+        await greenlet_spawn(pooled.close)
+
+
+def _driver(pooled: PoolProxiedConnection) -> asyncpg.Connection:
+    driver: asyncpg.Connection | None = pooled.driver_connection
+    if driver is None:  # only once invalidated, which is followed by close
+        raise asyncpg.ConnectionDoesNotExistError("the connection was dropped")
+    return driver
