@@ -3,6 +3,10 @@ it, replaced when the server closed it, dropped after an outage."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import warnings
+
 import asyncpg
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +17,7 @@ from db.errors import is_unavailable
 from db.session import create_sessionmaker, driver_connection
 from tests.db.rows import SENTIMENT
 from tests.support.services import POSTGRES_ADMIN_URL
-from tests.support.waiting import wait_until
+from tests.support.waiting import eventually, wait_until
 
 
 async def _backend_pid(engine: AsyncEngine) -> int:
@@ -74,6 +78,48 @@ async def test_a_connection_lost_mid_statement_fails_as_an_outage_and_is_dropped
         await lose_it_mid_statement()
     assert is_unavailable(caught.value)
     assert await _backend_pid(engine) != pid
+
+
+async def test_overflow_connections_are_closed_when_handed_back(
+    engine: AsyncEngine,
+) -> None:
+    # The pool keeps one; the second is its overflow, which it closes as it
+    # comes back. Closing waits on the server, so it must not be
+    # skipped (left for the collector, an unclosed connection warned of).
+    held = asyncio.Event()
+    pids: list[int] = []
+
+    async def hold() -> None:
+        async with driver_connection(engine) as connection:
+            pids.append(int(await connection.fetchval("SELECT pg_backend_pid()")))
+            await held.wait()
+
+    tasks = [asyncio.create_task(hold()) for _ in range(2)]
+    await wait_until(lambda: len(pids) == 2)
+    held.set()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        await asyncio.gather(*tasks)
+        gc.collect()
+
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+    assert engine.pool.status().endswith("Current Checked out connections: 0")
+    assert await _backend_pid(engine) in pids
+
+    async def only_the_pooled_one_left() -> bool:
+        return await _alive(pids) == 1
+
+    await eventually(only_the_pooled_one_left)
+
+
+async def _alive(pids: list[int]) -> int:
+    """How many of these server processes are still there."""
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])"
+        return int(await admin.fetchval(query, pids))
+    finally:
+        await admin.close()
 
 
 async def test_a_refused_statement_keeps_its_connection(engine: AsyncEngine) -> None:
