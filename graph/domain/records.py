@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from graph.domain.mood import MoodChangedRecord, MoodState, stored_mood
 from graph.domain.sentiment import Scores
@@ -82,8 +82,11 @@ class Reaction:
     user_ids: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class MessageRecord:
+class MessageRecord(NamedTuple):
+    """A message as services and subscribers pass it on (shared, so
+    immutable). A named tuple, not a frozen dataclass: built in a quarter of
+    the time, fifty times a page of history and once an event a process."""
+
     id: int
     seq: int
     channel: str

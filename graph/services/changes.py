@@ -12,7 +12,6 @@ does by seq.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -201,8 +200,8 @@ class ChangeService:
                 row = await changes.apply_change(
                     connection, message_id, claimed.version, values
                 )
-                changed = replace(
-                    stored_record(channel, users, row), previous_change=previous
+                changed = stored_record(channel, users, row)._replace(
+                    previous_change=previous
                 )
                 moved = await _move_mood(connection, claimed, users, current, changed)
         except _Unchanged as unchanged:
