@@ -15,7 +15,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
+from graphql import ExecutionResult as CoreResult
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema import Schema
@@ -149,6 +150,35 @@ class SentichatSchema(Schema):
         # Some refusals (a syntax error, for one) are built after the
         # extensions' on_operation has finished, so ErrorCodes never saw them.
         ErrorCodes.process(result)
+        return result
+
+    def reported(
+        self,
+        outcome: CoreResult,
+        *,
+        query: str | None,
+        document: DocumentNode,
+        context: object,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        allowed: tuple[OperationType, ...],
+    ) -> ExecutionResult:
+        """graphql-core's `outcome` of an operation run outside `execute` and
+        `stream` (`graph.api.transport`), as their extensions would have left
+        it: its errors logged (`process_errors`) and given their codes."""
+        result = ExecutionResult(data=outcome.data, errors=outcome.errors)
+        if result.errors:
+            execution_context = ExecutionContext(
+                query=query,
+                schema=self,
+                allowed_operations=allowed,
+                context=context,
+                variables=variables,
+                provided_operation_name=operation_name,
+                graphql_document=document,
+            )
+            self.process_errors(result.errors, execution_context)
+            ErrorCodes.process(result)
         return result
 
     def process_errors(

@@ -24,22 +24,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import (
-    DocumentNode,
-    OperationType,
-    execute,
-    get_operation_ast,
-)
-from graphql import (
-    ExecutionResult as CoreResult,
-)
+from graphql import OperationType, execute, get_operation_ast
 from strawberry.execution.is_awaitable import optimized_is_awaitable
-from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from graph.api.context import Context
 from graph.api.execution import PlainObjectsExecutionContext
-from graph.api.masking import ErrorCodes, SentichatSchema
+from graph.api.masking import SentichatSchema
 
 # Over HTTP POST (the only method that reaches here): as `SentichatSchema`
 # allows them.
@@ -82,28 +74,12 @@ async def run(
     )
     if _IS_AWAITABLE(outcome):
         outcome = await outcome
-    return _reported(schema, context, prepared.text, prepared.document, body, outcome)
-
-
-def _reported(
-    schema: SentichatSchema,
-    context: Context,
-    query: str,
-    document: DocumentNode,
-    body: dict[str, Any],
-    outcome: CoreResult,
-) -> ExecutionResult:
-    result = ExecutionResult(data=outcome.data, errors=outcome.errors)
-    if result.errors:
-        execution_context = ExecutionContext(
-            query=query,
-            schema=schema,
-            allowed_operations=_ALLOWED,
-            context=context,
-            variables=body.get("variables"),
-            provided_operation_name=body.get("operationName"),
-            graphql_document=document,
-        )
-        schema.process_errors(result.errors, execution_context)
-        ErrorCodes.process(result)
-    return result
+    return schema.reported(
+        outcome,
+        query=prepared.text,
+        document=prepared.document,
+        context=context,
+        variables=variables,
+        operation_name=name,
+        allowed=_ALLOWED,
+    )

@@ -37,12 +37,12 @@ from graphql import (
 from graphql.execution import Executor
 from graphql.pyutils import AwaitableOrValue
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
-from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from graph.api.context import Context
 from graph.api.execution import PlainObjectsExecutionContext
-from graph.api.masking import ErrorCodes, SentichatSchema
+from graph.api.masking import SentichatSchema
 
 
 class Plan:
@@ -150,17 +150,12 @@ def _reported(
     planned: Plan,
     outcome: CoreResult,
 ) -> ExecutionResult:
-    result = ExecutionResult(data=outcome.data, errors=outcome.errors)
-    if result.errors:
-        context = ExecutionContext(
-            query=operation.query,
-            schema=schema,
-            allowed_operations=(StrawberryOperationType.SUBSCRIPTION,),
-            context=operation.handler.context,
-            variables=operation.variables,
-            provided_operation_name=operation.operation_name,
-            graphql_document=planned.document,
-        )
-        schema.process_errors(result.errors, context)
-        ErrorCodes.process(result)
-    return result
+    return schema.reported(
+        outcome,
+        query=operation.query,
+        document=planned.document,
+        context=operation.handler.context,
+        variables=operation.variables,
+        operation_name=operation.operation_name,
+        allowed=(StrawberryOperationType.SUBSCRIPTION,),
+    )
