@@ -36,6 +36,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from graph.domain.records import PresenceState
+from graph.platform.batches import Batch, Batches
 from graph.platform.logs import describe
 from graph.realtime.redis_backend import waiting_pool
 
@@ -264,9 +265,10 @@ class RedisPresence(Presence):
         # Unique per process life: a restarted process is another.
         self.process = f"{os.getpid()}-{secrets.token_hex(6)}"
         self._changes = self._redis.register_script(_CHANGES)
-        # Sockets' first opens and last closes not yet written, in order.
-        self._pending: list[tuple[str, int, asyncio.Future[Any]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        # Sockets' first opens and last closes, written together, in order.
+        self._batches: Batches[tuple[str, int], Any] = Batches(
+            self._write, size=CHANGE_BATCH
+        )
         self._renew = self._redis.register_script(_RENEW)
         self._sweep = self._redis.register_script(_SWEEP)
         self._lookup = self._redis.register_script(_LOOKUP)
@@ -351,36 +353,19 @@ class RedisPresence(Presence):
         were made. A change whose caller stopped waiting is written all the
         same: its socket did open, or close.
         """
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append((sign, user_id, done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_changes())
-        return await done
+        return await self._batches((sign, user_id))
 
-    async def _write_changes(self) -> None:
-        try:
-            while self._pending:
-                batch = self._pending[:CHANGE_BATCH]
-                del self._pending[:CHANGE_BATCH]
-                await self._write(batch)
-        finally:
-            # In the step that found nothing left: a change made after it
-            # starts a writer of its own (see `graph.services.feeds.ChatLookups`).
-            self._writer = None
-
-    async def _write(self, batch: list[tuple[str, int, asyncio.Future[Any]]]) -> None:
-        args: list[Any] = [self._prefix, self.process, self._ttl]
-        args.append(LAST_SEEN_KEEP_SECONDS)
-        for sign, user_id, _ in batch:
-            args += (sign, user_id)
-        try:
-            outcomes = await self._changes(keys=[self._due], args=args)
-        except (RedisError, OSError) as exc:
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_exception(exc)
-            return
-        for (_, _, done), outcome in zip(batch, outcomes, strict=True):
+    async def _write(self, batch: Batch[tuple[str, int], Any]) -> None:
+        args: list[Any] = [
+            self._prefix,
+            self.process,
+            self._ttl,
+            LAST_SEEN_KEEP_SECONDS,
+        ]
+        for change, _ in batch:
+            args += change
+        outcomes = await self._changes(keys=[self._due], args=args)
+        for (_, done), outcome in zip(batch, outcomes, strict=True):
             if not done.done():
                 done.set_result(outcome)
 

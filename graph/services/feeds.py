@@ -18,7 +18,6 @@ is ended with SUBSCRIPTION_LAGGED, carrying where to resubscribe from.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from db.session import autocommit
 from graph.domain.errors import BadUserInput, NotFound, SubscriptionLagged
 from graph.domain.reactions import reactions_from_json
 from graph.domain.records import MessageRecord, UserRecord
+from graph.platform.batches import Batch, Batches
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.services.membership import NO_CHAT, member_pair, members_of
@@ -112,57 +112,26 @@ class ChatLookups:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._waiting: list[tuple[tuple[int, int], asyncio.Future[ChatRow | None]]] = []
-        self._readers: set[asyncio.Task[None]] = set()
+        self._batches: Batches[tuple[int, int], ChatRow | None] = Batches(
+            self._answer, size=self.MAX_PAIRS, at_once=self.MAX_READS
+        )
 
     async def chat(self, pair: tuple[int, int]) -> ChatView:
         """The pair's chat, or NotFound."""
-        found: asyncio.Future[ChatRow | None] = (
-            asyncio.get_running_loop().create_future()
-        )
-        self._waiting.append((pair, found))
-        if len(self._readers) < self.MAX_READS:
-            reader = asyncio.create_task(self._read())
-            self._readers.add(reader)
-        chat = await found
+        chat = await self._batches(pair)
         if chat is None:
             raise NotFound(NO_CHAT)
         return ChatView.of(chat)
 
-    async def _read(self) -> None:
-        try:
-            while self._waiting:
-                batch = self._waiting[: self.MAX_PAIRS]
-                del self._waiting[: self.MAX_PAIRS]
-                # A check whose subscriber left while it waited is not read.
-                batch = [(pair, found) for pair, found in batch if not found.done()]
-                if batch:
-                    await self._answer(batch)
-        finally:
-            # Gone from the set in the step that found nothing left to read,
-            # not by a done callback a turn of the loop later: a check made
-            # in between would have waited for this reader for ever.
-            reader = asyncio.current_task()
-            if reader is not None:
-                self._readers.discard(reader)
-
-    async def _answer(
-        self, batch: list[tuple[tuple[int, int], asyncio.Future[ChatRow | None]]]
-    ) -> None:
-        try:
-            async with autocommit(self._engine) as session:
-                chats = await queries.chats_of_pairs(
-                    session, sorted({pair for pair, _ in batch})
-                )
-        except Exception as exc:  # noqa: BLE001 (each waiter raises it)
-            for _, found in batch:
-                if not found.done():
-                    found.set_exception(exc)
+    async def _answer(self, batch: Batch[tuple[int, int], ChatRow | None]) -> None:
+        # A check whose subscriber left while it waited is not read.
+        batch = [(pair, found) for pair, found in batch if not found.done()]
+        if not batch:
             return
-        except BaseException:
-            for _, found in batch:
-                found.cancel()
-            raise
+        async with autocommit(self._engine) as session:
+            chats = await queries.chats_of_pairs(
+                session, sorted({pair for pair, _ in batch})
+            )
         for pair, found in batch:
             if not found.done():
                 found.set_result(chats.get(pair))
