@@ -22,6 +22,7 @@ nothing but the app is timed.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import orjson
 from fastapi import FastAPI
@@ -48,6 +49,7 @@ APP_SETTINGS = SETTINGS.model_copy(
 ACCEPT = b"application/graphql-response+json,application/json;q=0.9"
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+Runs = tuple[Run, Run]  # ours, theirs
 
 
 class AppServices(StubServices):
@@ -176,17 +178,20 @@ async def transport(repeats: int) -> None:
     if not (stacks_direct_post(direct) and not stacks_direct_post(routed)):
         raise AssertionError("DirectPost is not where it is meant to be")
 
-    def runs(operation: Operation) -> tuple[Run, Run]:
-        return (
-            post(direct, operation, authorization),
-            post(routed, operation, authorization),
-        )
+    def against(ours: ASGIApp, theirs: ASGIApp) -> Callable[[Operation], Runs]:
+        def runs(operation: Operation) -> Runs:
+            return (
+                post(ours, operation, authorization),
+                post(theirs, operation, authorization),
+            )
+
+        return runs
 
     await versus(
         "transport: µs per request (whole ASGI app, `POST /graphql` to the"
         " answer's last byte)",
         ("DirectPost", "without DirectPost"),
-        runs,
+        against(direct, routed),
         repeats,
     )
 
@@ -194,17 +199,10 @@ async def transport(repeats: int) -> None:
     for operation in OPERATIONS:  # builds the stack, caches the documents
         await answered(post(viewed, operation, authorization), operation)
     without_known_documents(viewed)
-
-    def known(operation: Operation) -> tuple[Run, Run]:
-        return (
-            post(direct, operation, authorization),
-            post(viewed, operation, authorization),
-        )
-
     await versus(
         "known documents: µs per request (whole ASGI app behind DirectPost),"
         " `graph.api.transport.operations` against strawberry's view",
         ("operations", "strawberry's view"),
-        known,
+        against(direct, viewed),
         repeats,
     )
