@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -37,6 +38,10 @@ NAMING_CONVENTION = {
 # longest analyzer name a row can hold.
 LEGACY_ANALYZER = "textblob-1"
 ANALYZER_MAX_CHARS = 64
+
+# The roles an account can carry.
+USER_ROLE = "user"
+MODERATOR_ROLE = "moderator"
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -84,6 +89,34 @@ class User(Base):
     # messages' sentiment and their part of the chat's mood.
     share_sentiment: Mapped[bool] = mapped_column(
         Boolean, default=True, server_default=true()
+    )
+    # USER_ROLE or MODERATOR_ROLE; set only from the command line
+    # (`python -m graph moderators add NAME`), never by the API.
+    role: Mapped[str] = mapped_column(
+        String(16), default=USER_ROLE, server_default=USER_ROLE
+    )
+    # Set by a moderator's SUSPEND_SENDER: no login, no request, no socket
+    # until `python -m graph users unsuspend NAME` clears it.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Block(Base):
+    """`blocker` blocked `blocked`: the source of truth of who blocked whom.
+
+    The pair's chat, if there is one, carries the same fact as `Chat.blocked`
+    (kept in the block's transaction), so a send checks it in its own
+    statement.
+    """
+
+    __tablename__ = "user_block"
+    __table_args__ = (CheckConstraint("blocker_id <> blocked_id", name="not_self"),)
+
+    blocker_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id"), primary_key=True
+    )
+    blocked_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -141,6 +174,12 @@ class Chat(Base):
     )
     high_mood_fast_weight: Mapped[float] = mapped_column(
         Float, default=0, server_default="0"
+    )
+    # Whether either member blocks the other (a `Block` row exists either
+    # way): sends, edits and reactions are refused in their own statement,
+    # and nothing new flows between the two.
+    blocked: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -231,3 +270,67 @@ class MoodBlock(Base):
     high_messages: Mapped[int] = mapped_column(Integer, default=0)
     high_scored: Mapped[int] = mapped_column(Integer, default=0)
     high_total: Mapped[float] = mapped_column(Float, default=0)
+
+
+class Report(Base):
+    """A member's report of a message they received, with its evidence.
+
+    The text and sentiment are copied as they were when reported, so an
+    edit or a deletion by the sender does not erase what the moderator
+    reads. One open report per message and reporter: reporting again
+    updates it.
+    """
+
+    __tablename__ = "report"
+    __table_args__ = (
+        # One open report per (message, reporter); resolved ones are history.
+        Index(
+            "uq_report_open",
+            "message_id",
+            "reporter_id",
+            unique=True,
+            postgresql_where=text("resolved_at IS NULL"),
+            sqlite_where=text("resolved_at IS NULL"),
+        ),
+        Index("ix_report_status", "resolved_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    sender_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    reason: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    # The evidence: the message as it was when (last) reported.
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    polarity: Mapped[float | None] = mapped_column(Float)
+    subjectivity: Mapped[float | None] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(8))
+    score: Mapped[float | None] = mapped_column(Float)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[str | None] = mapped_column(Text)
+    analyzer: Mapped[str] = mapped_column(String(ANALYZER_MAX_CHARS))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set once, by the moderator action that resolved it.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str | None] = mapped_column(String(16))
+
+
+class ModerationEntry(Base):
+    """The audit log: one row per moderator or operator action, never updated
+    or deleted (on PostgreSQL a trigger refuses both)."""
+
+    __tablename__ = "moderation_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # None: done from the command line (`python -m graph ...`), not the API.
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(String(24))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+    # Whom the action was about (the reported message's sender).
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     rate_delete_message_per_user: RateSetting = Rate(60, 60)
     rate_react_per_user: RateSetting = Rate(120, 60)
     rate_set_share_sentiment_per_user: RateSetting = Rate(30, 60)
+    # blockUser and unblockUser together.
+    rate_block_user_per_user: RateSetting = Rate(30, 60)
+    rate_report_message_per_user: RateSetting = Rate(20, 3600)
 
     # Live activity. A `typing: true` not renewed within this ends by itself.
     typing_ttl_seconds: float = Field(default=5.0, gt=0, le=60)

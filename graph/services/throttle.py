@@ -31,6 +31,8 @@ class Limit(StrEnum):
     DELETE_MESSAGE_PER_USER = "delete_message_per_user"
     REACT_PER_USER = "react_per_user"
     SET_SHARE_SENTIMENT_PER_USER = "set_share_sentiment_per_user"
+    BLOCK_USER_PER_USER = "block_user_per_user"
+    REPORT_MESSAGE_PER_USER = "report_message_per_user"
 
 
 REFUSALS = {
@@ -48,6 +50,8 @@ REFUSALS = {
     Limit.DELETE_MESSAGE_PER_USER: "You are deleting messages too fast.",
     Limit.REACT_PER_USER: "You are reacting too fast.",
     Limit.SET_SHARE_SENTIMENT_PER_USER: "You are changing this setting too fast.",
+    Limit.BLOCK_USER_PER_USER: "You are blocking and unblocking too fast.",
+    Limit.REPORT_MESSAGE_PER_USER: "You are reporting messages too fast.",
 }
 
 
