@@ -40,6 +40,7 @@ class ClaimedVersion:
     low_username: str
     high_username: str
     last_seq: int
+    blocked: bool  # either member blocks the other (db.blocks)
     mood: MoodValues  # the chat's before this change
 
 
@@ -62,6 +63,7 @@ _CLAIM_VERSION = (
         member_username(Chat.user_low_id),
         member_username(Chat.user_high_id),
         Chat.last_seq,
+        Chat.blocked,
         *chat_mood_columns(),
     )
     .execution_options(synchronize_session=False)
@@ -78,8 +80,8 @@ async def claim_version(
     if row is None:
         return None
     values: tuple[Any, ...] = tuple(row)
-    head = cast("tuple[int, int, int, int, str, str, int]", values[:7])
-    return ClaimedVersion(*head, values[7:])
+    head = cast("tuple[int, int, int, int, str, str, int, bool]", values[:8])
+    return ClaimedVersion(*head, values[8:])
 
 
 _EARLIER = aliased(Message)

@@ -83,11 +83,13 @@ class ChatState(NamedTuple):
     high_mood_weight: float
     high_mood_fast_sum: float
     high_mood_fast_weight: float
+    # Whether either member blocks the other (db.blocks).
+    blocked: bool
 
     @property
     def mood_values(self) -> tuple[Any, ...]:
         """db.queries.MoodValues, for graph.services.moods.mood_state."""
-        return (self.low_sent, self.high_sent, *self[14:])
+        return (self.low_sent, self.high_sent, *self[14:24])
 
     @property
     def low_unread(self) -> int:
@@ -122,6 +124,7 @@ _CHAT_STATE_TAIL = (
     member_shares(Chat.user_low_id),
     member_shares(Chat.user_high_id),
     *CHAT_MOOD_COLUMNS,
+    Chat.blocked,
 )
 _CHAT_STATES = select(*_CHAT_STATE_COLUMNS, *_CHAT_STATE_TAIL)
 _CHAT_STATE_OF_PAIR = _CHAT_STATES.where(
@@ -178,6 +181,7 @@ def _chats_of_user_laterally() -> Any:
             low.c.share_sentiment,
             high.c.share_sentiment,
             *CHAT_MOOD_COLUMNS,
+            Chat.blocked,
         )
         .select_from(Chat)
         .join(low, true())
@@ -306,7 +310,7 @@ def _peers_statement(user_id: int, among: Sequence[int] | None) -> Any:
         side = (
             select(User.id, User.username)
             .join(Chat, User.id == theirs)
-            .where(mine == user_id)
+            .where(mine == user_id, Chat.blocked.is_(False))
         )
         if among is not None:
             side = side.where(theirs.in_(among))
@@ -318,6 +322,7 @@ async def peers(
     session: Executor, user_id: int, *, among: Sequence[int] | None = None
 ) -> dict[int, str]:
     """The users who share a chat with `user_id` (of `among`, if given), by id,
-    with their names."""
+    with their names; not those of a blocked chat, whose presence neither
+    member may see."""
     rows = (await session.execute(_peers_statement(user_id, among))).all()
     return {int(row[0]): str(row[1]) for row in rows}

@@ -92,6 +92,9 @@ def _store_statement() -> Any:
         .where(
             Chat.user_low_id == bindparam("low_id", type_=Integer),
             Chat.user_high_id == bindparam("high_id", type_=Integer),
+            # A blocked pair's chat takes nothing new, in this statement: the
+            # block costs a send no round trip of its own.
+            Chat.blocked.is_(False),
         )
         .values(sent_counters(sender_id, score))
         .returning(
@@ -201,7 +204,7 @@ async def store_message(
     claim to the commit, so seq order is commit order, and a failure rolls
     both back, leaving no gap: a used clientId fails the unique index, raised
     as SQLAlchemy's IntegrityError like any other refused insert. None when
-    the pair has no chat.
+    the pair has no chat, or its chat is blocked.
     """
     parameters = {
         "low_id": low_id,

@@ -79,6 +79,17 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "user_account"
+    __table_args__ = (
+        # Each process reads the suspended accounts every few seconds
+        # (graph.services.suspensions): a few rows of a small index, not a
+        # scan of every account.
+        Index(
+            "ix_user_account_suspended",
+            "id",
+            postgresql_where=text("suspended_at IS NOT NULL"),
+            sqlite_where=text("suspended_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     username: Mapped[str] = mapped_column(String(32))

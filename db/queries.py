@@ -212,6 +212,11 @@ class ChatRow:
     high_username: str
     low_shares: bool
     high_shares: bool
+    blocked: bool  # either member blocks the other (db.blocks)
+
+
+def _chat_row(row: Any) -> ChatRow:
+    return ChatRow(*row)
 
 
 LOW_USER = aliased(User)
@@ -234,6 +239,7 @@ _CHAT_COLUMNS = (
         HIGH_USER.username,
         LOW_USER.share_sentiment,
         HIGH_USER.share_sentiment,
+        Chat.blocked,
     )
     .join(LOW_USER, LOW_USER.id == Chat.user_low_id)
     .join(HIGH_USER, HIGH_USER.id == Chat.user_high_id)
@@ -252,7 +258,7 @@ async def chat_of_pair(session: Executor, low_id: int, high_id: int) -> ChatRow 
     """The pair's chat with its members' names, in one Core query (no ORM load)."""
     parameters = {"low_id": low_id, "high_id": high_id}
     row = (await session.execute(_CHAT_OF_PAIR, parameters)).first()
-    return None if row is None else ChatRow(*row)
+    return None if row is None else _chat_row(row)
 
 
 async def chats_of_pairs(
@@ -260,27 +266,30 @@ async def chats_of_pairs(
 ) -> dict[tuple[int, int], ChatRow]:
     """`chat_of_pair` for many pairs in one query: the pairs that have a chat."""
     rows = (await session.execute(_CHATS_OF_PAIRS, {"pairs": list(pairs)})).all()
-    return {(row[1], row[2]): ChatRow(*row) for row in rows}
+    return {(row[1], row[2]): _chat_row(row) for row in rows}
 
 
-async def chat_exists(session: AsyncSession, low_id: int, high_id: int) -> bool:
+async def open_chat_exists(session: AsyncSession, low_id: int, high_id: int) -> bool:
+    """Whether the pair has a chat that neither member blocks."""
     statement = select(Chat.id).where(
-        Chat.user_low_id == low_id, Chat.user_high_id == high_id
+        Chat.user_low_id == low_id,
+        Chat.user_high_id == high_id,
+        Chat.blocked.is_(False),
     )
     return await session.scalar(statement) is not None
 
 
-_CHAT_HEAD = select(Chat.last_seq, Chat.last_version).where(
+_CHAT_HEAD = select(Chat.last_seq, Chat.last_version, Chat.blocked).where(
     Chat.id == bindparam("chat_id")
 )
 
 
-async def chat_head(session: Executor, chat_id: int) -> tuple[int, int]:
+async def chat_head(session: Executor, chat_id: int) -> tuple[int, int, bool]:
     """The seq of the chat's newest committed message (0 when it has none),
-    and the version of its latest committed change."""
+    the version of its latest committed change, and whether it is blocked."""
     result = await session.execute(_CHAT_HEAD, {"chat_id": chat_id})
-    seq, version = result.one()
-    return int(seq), int(version)
+    seq, version, blocked = result.one()
+    return int(seq), int(version), bool(blocked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,6 +380,8 @@ _CLAIM_NEXT_SEQ = (
     .where(
         Chat.user_low_id == bindparam("low_id"),
         Chat.user_high_id == bindparam("high_id"),
+        # A blocked pair's chat takes nothing new: no row, as for no chat.
+        Chat.blocked.is_(False),
     )
     .values(sent_counters(bindparam("sender_id"), bindparam("score", type_=Float)))
     .returning(
@@ -402,7 +413,8 @@ async def claim_next_seq(
 
     The lock queues concurrent senders, so seq order is commit order and a
     rolled-back transaction returns its number: no gaps. One statement (the
-    members' names come back with the number); None when there is no chat.
+    members' names come back with the number); None when there is no chat,
+    or it is blocked.
     """
     decay, fast_decay = decays
     parameters = {

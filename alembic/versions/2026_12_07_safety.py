@@ -2,7 +2,8 @@
 
 - `user_block`: who blocked whom; `chat.blocked` carries the same fact for a
   pair that has a chat, so a send is refused in its own statement.
-- `user_account.role` (`user` or `moderator`) and `suspended_at`.
+- `user_account.role` (`user` or `moderator`) and `suspended_at`, with a
+  partial index of the suspended accounts, which every process reads.
 - `report`: a received message reported, with a copy of its text and
   sentiment as they were; one open report per message and reporter.
 - `moderation_log`: append-only; on PostgreSQL a trigger refuses UPDATE and
@@ -33,9 +34,18 @@ def upgrade() -> None:
             sa.Column("role", sa.String(16), nullable=False, server_default="user")
         )
         batch.add_column(sa.Column("suspended_at", UTC_DATETIME, nullable=True))
+    op.create_index(
+        "ix_user_account_suspended",
+        "user_account",
+        ["id"],
+        postgresql_where=sa.text("suspended_at IS NOT NULL"),
+        sqlite_where=sa.text("suspended_at IS NOT NULL"),
+    )
     with op.batch_alter_table("chat") as batch:
         batch.add_column(
-            sa.Column("blocked", sa.Boolean(), nullable=False, server_default=sa.false())
+            sa.Column(
+                "blocked", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
         )
     op.create_table(
         "user_block",
@@ -126,7 +136,9 @@ def upgrade() -> None:
             name=op.f("fk_moderation_log_moderator_id_user_account"),
         ),
         sa.ForeignKeyConstraint(
-            ["report_id"], ["report.id"], name=op.f("fk_moderation_log_report_id_report")
+            ["report_id"],
+            ["report.id"],
+            name=op.f("fk_moderation_log_report_id_report"),
         ),
         sa.ForeignKeyConstraint(
             ["target_id"],
@@ -172,6 +184,7 @@ def downgrade() -> None:
     op.drop_table("user_block")
     with op.batch_alter_table("chat") as batch:
         batch.drop_column("blocked")
+    op.drop_index("ix_user_account_suspended", table_name="user_account")
     with op.batch_alter_table("user_account") as batch:
         batch.drop_column("suspended_at")
         batch.drop_column("role")

@@ -18,6 +18,7 @@ import { print, type GraphQLFormattedError } from 'graphql'
 import { createClient, type Client } from 'graphql-ws'
 import { readonly, ref, type Ref } from 'vue'
 
+import { MeDocument } from './generated/graphql'
 import { messagesFieldPolicy, messageTypePolicy } from './lib/messages'
 import {
   nextConnectionState,
@@ -27,12 +28,12 @@ import {
   type ConnectionState,
   type ResumeFrom,
 } from './lib/resume'
-import { SESSION_EXPIRED, type Session } from './lib/session'
+import { ACCOUNT_SUSPENDED, refusalNotice, SESSION_EXPIRED, type Session } from './lib/session'
 
 const GRAPHQL_PATH = '/graphql'
 const PING_EVERY_MS = 10_000
 const PONG_WITHIN_MS = 5_000
-const CLOSE_FORBIDDEN = 4403 // the server refused the token
+const CLOSE_FORBIDDEN = 4403 // the server refused the token (expired, or the account suspended)
 
 /** Context a subscriber may give: how to resume after a reconnect. */
 export interface ResumeContext {
@@ -88,7 +89,14 @@ class SocketLink extends ApolloLink {
   }
 }
 
-function createSocket(session: Session, emit: (event: ConnectionEvent) => void): Client {
+/** What the socket tells the rest: its state, and a token refused with 4403 (and the close's reason). */
+interface SocketEvents {
+  emit(event: ConnectionEvent): void
+  refused(reason: string): void
+}
+
+function createSocket(session: Session, events: SocketEvents): Client {
+  const { emit } = events
   let pongTimer: ReturnType<typeof setTimeout> | undefined
   const client: Client = createClient({
     url: socketUrl(window.location),
@@ -110,7 +118,8 @@ function createSocket(session: Session, emit: (event: ConnectionEvent) => void):
       connected: () => emit({ type: 'connected' }),
       closed: (event) => {
         clearTimeout(pongTimer)
-        if ((event as CloseEvent | undefined)?.code === CLOSE_FORBIDDEN) session.signOut(SESSION_EXPIRED)
+        const closed = event as CloseEvent | undefined
+        if (closed?.code === CLOSE_FORBIDDEN) events.refused(closed.reason)
         emit({ type: 'closed' })
       },
       // A ping the server does not answer in time means the network is gone,
@@ -129,7 +138,7 @@ function createSocket(session: Session, emit: (event: ConnectionEvent) => void):
   return client
 }
 
-function createRealtime(session: Session): Realtime & { link: ApolloLink } {
+function createRealtime(session: Session, refused: (reason: string) => void): Realtime & { link: ApolloLink } {
   const state = ref<ConnectionState>('idle')
   const reconnected = new Set<() => void>()
   let wasCutOff = false
@@ -143,7 +152,7 @@ function createRealtime(session: Session): Realtime & { link: ApolloLink } {
       reconnected.forEach((listener) => listener())
     }
   }
-  let socket = createSocket(session, emit)
+  let socket = createSocket(session, { emit, refused })
 
   // The browser knows before any ping does when the network goes away: drop
   // the socket at once, and the retries bring it back with the network.
@@ -160,8 +169,9 @@ function createRealtime(session: Session): Realtime & { link: ApolloLink } {
       return () => reconnected.delete(listener)
     },
     stop() {
-      void socket.dispose()
-      socket = createSocket(session, emit)
+      // Disposing a socket refused while connecting rejects with its close: it is gone either way.
+      void Promise.resolve(socket.dispose()).catch(() => undefined)
+      socket = createSocket(session, { emit, refused })
       wasCutOff = false
       emit({ type: 'stopped' })
     },
@@ -174,7 +184,18 @@ export interface Apollo {
 }
 
 export function createApollo(session: Session): Apollo {
-  const realtime = createRealtime(session)
+  // A socket refused with 4403 ends the session, saying why: its reason may
+  // say the account is suspended; when it does not, a request over HTTP asks,
+  // and its refusal says why (`expire` below). Answered or not, the session
+  // ends: the socket will not take the token.
+  const refused = (reason: string) => {
+    if (refusalNotice(reason) === ACCOUNT_SUSPENDED) return session.signOut(ACCOUNT_SUSPENDED)
+    void client
+      .query({ query: MeDocument, fetchPolicy: 'network-only' })
+      .catch(() => undefined)
+      .finally(() => session.signOut(SESSION_EXPIRED))
+  }
+  const realtime = createRealtime(session, refused)
 
   const authorize = new ApolloLink((operation, forward) => {
     const authorization = session.authorization()
@@ -186,13 +207,13 @@ export function createApollo(session: Session): Apollo {
     return forward(operation)
   })
 
-  // A token the server no longer accepts ends the session (sign-in
-  // operations themselves answer UNAUTHENTICATED for a wrong password).
+  // A token the server no longer accepts ends the session, saying why
+  // (expired, or the account suspended); sign-in operations themselves
+  // answer UNAUTHENTICATED for a wrong password.
   const expire = onError(({ graphQLErrors, operation }) => {
     if (operation.operationName === 'Login' || operation.operationName === 'Register') return
-    if (graphQLErrors?.some((error) => error.extensions?.code === 'UNAUTHENTICATED')) {
-      session.signOut(SESSION_EXPIRED)
-    }
+    const refusal = graphQLErrors?.find((error) => error.extensions?.code === 'UNAUTHENTICATED')
+    if (refusal) session.signOut(refusalNotice(refusal.message))
   })
 
   const http = new HttpLink({ uri: GRAPHQL_PATH })

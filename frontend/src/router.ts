@@ -4,6 +4,7 @@ import AuthView from './components/AuthView.vue'
 import ChatPane from './components/ChatPane.vue'
 import ChatsView from './components/ChatsView.vue'
 import NoChatOpen from './components/NoChatOpen.vue'
+import ReportsView from './components/ReportsView.vue'
 import type { Session } from './lib/session'
 
 // Every view is in the one bundle: a route that needs a chunk fetched could
@@ -21,6 +22,8 @@ export function createAppRouter(session: Session): Router {
         children: [
           { path: '', name: 'home', component: NoChatOpen },
           { path: 'chat/:userId(\\d+)', name: 'chat', component: ChatPane, props: true },
+          // Moderators' (the server refuses anyone else, and the view says so).
+          { path: 'reports', name: 'reports', component: ReportsView },
         ],
       },
       { path: '/:rest(.*)*', redirect: '/' },

@@ -1,4 +1,12 @@
-import { ApolloClient, ApolloLink, InMemoryCache, Observable, type FetchResult, type Operation } from '@apollo/client/core'
+import {
+  ApolloClient,
+  ApolloLink,
+  gql,
+  InMemoryCache,
+  Observable,
+  type FetchResult,
+  type Operation,
+} from '@apollo/client/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { readonly, ref } from 'vue'
 
@@ -11,7 +19,12 @@ import {
   channelOf,
   createChatState,
 } from '../src/composables/chatState'
-import { ChatMessagesDocument, type ChatFieldsFragment, type MessageFieldsFragment } from '../src/generated/graphql'
+import {
+  ChatMessagesDocument,
+  UsersDocument,
+  type ChatFieldsFragment,
+  type MessageFieldsFragment,
+} from '../src/generated/graphql'
 import { messagesFieldPolicy, messageTypePolicy } from '../src/lib/messages'
 import { chatMood, neutralSentiment, unchanged } from './fixtures'
 
@@ -63,6 +76,8 @@ type Presence = { online: boolean | null; lastSeenAt: string | null }
 class FakeServer {
   users = [BOB, CAROL]
   presence = new Map<string, Presence>() // by user id; absent: null (no chat shared)
+  blocked = new Set<string>() // whom Alice blocks, by user id
+  blockRefused = false
   chats = [chat(ALICE, BOB), chat(CAROL, ALICE)]
   unreadTotal: number | undefined // the sum of the chats' counts unless set
   feeds = new Map<string, { observer: Observer; resumeFrom: () => number | undefined }>()
@@ -95,7 +110,13 @@ class FakeServer {
         switch (operationName) {
           case 'Users': {
             // Read when asked, answered when the gate opens.
-            const users = this.users.map((u) => ({ ...u, online: null, lastSeenAt: null, ...this.presence.get(u.id) }))
+            const users = this.users.map((u) => ({
+              ...u,
+              online: null,
+              lastSeenAt: null,
+              ...this.presence.get(u.id),
+              blockedByMe: this.blocked.has(u.id),
+            }))
             void this.usersGate.then(() => answer({ users }))
             return
           }
@@ -142,6 +163,19 @@ class FakeServer {
           case 'NewChat':
             this.newChats = observer
             return
+          case 'BlockUser':
+          case 'UnblockUser': {
+            if (this.blockRefused) {
+              observer.next({ errors: [{ message: 'Too many attempts.', extensions: { code: 'RATE_LIMITED' } }] })
+              return observer.complete()
+            }
+            const id = variables.user as string
+            const blocking = operationName === 'BlockUser'
+            if (blocking) this.blocked.add(id)
+            else this.blocked.delete(id)
+            const user = [BOB, CAROL, DAVE].find((u) => u.id === id)!
+            return answer({ [blocking ? 'blockUser' : 'unblockUser']: { ...user, blockedByMe: blocking } })
+          }
           case 'MessageChanges': {
             const channel = variables.channel as string
             const { resumeFrom, resumeVariable } = operation.getContext() as ResumeContext
@@ -791,5 +825,65 @@ describe('changes to messages (edits, deletions, reactions)', () => {
       { operationName: 'React', variables: { id: one.id, emoji: '👍', on: false } },
       { operationName: 'DeleteMessage', variables: { id: one.id } },
     ])
+  })
+})
+
+describe('blocking a person', () => {
+  afterEach(() => vi.useRealTimers())
+
+  const blockedOf = (state: ReturnType<typeof setUp>['state']) =>
+    Object.fromEntries(state.users.value.map((u) => [u.username, u.blockedByMe]))
+  const cachedBlocked = (client: ReturnType<typeof setUp>['client'], id: string) =>
+    client.cache.readFragment<{ blockedByMe: boolean }>({
+      id: client.cache.identify({ __typename: 'User', id }),
+      fragment: gql`
+        fragment Blocked on User {
+          blockedByMe
+        }
+      `,
+    })?.blockedByMe
+
+  it("flips blockedByMe in the list of people and in Apollo's cache once the server answers, and back", async () => {
+    const { state, client } = setUp()
+    await state.start()
+    expect(blockedOf(state)).toEqual({ bob: false, carol: false })
+
+    await state.setBlocked(BOB.id, true)
+    expect(blockedOf(state)).toEqual({ bob: true, carol: false })
+    expect(cachedBlocked(client, BOB.id)).toBe(true)
+    const { users } = client.readQuery({ query: UsersDocument })!
+    expect(users.find((u) => u.id === BOB.id)?.blockedByMe).toBe(true)
+
+    await state.setBlocked(BOB.id, false)
+    expect(blockedOf(state)).toEqual({ bob: false, carol: false })
+    expect(cachedBlocked(client, BOB.id)).toBe(false)
+  })
+
+  it('is not undone by a list of people asked for before the block', async () => {
+    vi.useFakeTimers()
+    const { server, state, client } = setUp()
+    await state.start()
+    let release!: () => void
+    server.usersGate = new Promise((resolve) => (release = resolve))
+
+    await vi.advanceTimersByTimeAsync(30_000) // the list is asked for again, before the block
+    await state.setBlocked(BOB.id, true)
+    server.blocked.delete(BOB.id) // the list was read before the block
+    release()
+    await vi.advanceTimersByTimeAsync(0)
+
+    expect(blockedOf(state)).toEqual({ bob: true, carol: false })
+    expect(cachedBlocked(client, BOB.id)).toBe(true)
+  })
+
+  it('leaves everything as it was when refused, and says why', async () => {
+    const { server, state } = setUp()
+    await state.start()
+    server.blockRefused = true
+
+    await expect(state.setBlocked(BOB.id, true)).rejects.toMatchObject({
+      graphQLErrors: [{ extensions: { code: 'RATE_LIMITED' } }],
+    })
+    expect(blockedOf(state)).toEqual({ bob: false, carol: false })
   })
 })

@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest'
 import { actionsFor, editProblem, MAX_MESSAGE_CHARS, QUICK_REACTIONS, reactedWith } from '../src/lib/messageActions'
 
 describe('actionsFor', () => {
-  it('offers reacting on any message, editing and deleting on one own, nothing once deleted', () => {
+  it('offers reacting on any message, editing and deleting on one own, reporting one received, nothing once deleted', () => {
     expect(actionsFor({ deletedAt: null }, true)).toEqual(['react', 'edit', 'delete'])
-    expect(actionsFor({ deletedAt: null }, false)).toEqual(['react'])
+    expect(actionsFor({ deletedAt: null }, false)).toEqual(['react', 'report'])
+    expect(actionsFor({ deletedAt: '2026-11-25T10:00:00+00:00' }, false)).toEqual([])
     expect(actionsFor({ deletedAt: '2026-11-25T10:00:00+00:00' }, true)).toEqual([])
   })
 })

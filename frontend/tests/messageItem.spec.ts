@@ -31,6 +31,7 @@ function actions(): MessageActions & { calls: unknown[][] } {
     edit: async (...args) => void calls.push(['edit', ...args]),
     remove: async (...args) => void calls.push(['remove', ...args]),
     react: async (...args) => void calls.push(['react', ...args]),
+    report: async (...args) => void calls.push(['report', ...args]),
   }
 }
 
@@ -64,10 +65,10 @@ describe('a message menu', () => {
     expect(document.activeElement).toBe(button.element)
   })
 
-  it("offers only React on the other member's message, and nothing on a deleted one", async () => {
+  it("offers React and Report on the other member's message, and nothing on a deleted one", async () => {
     const wrapper = show({ message: message(), mine: false, actions: actions() })
     await wrapper.get('button[aria-label="Message actions"]').trigger('click')
-    expect(wrapper.findAll('[role="menuitem"]').map((item) => item.text())).toEqual(['React…'])
+    expect(wrapper.findAll('[role="menuitem"]').map((item) => item.text())).toEqual(['React…', 'Report…'])
 
     await wrapper.setProps({ message: message({ deletedAt: '2026-11-25T10:20:00+00:00' }) })
     expect(wrapper.find('button[aria-label="Message actions"]').exists()).toBe(false)

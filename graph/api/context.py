@@ -48,12 +48,22 @@ class Context(BaseContext):
         # with one lookup; nothing cached (a WebSocket's context lives long).
         # Made on first use: most requests and sockets never ask.
         self._presence: DataLoader[tuple[int, bool], PresenceState | None] | None = None
+        # `User.blockedByMe` of the users of one turn, with one query.
+        self._blocked: DataLoader[int, bool] | None = None
 
     def viewer_id(self) -> int:
-        """The caller's user id, from the token; Unauthenticated without one."""
+        """The caller's user id, from the token; Unauthenticated without one,
+        and while the account is suspended (a set lookup, no round trip)."""
         if self._user_id is None:
             tokens = self.services.tokens
             self._user_id = tokens.verify_header(self._authorization).user_id
+        self.services.suspensions.check(self._user_id)
+        return self._user_id
+
+    @property
+    def signed_in_as(self) -> int | None:
+        """The user a socket signed in as, suspended since or not: for the
+        socket's own bookkeeping, never to act for them."""
         return self._user_id
 
     async def presence_of(
@@ -64,6 +74,18 @@ class Context(BaseContext):
         if self._presence is None:
             self._presence = DataLoader(self._load_presence, cache=False)
         return await self._presence.load((user_id, bool(shares_chat)))
+
+    async def blocked_by_me(self, user_id: int) -> bool:
+        """Whether the caller blocks `user_id`."""
+        if self._blocked is None:
+            self._blocked = DataLoader(self._load_blocked, cache=False)
+        return await self._blocked.load(user_id)
+
+    async def _load_blocked(self, user_ids: Sequence[int]) -> list[bool]:
+        viewer = self.viewer_id()
+        others = {user_id for user_id in user_ids if user_id != viewer}
+        blocked = await self.services.blocks.blocked_among(viewer, others)
+        return [user_id in blocked for user_id in user_ids]
 
     async def _load_presence(
         self, keys: Sequence[tuple[int, bool]]
@@ -80,6 +102,7 @@ class Context(BaseContext):
     def authenticate(self, authorization: str) -> None:
         """Sign in a WebSocket from its `connection_init` payload."""
         bearer = self.services.tokens.verify_header(authorization)
+        self.services.suspensions.check(bearer.user_id)
         self._user_id, self.expires_at = bearer.user_id, bearer.expires_at
 
 

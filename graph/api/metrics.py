@@ -151,6 +151,12 @@ class DeliveryCollector(Collector):
                 "Subscriptions ended with SUBSCRIPTION_LAGGED.",
                 stats.lagged_out,
             ),
+            (
+                "sentichat_events_held_back",
+                "Events a subscription dropped because its pair of users is "
+                "blocked (messages are read again once the block is lifted).",
+                stats.held_back,
+            ),
         ):
             yield CounterMetricFamily(name, documentation, value=value)
         redis = bus.redis
@@ -173,7 +179,8 @@ class DeliveryCollector(Collector):
         )
         yield _gauge(
             "sentichat_broadcast_channels",
-            "Channels this process is subscribed to on the broadcast backend.",
+            "Channels this process is subscribed to on the broadcast backend "
+            "for its clients' subscriptions (besides its own: suspensions).",
             hub.channel_count(),
         )
         yield _gauge(

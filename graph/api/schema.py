@@ -15,6 +15,7 @@ from graph.api.accounts import resolvers as accounts_resolvers
 from graph.api.accounts.types import AuthPayload, User
 from graph.api.activity import resolvers as activity_resolvers
 from graph.api.activity.types import MoodChanged, PresenceChange, ReadReceipt, Typing
+from graph.api.blocks import resolvers as blocks_resolvers
 from graph.api.chats import resolvers as chats_resolvers
 from graph.api.chats.types import Chat
 from graph.api.documents import DocumentCache, Documents
@@ -23,6 +24,8 @@ from graph.api.limits import alias_limit, depth_limit
 from graph.api.masking import ErrorCodes, SentichatSchema
 from graph.api.messages import resolvers as messages_resolvers
 from graph.api.messages.types import Message, Sentiment
+from graph.api.moderation import resolvers as moderation_resolvers
+from graph.api.moderation.types import ModerationEntry, Report
 from graph.api.moods import resolvers as moods_resolvers
 from graph.api.moods.types import MoodPoint
 from graph.platform.settings import Settings
@@ -39,6 +42,10 @@ class Query:
     users: list[User] = strawberry.field(
         resolver=accounts_resolvers.users,
         description="Every user but the caller, by username, a page at a time.",
+    )
+    blocked_users: list[User] = strawberry.field(
+        resolver=blocks_resolvers.blocked_users,
+        description="The users you block, by username.",
     )
     chats: list[Chat] = strawberry.field(
         resolver=chats_resolvers.chats,
@@ -66,6 +73,18 @@ class Query:
         "an empty chat; members only. Added up from stored 64-message "
         "rollups, never a scan of the chat.",
     )
+    reports: list[Report] = strawberry.field(
+        resolver=moderation_resolvers.reports,
+        description="Reports to judge, moderators only (anyone else: "
+        "FORBIDDEN): OPEN ones oldest first, RESOLVED ones newest first; "
+        "`after` is the last id of the previous page.",
+    )
+    moderation_log: list[ModerationEntry] = strawberry.field(
+        resolver=moderation_resolvers.moderation_log,
+        description="The audit log of every moderator and operator action, "
+        "newest first, moderators only (anyone else: FORBIDDEN); `after` is "
+        "the last id of the previous page.",
+    )
 
 
 @strawberry.type
@@ -75,6 +94,20 @@ class Mutation:
     )
     login: AuthPayload = strawberry.mutation(
         resolver=accounts_resolvers.login, description="Sign in."
+    )
+    block_user: User = strawberry.mutation(
+        resolver=blocks_resolvers.block_user,
+        description="Block a person: while either of you blocks the other, "
+        "nothing new passes between you (no chat request, message, edit, "
+        "reaction, typing, read receipt or presence, on any path); history "
+        "stays readable. They are not told. Blocking again changes nothing; "
+        "yourself or an unknown id is BAD_USER_INPUT; RATE_BLOCK_USER_PER_USER.",
+    )
+    unblock_user: User = strawberry.mutation(
+        resolver=blocks_resolvers.unblock_user,
+        description="Lift your block of a person (their block of you, if any, "
+        "stays); nothing sent while blocked was accepted, so nothing arrives "
+        "late; RATE_BLOCK_USER_PER_USER, with blockUser.",
     )
     request_chat: Chat = strawberry.mutation(
         resolver=chats_resolvers.request_chat,
@@ -120,6 +153,21 @@ class Mutation:
         "true). Off, they get null there on every path (messages, newMessage, "
         "messageChanges, Pusher, Chat.mood, moodHistory); you still see yours. "
         "Applies to what you sent before too; RATE_SET_SHARE_SENTIMENT_PER_USER.",
+    )
+    report_message: Report = strawberry.mutation(
+        resolver=moderation_resolvers.report_message,
+        description="Report a message you received to the moderators; its text, "
+        "sentiment and send time are kept as they are now. Reporting it again "
+        "while your report is open updates that report (same id). A message "
+        "you did not receive is NOT_FOUND; a deleted one BAD_USER_INPUT; "
+        "RATE_REPORT_MESSAGE_PER_USER.",
+    )
+    resolve_report: Report = strawberry.mutation(
+        resolver=moderation_resolvers.resolve_report,
+        description="Act on an open report, moderators only (anyone else: "
+        "FORBIDDEN): every open report of the same message is resolved with "
+        "the same action, each with its audit entry; one already resolved is "
+        "BAD_USER_INPUT.",
     )
 
 

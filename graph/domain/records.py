@@ -54,6 +54,9 @@ class ChatRecord:
     # MoodState only when asked for (`mood`): a list of 500 chats seldom
     # is. None on events of processes older than moods.
     mood_values: tuple[Any, ...] | None = None
+    # Whether either member blocks the other (graph.services.blocks): then
+    # nothing new flows between them, and neither sees the other's presence.
+    blocked: bool = False
 
     def read_states(self, viewer_id: int) -> tuple[ReadState, ReadState]:
         """The viewer's read state and the other member's."""
@@ -127,6 +130,21 @@ class TypingRecord:
     typing: bool
 
 
+@dataclass(frozen=True, slots=True)
+class BlockRecord:
+    """A pair's block state changed: `blocked` while either member blocks
+    the other. On the bus only, on every feed that carries something between
+    the two (graph.services.blocks); never shown to a client as such."""
+
+    low_id: int
+    high_id: int
+    blocked: bool
+
+    @property
+    def pair(self) -> tuple[int, int]:
+        return self.low_id, self.high_id
+
+
 # On the event bus: a receipt, typing, or a move of the chat's mood.
 ActivityRecord = ReadReceiptRecord | TypingRecord | MoodChangedRecord
 # What `chatActivity` yields a subscriber: the mood as it now is.
@@ -151,6 +169,9 @@ class PresenceRecord:
     user: UserRecord
     online: bool
     last_seen_at: datetime | None
+    # False when the user has just been hidden from the viewer (a block):
+    # then shown offline, with no last-seen time, and `User.online` is null.
+    visible: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,6 +168,11 @@ class Settings(BaseSettings):
     # renewed (every third of it): a killed process's users go offline within
     # about this plus a fifth.
     presence_ttl_seconds: float = Field(default=25.0, ge=1, le=3600)
+    # How often each process reads the suspended accounts from the database,
+    # besides hearing each suspension at once through the broadcaster: a
+    # missed event, or an unsuspension on `memory://` by the command line
+    # (another process), takes effect within this.
+    suspension_refresh_seconds: float = Field(default=5.0, gt=0, le=3600)
 
     apply_migrations: bool | None = None
     db_command_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -21,7 +21,7 @@ from graph.realtime.channels import (
     notification_channel,
     parse_chat_channel,
 )
-from graph.realtime.events import PresenceEvent
+from graph.realtime.events import PresenceEvent, SuspensionEvent
 from graph.realtime.hub import GAP, Gap
 from graph.realtime.stats import DeliveryStats
 
@@ -33,6 +33,7 @@ __all__ = [
     "Expired",
     "Gap",
     "PresenceEvent",
+    "SuspensionEvent",
     "chat_channel",
     "create_event_bus",
     "notification_channel",

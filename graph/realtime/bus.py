@@ -20,17 +20,24 @@ from typing import Generic, TypeVar
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
 
-from graph.domain.records import ActivityRecord, ChatRecord, MessageRecord
+from graph.domain.records import (
+    ActivityRecord,
+    BlockRecord,
+    ChatRecord,
+    MessageRecord,
+)
 from graph.platform.logs import describe
 from graph.platform.settings import is_redis_url
 from graph.realtime import events
 from graph.realtime.channels import (
+    SUSPENSIONS_TOPIC,
     activity_topic,
     changes_topic,
+    chat_channel,
     notification_channel,
     presence_topic,
 )
-from graph.realtime.events import PresenceEvent
+from graph.realtime.events import PresenceEvent, SuspensionEvent
 from graph.realtime.hub import (
     DEFAULT_INBOX_CAPACITY,
     Closed,
@@ -148,6 +155,24 @@ class EventBus:
         topic = activity_topic(activity.channel)
         return await self._publish(topic, events.encode_activity(activity))
 
+    async def publish_block(self, block: BlockRecord) -> bool:
+        """A pair's block state, on every feed that carries something between
+        the two: the chat's messages, changes and activity, and both members'
+        notification channels (their `newChat` and presence feeds). Each feed
+        sees it in order with its own events, so whatever it takes after a
+        block is held back. True when all of them took it."""
+        channel = chat_channel(*block.pair)
+        payload = events.encode_block(block)
+        topics = (
+            channel,
+            changes_topic(channel),
+            activity_topic(channel),
+            notification_channel(block.low_id),
+            notification_channel(block.high_id),
+        )
+        published = [await self._publish(topic, payload) for topic in topics]
+        return all(published)
+
     async def publish_presence(
         self, user_id: int, online: bool, last_seen_at: datetime | None
     ) -> None:
@@ -177,11 +202,11 @@ class EventBus:
             return False
         return True
 
-    def message_feed(self, channel: str) -> Subscribed[MessageRecord]:
+    def message_feed(self, channel: str) -> Subscribed[MessageRecord | BlockRecord]:
         """Live messages of a chat channel, subscribed when the block starts."""
         return Subscribed(self.hub.subscribe(channel), events.decode_message)
 
-    def change_feed(self, channel: str) -> Subscribed[MessageRecord]:
+    def change_feed(self, channel: str) -> Subscribed[MessageRecord | BlockRecord]:
         """A chat's edits, deletions and reactions, subscribed when the block
         starts (`messageChanges`). Its sends travel elsewhere: each change
         names the change before it, so none are needed to see a gap."""
@@ -189,16 +214,29 @@ class EventBus:
             self.hub.subscribe(changes_topic(channel)), events.decode_change
         )
 
-    def chat_feed(self, user_id: int) -> Subscribed[ChatRecord]:
+    def chat_feed(self, user_id: int) -> Subscribed[ChatRecord | BlockRecord]:
         """Chats opened with or by the user, subscribed when the block starts."""
         return Subscribed(
             self.hub.subscribe(notification_channel(user_id)), events.decode_chat
         )
 
-    def activity_feed(self, channel: str) -> Subscribed[ActivityRecord]:
+    def activity_feed(self, channel: str) -> Subscribed[ActivityRecord | BlockRecord]:
         """A chat's read receipts and typing, subscribed when the block starts."""
         return Subscribed(
             self.hub.subscribe(activity_topic(channel)), events.decode_activity
+        )
+
+    async def publish_suspension(self, user_id: int, suspended: bool) -> bool:
+        """An account suspended or no longer, after the commit. Not owed when
+        it fails: every process also reads the suspended accounts from the
+        database every few seconds (graph.services.suspensions)."""
+        event = SuspensionEvent(user_id, suspended)
+        return await self._publish(SUSPENSIONS_TOPIC, events.encode_suspension(event))
+
+    def suspension_feed(self) -> Subscribed[SuspensionEvent]:
+        """Every account suspended or no longer, subscribed when the block starts."""
+        return Subscribed(
+            self.hub.subscribe_own(SUSPENSIONS_TOPIC), events.decode_suspension
         )
 
     @asynccontextmanager
@@ -276,7 +314,9 @@ class PresenceFeed:
     async def follow(self, user_id: int) -> None:
         await self._membership.join(presence_topic(user_id))
 
-    def __aiter__(self) -> AsyncIterator[ChatRecord | PresenceEvent | Gap]:
+    def __aiter__(
+        self,
+    ) -> AsyncIterator[ChatRecord | PresenceEvent | BlockRecord | Gap]:
         return Feed(self._membership.inbox, events.decode_presence_or_chat)
 
 

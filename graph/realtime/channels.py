@@ -58,3 +58,8 @@ def changes_topic(chat_channel_name: str) -> str:
     """Where a chat's edits, deletions and reactions travel between processes
     (its new messages travel on the chat's own channel)."""
     return f"{CHANGES_PREFIX}{chat_channel_name}"
+
+
+# Where accounts being suspended, or no longer, travel between processes:
+# one topic, which every process follows for its set of suspended users.
+SUSPENSIONS_TOPIC = "suspensions"

@@ -17,6 +17,7 @@ from graph.domain.reactions import reactions_from_pairs
 from graph.domain.records import (
     NOTHING_READ,
     ActivityRecord,
+    BlockRecord,
     ChatRecord,
     MessageRecord,
     ReadReceiptRecord,
@@ -92,14 +93,37 @@ def encode_message(message: MessageRecord, kind: str = NEW_MESSAGE) -> str:
     return orjson.dumps(payload).decode()
 
 
-def decode_message(raw: str | bytes) -> MessageRecord:
-    """A new message (`newMessage`'s feed)."""
-    return _message_from(_load(raw, NEW_MESSAGE))
+def decode_message(raw: str | bytes) -> MessageRecord | BlockRecord:
+    """A new message (`newMessage`'s feed), or its chat's block changing."""
+    data = _load(raw, NEW_MESSAGE, BLOCK)
+    return _block_from(data) if data["type"] == BLOCK else _message_from(data)
 
 
-def decode_change(raw: str | bytes) -> MessageRecord:
-    """A message as an edit, deletion or reaction left it (`messageChanges`)."""
-    return _message_from(_load(raw, MESSAGE_CHANGED))
+def decode_change(raw: str | bytes) -> MessageRecord | BlockRecord:
+    """A message as an edit, deletion or reaction left it (`messageChanges`),
+    or its chat's block changing."""
+    data = _load(raw, MESSAGE_CHANGED, BLOCK)
+    return _block_from(data) if data["type"] == BLOCK else _message_from(data)
+
+
+BLOCK = "block"
+
+
+def encode_block(block: BlockRecord) -> str:
+    """A pair's block state: on the chat's feeds and both members'
+    notification channels, so each feed sees it in order with its events."""
+    payload = {
+        "v": EVENT_VERSION,
+        "type": BLOCK,
+        "low_id": block.low_id,
+        "high_id": block.high_id,
+        "blocked": block.blocked,
+    }
+    return orjson.dumps(payload).decode()
+
+
+def _block_from(data: dict[str, Any]) -> BlockRecord:
+    return BlockRecord(int(data["low_id"]), int(data["high_id"]), bool(data["blocked"]))
 
 
 def _message_from(data: dict[str, Any]) -> MessageRecord:
@@ -193,8 +217,9 @@ def _mood_from(data: dict[str, Any]) -> MoodState:
     )
 
 
-def decode_chat(raw: str | bytes) -> ChatRecord:
-    return _chat_from(_load(raw, "new_chat"))
+def decode_chat(raw: str | bytes) -> ChatRecord | BlockRecord:
+    data = _load(raw, "new_chat", BLOCK)
+    return _block_from(data) if data["type"] == BLOCK else _chat_from(data)
 
 
 def _chat_from(data: dict[str, Any]) -> ChatRecord:
@@ -248,8 +273,10 @@ def encode_activity(activity: ActivityRecord) -> str:
     return orjson.dumps(payload).decode()
 
 
-def decode_activity(raw: str | bytes) -> ActivityRecord:
-    data = _load(raw, "activity")
+def decode_activity(raw: str | bytes) -> ActivityRecord | BlockRecord:
+    data = _load(raw, "activity", BLOCK)
+    if data["type"] == BLOCK:
+        return _block_from(data)
     if "mood_after" in data:
         return MoodChangedRecord(
             _mood_from(data["mood_before"]), _mood_from(data["mood_after"])
@@ -260,10 +287,14 @@ def decode_activity(raw: str | bytes) -> ActivityRecord:
     return TypingRecord(channel, user, bool(data["typing"]))
 
 
-def decode_presence_or_chat(raw: str | bytes) -> PresenceEvent | ChatRecord:
-    data = _load(raw, "presence", "new_chat")
+def decode_presence_or_chat(
+    raw: str | bytes,
+) -> PresenceEvent | ChatRecord | BlockRecord:
+    data = _load(raw, "presence", "new_chat", BLOCK)
     if data["type"] == "presence":
         return _presence_from(data)
+    if data["type"] == BLOCK:
+        return _block_from(data)
     return _chat_from(data)
 
 
@@ -303,3 +334,29 @@ def _load(raw: str | bytes, *expected_types: str) -> dict[str, Any]:
     if data.get("v") != EVENT_VERSION:
         raise EventDecodeError(f"unsupported event version {data.get('v')!r}")
     return data
+
+
+SUSPENSION = "suspension"
+
+
+@dataclass(frozen=True, slots=True)
+class SuspensionEvent:
+    """An account was suspended (`suspended`) or no longer is, after the commit."""
+
+    user_id: int
+    suspended: bool
+
+
+def encode_suspension(event: SuspensionEvent) -> str:
+    payload = {
+        "v": EVENT_VERSION,
+        "type": SUSPENSION,
+        "user_id": event.user_id,
+        "suspended": event.suspended,
+    }
+    return orjson.dumps(payload).decode()
+
+
+def decode_suspension(raw: str | bytes) -> SuspensionEvent:
+    data = _load(raw, SUSPENSION)
+    return SuspensionEvent(int(data["user_id"]), bool(data["suspended"]))

@@ -201,6 +201,9 @@ class Hub(Broadcast):
         self._topics: dict[str, _Topic] = {}
         self._inbox_capacity = inbox_capacity
         self.stats = DeliveryStats()
+        # Channels the process follows for itself, not for a client
+        # (`subscribe_own`): left out of the counts, which are the clients'.
+        self._own: set[str] = set()
 
     @property
     def backend(self) -> BroadcastBackend:
@@ -213,10 +216,15 @@ class Hub(Broadcast):
         return task is not None and not task.done()
 
     def subscriber_count(self) -> int:
-        return sum(len(topic.inboxes) for topic in self._topics.values())
+        """Subscribers on behalf of clients (not `subscribe_own`'s)."""
+        return sum(len(topic.inboxes) for topic in self._client_topics())
 
     def channel_count(self) -> int:
-        return sum(1 for topic in self._topics.values() if topic.inboxes)
+        """Channels followed on behalf of clients (not `subscribe_own`'s)."""
+        return sum(1 for topic in self._client_topics() if topic.inboxes)
+
+    def _client_topics(self) -> list[_Topic]:
+        return [topic for name, topic in self._topics.items() if name not in self._own]
 
     def buffered_events(self) -> int:
         """Events waiting in all inboxes: bounded by subscribers x capacity."""
@@ -256,6 +264,12 @@ class Hub(Broadcast):
     def subscribe(self, channel: str) -> Subscription:  # type: ignore[override]
         """An inbox, entered once the backend delivers the channel's events."""
         return Subscription(self, channel, Inbox(self._inbox_capacity, self.stats))
+
+    def subscribe_own(self, channel: str) -> Subscription:
+        """`subscribe`, for the process itself (its set of suspended users):
+        not counted with the clients' subscriptions."""
+        self._own.add(channel)
+        return self.subscribe(channel)
 
     @asynccontextmanager
     async def subscribe_many(self) -> AsyncIterator[Membership]:

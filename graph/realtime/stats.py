@@ -15,3 +15,4 @@ class DeliveryStats:
     buffers_dropped: int = 0  # subscriber buffers dropped because they were full
     gaps: int = 0  # feeds told to catch up (dropped buffer or lost connection)
     lagged_out: int = 0  # subscriptions ended for falling too far behind
+    held_back: int = 0  # events a feed dropped because its pair is blocked

@@ -14,6 +14,10 @@ values and hand out `graph.domain.records`:
 - `publishing` (to the event bus and Pusher, only after the commit),
   `channel_auth` (Pusher's members-only signatures), `throttle` (rate limits by
   name), `health` (readiness);
+- `moderation` (reports, and what moderators do with them), `suspensions`
+  (each process's set of suspended accounts, kept in step with the
+  database, and the sockets it closes) and `operator` (the command line's
+  roles and unsuspend);
 - `container`: `Services`, all of the above wired to one database, bus and
   rate limiter, and `open_services`, which opens and closes them.
 

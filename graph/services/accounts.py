@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db import queries
 from db.errors import is_unavailable
 from db.models import User
-from graph.domain.errors import BadUserInput, Unauthenticated
+from graph.domain.errors import BadUserInput, Forbidden, Unauthenticated
+from graph.domain.moderation import SUSPENDED
 from graph.domain.records import AuthRecord, UserRecord
 from graph.services.pages import check_page_size
 from graph.services.security import Passwords, Tokens
@@ -82,6 +83,9 @@ class AccountService:
         verified = await self._passwords.verify(password_hash, password)
         if user is None or not verified:
             raise Unauthenticated(WRONG_LOGIN)
+        # Told only to whoever knows the password.
+        if user.suspended_at is not None:
+            raise Forbidden(SUSPENDED)
         return self._signed_in(user)
 
     async def get_user(self, user_id: int) -> UserRecord:

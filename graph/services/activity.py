@@ -13,18 +13,25 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import chats
+from db import blocks, chats
 from db.chats import ChatState
-from graph.domain.errors import NotFound
+from graph.domain.errors import Forbidden, NotFound
 from graph.domain.mood import MoodChangedRecord
 from graph.domain.records import (
     Activity,
+    BlockRecord,
     ReadReceiptRecord,
     TypingRecord,
 )
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, Expired, Gap
-from graph.services.membership import NO_CHAT, member_pair, members
+from graph.services.membership import (
+    NO_CHAT,
+    NOT_A_MEMBER,
+    blocked_refusal,
+    member_pair,
+    members,
+)
 from graph.services.moods import chat_mood
 from graph.services.throttle import Limit, Throttle
 
@@ -51,6 +58,12 @@ class ActivityService:
         low, high = member_pair(user_id, channel)
         await self._throttle.check(Limit.SET_TYPING_PER_USER, user_id)
         state = await self._state(low, high)
+        if state.blocked:
+            async with self._sessions() as session:
+                caller_blocks = await blocks.blocks(
+                    session, user_id, high if user_id == low else low
+                )
+            raise blocked_refusal(caller_blocks, Forbidden(NOT_A_MEMBER))
         users = members((low, high), state.low_username, state.high_username)
         return await self._bus.publish_activity(
             TypingRecord(channel, users[user_id], typing)
@@ -66,10 +79,16 @@ class ActivityService:
         goes back: one at or below the last sent for its member is dropped
         (two tabs' receipts may cross on the way); a mood older than the
         last one taken (by the chat's version) is dropped too.
+
+        While the pair is blocked it stays open and silent: what arrives
+        after the block is dropped (the other's typing ends for the viewer
+        at once), and after a gap the chat is read again before anything
+        is sent. The unblock brings it back to life.
         """
         low, high = member_pair(viewer_id, channel)
         async with self._bus.activity_feed(channel) as feed:
             state = await self._state(low, high)
+            blocked = state.blocked
             users = members((low, high), state.low_username, state.high_username)
             sent = {low: 0, high: 0}  # the last receipt sent, per member
             known = _positions(state)  # the positions as last read or sent
@@ -88,13 +107,26 @@ class ActivityService:
                     return
                 if isinstance(event, Expired):
                     continue
+                if isinstance(event, BlockRecord):
+                    blocked = event.blocked
+                    if blocked:
+                        for typist in typing_until:
+                            yield TypingRecord(channel, users[typist], typing=False)
+                        typing_until.clear()
+                    continue
                 if isinstance(event, Gap):
                     now_state = await self._state(low, high)
+                    blocked = now_state.blocked
+                    if blocked:
+                        continue
                     for member, seq in _positions(now_state).items():
                         if seq > max(known[member], sent[member]):
                             known[member] = sent[member] = seq
                             yield ReadReceiptRecord(channel, users[member], seq)
                     event = MoodChangedRecord(mood, chat_mood(now_state))
+                if blocked:  # nothing passes between a blocked pair
+                    self._bus.stats.held_back += 1
+                    continue
                 if isinstance(event, MoodChangedRecord):
                     if event.after.version <= mood.version:
                         continue

@@ -11,12 +11,12 @@ does by seq.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db import changes, mood
+from db import blocks, changes, mood
 from db.changes import ClaimedVersion
 from db.models import utcnow
 from graph.domain.errors import (
@@ -37,6 +37,7 @@ from graph.platform.settings import Settings
 from graph.realtime import EventBus, chat_channel
 from graph.realtime.pusher import Slot
 from graph.services.feeds import BY_VERSION, ChatFeeds, stored_record
+from graph.services.membership import blocked_refusal
 from graph.services.moods import chat_members
 from graph.services.publishing import Publisher
 from graph.services.sentiment import SentimentService, columns_of
@@ -121,12 +122,11 @@ class ChangeService:
 
         def decide(current: MessageRecord) -> dict[str, Any] | None:
             _check_sender(current, user_id, "delete")
-            if current.deleted_at is not None:
-                return None
-            now = utcnow()
-            return {**_ERASED, "deleted_at": now, "changed_at": now}
+            return _erase(current)
 
-        return await self._change(user_id, message_id, decide)
+        # Also between a blocked pair: it takes something away, and a person
+        # may always erase what they wrote.
+        return await self._change(user_id, message_id, decide, while_blocked=True)
 
     async def react(
         self, user_id: int, message_id: int, emoji: str, on: bool = True
@@ -171,20 +171,64 @@ class ChangeService:
             viewer_id, channel, after_version, BY_VERSION, self._bus.change_feed
         )
 
+    async def delete_for_moderator(
+        self,
+        message_id: int,
+        sender_id: int,
+        within: Callable[[AsyncConnection], Awaitable[None]],
+    ) -> MessageRecord:
+        """A moderator's DELETE_MESSAGE: the message becomes the tombstone
+        its sender's `delete` leaves (the same columns erased, the chat's
+        next version, the mood and its rollup moved, then `message_changed`
+        on the bus and on Pusher), in one transaction with `within`: the
+        moderator's own writes (the reports resolved, the audit rows), run
+        first, so that their refusal rolls both back.
+
+        No rate limit and no block check: it is not the sender's act. A
+        message already deleted stays as it is (no version, no event), and
+        `within`'s writes are committed all the same.
+        """
+        return await self._change(
+            sender_id, message_id, _erase, while_blocked=True, within=within
+        )
+
     async def _change(
-        self, user_id: int, message_id: int, decide: Decide
+        self,
+        user_id: int,
+        message_id: int,
+        decide: Decide,
+        *,
+        while_blocked: bool = False,
+        within: Callable[[AsyncConnection], Awaitable[None]] | None = None,
     ) -> MessageRecord:
         """Claim the chat's next version, read the message under the lock,
         write what `decide` says, commit, then publish. Refused or unchanged,
-        the transaction rolls back and the version is not used."""
+        the transaction rolls back and the version is not used. In a blocked
+        pair's chat only a change `while_blocked` is made.
+
+        `within`: the caller's own writes, made first in the same
+        transaction; the claim is then a savepoint, so that a change that
+        changes nothing hands its version back and those writes still commit.
+        """
         slot: Slot | None = None
         moved: MoodChangedRecord | None = None
         try:
             async with self._engine.begin() as connection:
+                claim = None
+                if within is not None:
+                    await within(connection)
+                    claim = await connection.begin_nested()
                 claimed = await changes.claim_version(connection, message_id, user_id)
                 if claimed is None:  # no such message, or not the caller's chat
                     raise NotFound(NO_MESSAGE, field="id")
                 pair = claimed.user_low_id, claimed.user_high_id
+                if claimed.blocked and not while_blocked:
+                    (other_id,) = set(pair) - {user_id}
+                    caller_blocks = await blocks.blocks(connection, user_id, other_id)
+                    # To the blocked member, as for a message not theirs.
+                    raise blocked_refusal(
+                        caller_blocks, NotFound(NO_MESSAGE, field="id")
+                    )
                 users = chat_members(
                     pair, claimed.low_username, claimed.high_username, claimed.mood
                 )
@@ -193,7 +237,12 @@ class ChangeService:
                 current = stored_record(channel, users, row)
                 values = decide(current)
                 if values is None:
-                    raise _Unchanged(current)
+                    if claim is None:
+                        raise _Unchanged(current)
+                    await claim.rollback()
+                    return current  # `within`'s writes commit
+                if claim is not None:
+                    await claim.commit()
                 # Under the chat's row lock until the commit: Pusher's events
                 # of the chat follow its versions.
                 slot = self._publisher.reserve(channel)
@@ -214,6 +263,14 @@ class ChangeService:
         if moved is not None:
             await self._publisher.mood(moved)
         return changed
+
+
+def _erase(current: MessageRecord) -> dict[str, Any] | None:
+    """A deletion's columns; None for a message already deleted."""
+    if current.deleted_at is not None:
+        return None
+    now = utcnow()
+    return {**_ERASED, "deleted_at": now, "changed_at": now}
 
 
 def _score(message: MessageRecord) -> float | None:

@@ -14,6 +14,7 @@ from graph.realtime.pusher import (
     is_socket_id,
 )
 from graph.services.security import Tokens
+from graph.services.suspensions import Suspensions
 from graph.services.throttle import Limit, Throttle
 
 
@@ -21,9 +22,10 @@ class ChannelAuthService:
     """Signs a socket into the caller's own channels and no others.
 
     Those are the caller's notification channel and the channel of each chat
-    the caller is a member of (one that exists). Pusher delivers a private
-    channel only to sockets holding such a signature, so this check is what
-    keeps other people's messages private.
+    the caller is a member of (one that exists, and that neither member
+    blocks: Pusher's client events would otherwise still pass between them).
+    Pusher delivers a private channel only to sockets holding such a
+    signature, so this check is what keeps other people's messages private.
     """
 
     def __init__(
@@ -32,15 +34,20 @@ class ChannelAuthService:
         tokens: Tokens,
         throttle: Throttle,
         pusher: PusherClient,
+        suspensions: Suspensions,
     ) -> None:
         self._sessions = sessions
         self._tokens = tokens
         self._throttle = throttle
         self._pusher = pusher
+        self._suspensions = suspensions
 
     def authenticate(self, authorization: str | None) -> int:
-        """The caller's user id, from an `Authorization: Bearer` header."""
-        return self._tokens.verify_header(authorization).user_id
+        """The caller's user id, from an `Authorization: Bearer` header;
+        Unauthenticated when the account is suspended."""
+        user_id = self._tokens.verify_header(authorization).user_id
+        self._suspensions.check(user_id)
+        return user_id
 
     async def authorize(self, user_id: int, socket_id: str, channel_name: str) -> str:
         """The `auth` string for `socket_id` on `channel_name`."""
@@ -67,4 +74,4 @@ class ChannelAuthService:
         if pair is None or user_id not in pair:
             return False
         async with self._sessions() as session:
-            return await queries.chat_exists(session, *pair)
+            return await queries.open_chat_exists(session, *pair)

@@ -10,23 +10,24 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from db import chats, queries
+from db import blocks, chats
 from db.chats import ChatState
 from db.session import autocommit, driver_connection
-from graph.domain.errors import BadUserInput, NotFound, Unauthenticated
+from graph.domain.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from graph.domain.records import (
     ChatRecord,
     ReadReceiptRecord,
     ReadState,
     UserRecord,
 )
-from graph.realtime import EventBus, Gap, chat_channel
-from graph.services.membership import NO_CHAT, member_pair
+from graph.realtime import EventBus, chat_channel
+from graph.services.membership import NO_CHAT, blocked_refusal, member_pair
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
 from graph.services.throttle import Limit, Throttle
 
 MAX_CHATS_PAGE = 500
+NO_NEW_CHAT = "You cannot open a chat with this user."
 
 
 class ChatService:
@@ -57,12 +58,16 @@ class ChatService:
             raise BadUserInput("You cannot open a chat with yourself.", field="toUser")
         await self._throttle.check(Limit.REQUEST_CHAT_PER_USER, user_id)
         async with self._sessions.begin() as session:
-            caller = await queries.get_user(session, user_id)
-            other = await queries.get_user(session, to_user_id)
-            if caller is None:
+            # Both users' rows locked first, as a block locks them: a block
+            # committed meanwhile is seen here, and one after sees this chat.
+            present = await blocks.lock_pair(session, user_id, to_user_id)
+            if user_id not in present:
                 raise Unauthenticated("This account no longer exists.")
-            if other is None:
+            if to_user_id not in present:
                 raise NotFound("No such user.", field="toUser")
+            if await blocks.blocked_either_way(session, user_id, to_user_id):
+                caller_blocks = await blocks.blocks(session, user_id, to_user_id)
+                raise blocked_refusal(caller_blocks, Forbidden(NO_NEW_CHAT))
             state = await chats.ensure_chat(
                 session, *sorted((user_id, to_user_id)), requested_by=user_id
             )
@@ -117,7 +122,8 @@ class ChatService:
                 field="seq",
             )
         chat = chat_record(state)
-        if moved is not None:
+        # Between a blocked pair the position moves, but no receipt goes.
+        if moved is not None and not state.blocked:
             reader = chat.from_user if chat.from_user.id == user_id else chat.to_user
             await self._bus.publish_activity(ReadReceiptRecord(channel, reader, seq))
         return chat
@@ -138,7 +144,7 @@ class ChatService:
         async with self._bus.chat_feed(user_id) as feed:
             async for chat in feed:
                 # The feed also carries the chats this user opened.
-                if not isinstance(chat, Gap) and chat.to_user.id == user_id:
+                if isinstance(chat, ChatRecord) and chat.to_user.id == user_id:
                     yield chat
 
 
@@ -181,6 +187,7 @@ def chat_record(
             low_read,
             state.last_version,
             mood,
+            state.blocked,
         )
     return ChatRecord(
         channel,
@@ -191,4 +198,5 @@ def chat_record(
         high_read,
         state.last_version,
         mood,
+        state.blocked,
     )

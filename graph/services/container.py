@@ -25,16 +25,19 @@ from graph.realtime import EventBus, create_event_bus
 from graph.realtime.pusher import Backoff, PusherClient, PusherConfig, PusherFanout
 from graph.services.accounts import AccountService
 from graph.services.activity import ActivityService
+from graph.services.blocks import BlockService
 from graph.services.changes import ChangeService
 from graph.services.channel_auth import ChannelAuthService
 from graph.services.chats import ChatService
 from graph.services.health import HealthService
 from graph.services.messages import MessageService
+from graph.services.moderation import ModerationService
 from graph.services.moods import MoodService
 from graph.services.presence import PresenceService
 from graph.services.publishing import Publisher
 from graph.services.security import Passwords, Tokens
 from graph.services.sentiment import SentimentService
+from graph.services.suspensions import Suspensions, SuspensionWatcher
 from graph.services.throttle import Throttle
 
 logger = logging.getLogger(__name__)
@@ -51,10 +54,14 @@ class Services:
     messages: MessageService
     changes: ChangeService
     activity: ActivityService
+    blocks: BlockService
     moods: MoodService
     presence: PresenceService
     sentiment: SentimentService
     health: HealthService
+    moderation: ModerationService
+    # This process's set of suspended accounts, checked on every request.
+    suspensions: Suspensions
     tokens: Tokens
     passwords: Passwords
     throttle: Throttle
@@ -77,19 +84,26 @@ def build_services(
     throttle = Throttle(limiter, settings)
     publisher = Publisher(bus, pusher)
     sentiment = SentimentService(throttle, settings)
+    changes = ChangeService(engine, bus, publisher, throttle, sentiment, settings)
+    suspensions = Suspensions()
     channel_auth = None
     if pusher is not None:
-        channel_auth = ChannelAuthService(sessions, tokens, throttle, pusher.client)
+        channel_auth = ChannelAuthService(
+            sessions, tokens, throttle, pusher.client, suspensions
+        )
     return Services(
         accounts=AccountService(sessions, passwords, tokens, throttle),
         chats=ChatService(engine, sessions, bus, publisher, throttle),
         messages=MessageService(engine, bus, publisher, throttle, sentiment, settings),
-        changes=ChangeService(engine, bus, publisher, throttle, sentiment, settings),
+        changes=changes,
         activity=ActivityService(sessions, bus, throttle, settings),
+        blocks=BlockService(sessions, bus, throttle),
         moods=MoodService(engine),
         presence=PresenceService(sessions, bus),
         sentiment=sentiment,
         health=HealthService(sessions, bus),
+        moderation=ModerationService(engine, changes, suspensions, bus, throttle),
+        suspensions=suspensions,
         tokens=tokens,
         passwords=passwords,
         throttle=throttle,
@@ -169,4 +183,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             opened.push_async_callback(pusher.stop, settings.pusher_drain_seconds)
         services = build_services(engine, bus, settings, limiter, pusher)
         opened.callback(services.passwords.close)
+        watcher = SuspensionWatcher(
+            engine,
+            bus,
+            services.suspensions,
+            refresh_seconds=settings.suspension_refresh_seconds,
+        )
+        await watcher.start(wait=settings.broadcast_timeout_seconds)
+        opened.push_async_callback(watcher.stop)
         yield services

@@ -29,14 +29,14 @@ from db.queries import ChatRow, Executor, MessageRow, message_values
 from db.session import autocommit
 from graph.domain.errors import BadUserInput, NotFound, SubscriptionLagged
 from graph.domain.reactions import reactions_from_json
-from graph.domain.records import MessageRecord, UserRecord
+from graph.domain.records import BlockRecord, MessageRecord, UserRecord
 from graph.platform.batches import Batch, Batches
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, Gap, chat_channel
 from graph.services.membership import NO_CHAT, member_pair, members_of
 from graph.services.sentiment import scores_of
 
-Feed = AsyncIterator[MessageRecord | Gap]
+Feed = AsyncIterator[MessageRecord | BlockRecord | Gap]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +48,19 @@ class ChatView:
     users: dict[int, UserRecord]
     head: int  # seq of the newest committed message when it was read
     version: int  # version of its latest committed change when it was read
+    blocked: bool = False  # either member blocked the other, when it was read
 
     @classmethod
     def of(cls, chat: ChatRow) -> ChatView:
         channel = chat_channel(chat.user_low_id, chat.user_high_id)
-        return cls(chat.id, channel, members_of(chat), chat.last_seq, chat.last_version)
+        return cls(
+            chat.id,
+            channel,
+            members_of(chat),
+            chat.last_seq,
+            chat.last_version,
+            chat.blocked,
+        )
 
     def record(self, message: MessageRow) -> MessageRecord:
         return stored_record(self.channel, self.users, message)
@@ -158,7 +166,7 @@ class Numbering:
     # What came just before a live event in its feed; None: not said.
     previous: Callable[[MessageRecord], int | None]
     head: Callable[[ChatView], int]
-    head_of: Callable[[tuple[int, int]], int]  # of queries.chat_head's pair
+    head_of: Callable[[tuple[int, int, bool]], int]  # of queries.chat_head's
     read_after: ReadAfter  # (session, chat_id, *, after, limit) -> rows
 
 
@@ -226,13 +234,36 @@ class ChatFeeds:
             # Attached: whatever is committed from now on arrives live. What
             # was committed since the head was read is read from the database,
             # if anything was (the head again, as cheap as the first).
-            if last < numbering.head(await self._chats.chat(pair)):
+            now = await self._chats.chat(pair)
+            # While the pair is blocked the feed stays open and silent: what
+            # arrives is held back (by not moving `last`), and what was held
+            # back is read from the database once the block is lifted. Only
+            # what was committed before the block can arrive meanwhile: the
+            # chat takes nothing new while blocked.
+            blocked = now.blocked
+            if not blocked and last < numbering.head(now):
                 async for stored in self._stored_after(chat, last, numbering):
                     yield stored
                     last = position(stored)
             async for live in feed:
-                if isinstance(live, Gap):
-                    await self._check_lag(chat, last, numbering)
+                if isinstance(live, BlockRecord):
+                    blocked = live.blocked
+                    if blocked:
+                        continue
+                    # Unblocked: read what was held back, if anything was.
+                elif isinstance(live, Gap):
+                    # The block or its lifting may be among what was missed.
+                    blocked = await self._check_lag(chat, last, numbering)
+                    if blocked:
+                        continue
+                elif blocked:
+                    # Committed before the block, or a sign that its lifting
+                    # was missed: the database says which before anything is
+                    # delivered.
+                    blocked = await self._blocked(chat)
+                    if blocked:
+                        stats.held_back += 1
+                        continue
                 else:
                     at, before = position(live), previous(live)
                     if 0 < at <= last:
@@ -262,13 +293,21 @@ class ChatFeeds:
             if len(rows) < page_size:
                 return
 
-    async def _check_lag(self, chat: ChatView, last: int, numbering: Numbering) -> None:
+    async def _check_lag(self, chat: ChatView, last: int, numbering: Numbering) -> bool:
+        """After a gap: end a subscriber too far behind; whether the chat is
+        blocked now (read with its head, in the same query)."""
         async with autocommit(self._engine) as session:
-            head = numbering.head_of(await queries.chat_head(session, chat.id))
-        behind = head - last
-        if behind > self._settings.subscription_max_lag:
+            now = await queries.chat_head(session, chat.id)
+        blocked = now[2]
+        behind = numbering.head_of(now) - last
+        if not blocked and behind > self._settings.subscription_max_lag:
             self._bus.stats.lagged_out += 1
             raise SubscriptionLagged(last, behind, argument=numbering.argument)
+        return blocked
+
+    async def _blocked(self, chat: ChatView) -> bool:
+        async with autocommit(self._engine) as session:
+            return (await queries.chat_head(session, chat.id))[2]
 
 
 async def _read(

@@ -10,6 +10,15 @@ from graph.realtime import parse_chat_channel
 
 MAX_CHANNEL_CHARS = 64
 NO_CHAT = "This chat does not exist yet: request it first."
+NOT_A_MEMBER = "You are not a member of this chat."
+YOU_BLOCKED = "You blocked this person: unblock them to write to them."
+
+
+def blocked_refusal(caller_blocks: bool, not_theirs: Exception) -> Exception:
+    """The refusal of something new between a blocked pair: the blocker is
+    told why; the blocked member gets `not_theirs`, the refusal of a chat
+    they may not use, so they do not learn that they were blocked."""
+    return Forbidden(YOU_BLOCKED) if caller_blocks else not_theirs
 
 
 def member_pair(user_id: int, channel: str) -> tuple[int, int]:
@@ -27,7 +36,7 @@ def member_pair(user_id: int, channel: str) -> tuple[int, int]:
             field="channel",
         )
     if user_id not in pair:
-        raise Forbidden("You are not a member of this chat.")
+        raise Forbidden(NOT_A_MEMBER)
     return pair
 
 

@@ -16,13 +16,14 @@ from db import messages, mood, queries
 from db.models import utcnow
 from db.queries import MessageRow
 from db.session import autocommit, driver_connection
-from graph.domain.errors import BadUserInput, NotFound
+from graph.domain.errors import BadUserInput, Forbidden
 from graph.domain.mood import MoodChangedRecord, stored_mood
 from graph.domain.records import MessageRecord, UserRecord
 from graph.domain.sentiment import Scores
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, chat_channel
 from graph.realtime.pusher import Slot
+from graph.services.blocks import refusal
 from graph.services.feeds import (
     BY_SEQ,
     ChatFeeds,
@@ -30,7 +31,7 @@ from graph.services.feeds import (
     chat_view,
     stored_record,
 )
-from graph.services.membership import NO_CHAT, member_pair, members
+from graph.services.membership import NOT_A_MEMBER, member_pair, members
 from graph.services.moods import DECAYS, chat_members, mood_after_send
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
@@ -219,8 +220,8 @@ class MessageService:
                 claimed = await queries.claim_next_seq(
                     session, *pair, sender_id, score=scores.score, decays=DECAYS
                 )
-                if claimed is None:
-                    raise NotFound(NO_CHAT)
+                if claimed is None:  # no chat, or a blocked one
+                    raise await refusal(session, sender_id, pair, _not_a_member())
                 # Stamped under the lock, so createdAt follows seq.
                 created_at = utcnow()
                 channel = chat_channel(*pair)
@@ -293,8 +294,9 @@ class MessageService:
                 sentiment=columns_of(scores),
                 decays=DECAYS,
             )
-        if stored is None:
-            raise NotFound(NO_CHAT)
+        if stored is None:  # no chat, or a blocked one
+            async with autocommit(self._engine) as session:
+                raise await refusal(session, sender_id, pair, _not_a_member())
         users = chat_members(
             pair, stored.low_username, stored.high_username, stored.mood
         )
@@ -327,6 +329,10 @@ class MessageService:
 
     def _check_text(self, text: str) -> None:
         check_message(text, self._settings.message_max_chars)
+
+
+def _not_a_member() -> Exception:
+    return Forbidden(NOT_A_MEMBER)
 
 
 def _check_client_id(client_id: str) -> None:

@@ -11,8 +11,13 @@ from collections.abc import AsyncIterator, Collection
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import chats
-from graph.domain.records import PresenceRecord, PresenceState, UserRecord
+from db import blocks, chats
+from graph.domain.records import (
+    BlockRecord,
+    PresenceRecord,
+    PresenceState,
+    UserRecord,
+)
 from graph.realtime import EventBus, Gap, PresenceEvent
 
 
@@ -31,6 +36,11 @@ class PresenceService:
         """A socket that `connect` counted has closed."""
         await self._bus.presence.disconnect(user_id)
 
+    async def _peers(self, viewer_id: int) -> dict[int, UserRecord]:
+        async with self._sessions() as session:
+            names = await chats.peers(session, viewer_id)
+        return {peer: UserRecord(peer, name) for peer, name in names.items()}
+
     async def states(
         self,
         viewer_id: int | None,
@@ -39,16 +49,32 @@ class PresenceService:
         peers: Collection[int] = (),
     ) -> dict[int, PresenceState | None]:
         """Each user's presence as the viewer may see it: None for a user who
-        shares no chat with the viewer. `peers` are ids already known to share
-        one (the members of a chat the viewer is in, or the viewer), not looked
-        up again; with no viewer (signing in), only they are shown."""
+        shares no chat with the viewer, or only a blocked one. `peers` are ids
+        known to share one (the members of a chat the viewer is in, or the
+        viewer): not looked up again, only checked for blocks; with no viewer
+        (signing in), only they are shown."""
         visible = set(peers)
         if viewer_id is not None:
             visible.add(viewer_id)
         unknown = [user_id for user_id in user_ids if user_id not in visible]
-        if unknown and viewer_id is not None:
+        # A chat's member may be blocked (either way): then not shown. Asked
+        # only of the hinted peers, only when presence is asked for at all.
+        hinted = [
+            user_id
+            for user_id in user_ids
+            if user_id in visible and user_id != viewer_id
+        ]
+        if (unknown or hinted) and viewer_id is not None:
             async with self._sessions() as session:
-                visible.update(await chats.peers(session, viewer_id, among=unknown))
+                if unknown:
+                    shared = await chats.peers(session, viewer_id, among=unknown)
+                    visible.update(shared)
+                if hinted:
+                    visible.difference_update(
+                        await blocks.blocked_either_way_among(
+                            session, viewer_id, hinted
+                        )
+                    )
         shown = [user_id for user_id in user_ids if user_id in visible]
         states = await self._bus.presence.states(shown)
         return {user_id: states.get(user_id) for user_id in user_ids}
@@ -59,25 +85,58 @@ class PresenceService:
         Peers of chats opened after the subscription are followed as the
         chats are opened. After a gap in the feed, each peer's presence is
         read again, and what changed meanwhile is sent.
+
+        A peer blocked (either way) is hidden at once: shown offline, with
+        no last-seen time, and nothing more of theirs is sent until the
+        block is lifted, when their presence is sent again. After a gap the
+        peers are read again too, in case a block or its lifting was missed.
         """
         async with self._bus.presence_feed(viewer_id) as feed:
-            async with self._sessions() as session:
-                names = await chats.peers(session, viewer_id)
-            peers = {peer: UserRecord(peer, name) for peer, name in names.items()}
+            peers = await self._peers(viewer_id)
             for peer in peers:
                 await feed.follow(peer)
             known = await self._bus.presence.states(peers)
             async for event in feed:
                 if isinstance(event, Gap):
+                    now_peers = await self._peers(viewer_id)
+                    for peer in list(peers):
+                        if peer not in now_peers:  # blocked meanwhile
+                            yield _hidden(peers.pop(peer))
+                    for peer, record in now_peers.items():
+                        if peer not in peers:  # unblocked, or a new chat
+                            peers[peer] = record
+                            await feed.follow(peer)
+                            known.pop(peer, None)
                     now = await self._bus.presence.states(peers)
                     for peer, state in now.items():
-                        if state.online != known[peer].online:
+                        if peer not in known or state.online != known[peer].online:
                             known[peer] = state
                             yield _change(peers[peer], state)
+                elif isinstance(event, BlockRecord):
+                    if viewer_id not in event.pair:
+                        continue
+                    (peer,) = set(event.pair) - {viewer_id}
+                    if event.blocked:
+                        hidden = peers.pop(peer, None)
+                        if hidden is not None:
+                            yield _hidden(hidden)
+                        continue
+                    # Lifted: shown again if they still share a chat (the
+                    # other may block the viewer too).
+                    async with self._sessions() as session:
+                        shared = await chats.peers(session, viewer_id, among=[peer])
+                    if peer in shared and peer not in peers:
+                        peers[peer] = UserRecord(peer, shared[peer])
+                        await feed.follow(peer)
+                        fresh = await self._bus.presence.states([peer])
+                        known.update(fresh)
+                        yield _change(peers[peer], fresh[peer])
                 elif isinstance(event, PresenceEvent):
                     peer = event.user_id
                     state = PresenceState(event.online, event.last_seen_at)
-                    if peer in peers and state.online != known[peer].online:
+                    if peer not in peers:  # hidden by a block
+                        self._bus.stats.held_back += 1
+                    elif state.online != known[peer].online:
                         known[peer] = state
                         yield _change(peers[peer], state)
                 else:  # a chat opened with or by the viewer
@@ -93,3 +152,8 @@ class PresenceService:
 
 def _change(user: UserRecord, state: PresenceState) -> PresenceRecord:
     return PresenceRecord(user, state.online, state.last_seen_at)
+
+
+def _hidden(user: UserRecord) -> PresenceRecord:
+    """A peer the viewer may no longer see: offline, and seen never."""
+    return PresenceRecord(user, False, None, visible=False)

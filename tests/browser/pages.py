@@ -301,6 +301,96 @@ class ChatPage:
         """The setting that lets the other member see one's messages' mood."""
         return self.page.get_by_role("checkbox", name="Share my messages' mood")
 
+    # Blocking, reporting and moderating (issue 23).
+
+    def person_menu(self, username: str) -> Locator:
+        """The button that opens the menu on `username` in the list of people."""
+        return self.page.get_by_role("navigation", name="People").get_by_role(
+            "button", name=f"Actions for {username}", exact=True
+        )
+
+    def chat_menu(self, username: str) -> Locator:
+        """The button that opens the menu on `username` in their chat's header."""
+        return self.page.get_by_role(
+            "region", name=f"Chat with {username}"
+        ).get_by_role("button", name=f"Actions for {username}", exact=True)
+
+    async def choose_on_person(
+        self, button: Locator, username: str, action: str
+    ) -> None:
+        """Open a person's menu from `button` and choose `action` ("Block", ...)."""
+        await button.click()
+        menu = self.page.get_by_role("menu", name=f"Actions for {username}")
+        await menu.get_by_role("menuitem", name=action, exact=True).click()
+        await expect(menu).to_have_count(0)
+
+    def blocked_tag(self, username: str) -> Locator:
+        """The "blocked" beside `username` in the list of people."""
+        return self.person(username).get_by_test_id("blocked")
+
+    @property
+    def blocked_note(self) -> Locator:
+        """What a chat with someone the reader blocks shows instead of the composer."""
+        return self.page.get_by_role("group", name="Blocked")
+
+    @property
+    def pending(self) -> Locator:
+        """Messages on their way out, or refused ("Not sent: ...")."""
+        return self.page.get_by_test_id("pending")
+
+    async def report(self, text: str, reason: str, note: str = "") -> None:
+        """Report the received message `text` with `reason` ("Spam", ...)."""
+        await self.choose_action(text, "Report…")
+        form = self.page.get_by_role("form", name="Report this message")
+        await form.get_by_role("radio", name=reason, exact=True).check()
+        if note:
+            await form.get_by_label("Note for the moderators (optional)").fill(note)
+        await form.get_by_role("button", name="Report", exact=True).click()
+        await expect(form).to_have_count(0)
+
+    def reported(self, text: str) -> Locator:
+        """The "Reported" under the message `text`, once the server took the report."""
+        return (
+            self.message(text)
+            .get_by_role("status")
+            .and_(self.page.get_by_test_id("reported"))
+        )
+
+    @property
+    def reports_link(self) -> Locator:
+        """The top bar's way to the Reports view (moderators only)."""
+        return self.page.get_by_role("link", name="Reports", exact=True)
+
+    async def open_reports(self) -> None:
+        await self.reports_link.click()
+        await expect(self.page.get_by_role("heading", name="Reports")).to_be_visible()
+
+    def report_of(self, text: str) -> Locator:
+        """The open report of the message `text` in the Reports view."""
+        return self.page.get_by_test_id("report").filter(
+            has=self.page.locator(
+                '[data-testid="report-text"]',
+                has_text=re.compile(f"^{re.escape(text)}$"),
+            )
+        )
+
+    async def resolve(self, text: str, action: str) -> None:
+        """Resolve the report of `text` with `action` ("Dismiss", "Delete
+        message", "Suspend sender"), confirming when asked."""
+        report = self.report_of(text)
+        await (
+            report.get_by_role("group", name="Resolve this report")
+            .get_by_role("button", name=action, exact=True)
+            .click()
+        )
+        confirm = report.get_by_role("group", name=f"{action}?")
+        if action != "Dismiss":
+            await confirm.get_by_role("button", name=action, exact=True).click()
+
+    def notice(self, text: str) -> Locator:
+        """A notice on the sign-in page ("Your session has expired ...")."""
+        return self.page.get_by_role("status").filter(has_text=text)
+
     async def screenshot(self, test: str, moment: str) -> Path:
         path = ARTIFACTS / f"{test}--{self.name}--{moment}.png"
         await self.page.screenshot(path=path)

@@ -40,9 +40,11 @@ async def test_edits_reactions_and_deletions_reach_the_other_member_live(
     await bob.open_chat(alice.username)
     await alice.send("See you at five")
     await bob.expect_texts(["See you at five"])
-    # Bob may only react to Alice's message: no Edit or Delete for him.
+    # Bob may only react to Alice's message, or report it: no Edit or Delete for him.
     await bob.actions_button("See you at five").click()
-    await expect(bob.action_menu.get_by_role("menuitem")).to_have_text(["React…"])
+    await expect(bob.action_menu.get_by_role("menuitem")).to_have_text(
+        ["React…", "Report…"]
+    )
     await bob.page.keyboard.press("Escape")
     await expect(bob.action_menu).to_have_count(0)
 

@@ -27,7 +27,16 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-TABLES = ("mood_block", "message", "chat", "user_account")
+# Children first: SQLite deletes in this order.
+TABLES = (
+    "moderation_log",
+    "report",
+    "user_block",
+    "mood_block",
+    "message",
+    "chat",
+    "user_account",
+)
 
 
 def unavailable(service: str, error: BaseException) -> NoReturn:

@@ -24,7 +24,7 @@ class Answered(ChatLookups):
 
 def _chat(pair: tuple[int, int]) -> ChatRow:
     low, high = pair
-    return ChatRow(low * 1000 + high, low, high, 0, 0, "low", "high", True, True)
+    return ChatRow(low * 1000 + high, low, high, 0, 0, "low", "high", True, True, False)
 
 
 async def test_a_check_made_as_the_readers_finish_is_read() -> None:

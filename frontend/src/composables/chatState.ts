@@ -1,5 +1,5 @@
-// Everything a signed-in user's screen shares: the other users and whether
-// they are online, the chats and their live feeds, read state (unread counts,
+// Everything a signed-in user's screen shares: the other users, whether
+// they are online and whether the reader blocks them, the chats and their live feeds, read state (unread counts,
 // "Seen", "typing…"), and the messages on their way out.
 //
 // One `newMessage` subscription per chat feeds Apollo's cache (the chat's
@@ -18,6 +18,7 @@ import { computed, effectScope, inject, reactive, ref, watch, type InjectionKey 
 
 import type { Realtime, ResumeContext } from '../apollo'
 import {
+  BlockUserDocument,
   ChatActivityDocument,
   ChatMessagesDocument,
   ChatsDocument,
@@ -33,6 +34,7 @@ import {
   RequestChatDocument,
   SendMessageDocument,
   SetTypingDocument,
+  UnblockUserDocument,
   UsersDocument,
   type ChatActivitySubscription,
   type ChatFieldsFragment,
@@ -41,6 +43,7 @@ import {
   type PresenceSubscription,
   type UserFieldsFragment,
 } from '../generated/graphql'
+import { BlockChanges, withBlockedByMe } from '../lib/blocking'
 import { describeProblem } from '../lib/errors'
 import { HighestOnly } from '../lib/highestOnly'
 import { belongsInList, NewestReads, newerRead } from '../lib/messages'
@@ -96,11 +99,14 @@ export function channelOf(a: string, b: string): string {
   return `private-chat_${low}_${high}`
 }
 
+/** Another user as the list of people shows them. */
+export type Person = UserFieldsFragment & { blockedByMe: boolean }
+
 type Activity = ChatActivitySubscription['chatActivity']
 type PresenceChange = PresenceSubscription['presence']
 
 export function createChatState(client: ApolloClient<NormalizedCacheObject>, realtime: Realtime, me: SessionUser) {
-  const users = ref<UserFieldsFragment[]>([])
+  const users = ref<Person[]>([])
   const chats = reactive(new Map<string, ChatFieldsFragment>()) // by channel
   const reads = reactive(new Map<string, ReadState>()) // by channel
   // Unread in chats past the first page, which are not followed: as last counted.
@@ -131,6 +137,7 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   // list of users asked for before a change must not undo it.
   let presenceChanges = 0
   const presenceChangedAt = new Map<string, number>()
+  const blocks = new BlockChanges()
 
   const otherOf = (chat: ChatFieldsFragment) => (chat.fromUser.id === me.id ? chat.toUser : chat.fromUser)
 
@@ -280,8 +287,13 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
 
   async function refreshUsers() {
     const before = presenceChanges
+    const blocksBefore = blocks.mark()
     const { data } = await client.query({ query: UsersDocument, fetchPolicy: 'network-only' })
-    users.value = data.users
+    users.value = blocks.settle(data.users, blocksBefore)
+    // What a block answered since we asked is the cache's word again too.
+    users.value.forEach((user, index) => {
+      if (user !== data.users[index]) cacheBlocked(user.id, user.blockedByMe)
+    })
     for (const user of data.users) {
       if ((presenceChangedAt.get(user.id) ?? 0) > before) continue // pushed since we asked: newer
       if (user.online === null) presence.delete(user.id)
@@ -477,6 +489,26 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     openChannel.value = null
   }
 
+  function cacheBlocked(userId: string, blocked: boolean) {
+    const id = client.cache.identify({ __typename: 'User', id: userId })
+    client.cache.modify({ id, fields: { blockedByMe: () => blocked } })
+  }
+
+  /**
+   * Block (or unblock) a person. Once the server answers, the list of people,
+   * the open chat and Apollo's entry for them (written by the mutation) all
+   * say so; a refusal rejects, and nothing changes.
+   */
+  async function setBlocked(userId: string, blocked: boolean): Promise<void> {
+    const variables = { user: userId }
+    const user = blocked
+      ? (await client.mutate({ mutation: BlockUserDocument, variables })).data?.blockUser
+      : (await client.mutate({ mutation: UnblockUserDocument, variables })).data?.unblockUser
+    if (!user) return
+    blocks.note(user.id, user.blockedByMe)
+    users.value = withBlockedByMe(users.value, user.id, user.blockedByMe)
+  }
+
   // Edits, deletions and reactions: the answer is the message as it now is,
   // written to its cache entry unless a newer version came first (Apollo
   // would write it regardless); the change feed brings the same version
@@ -636,6 +668,7 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
     editMessage,
     deleteMessage,
     react,
+    setBlocked,
     reassert,
     /** The unread messages of a chat. */
     unreadIn: (channel: string) => {

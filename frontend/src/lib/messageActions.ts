@@ -1,5 +1,8 @@
 // What a reader may do to a message (edit and delete their own, react to
-// any), and the few rules the client checks before asking the server.
+// any, report one they received), and the few rules the client checks
+// before asking the server.
+import type { ReportReason } from '../generated/graphql'
+
 
 /** The server's bound on a message's text, in code points (sendMessage's, and editMessage's). */
 export const MAX_MESSAGE_CHARS = 4000
@@ -18,23 +21,25 @@ export const QUICK_REACTIONS: readonly { emoji: string; name: string }[] = [
   { emoji: '\u{1F64F}', name: 'thanks' },
 ]
 
-export type MessageAction = 'react' | 'edit' | 'delete'
+export type MessageAction = 'react' | 'edit' | 'delete' | 'report'
 
 /** What the pane lets a message do; each answers once the server has. */
 export interface MessageActions {
   edit(id: string, text: string): Promise<void>
   remove(id: string): Promise<void>
   react(id: string, emoji: string, on: boolean): Promise<void>
+  /** Report a received message to the moderators; `note` may be empty. */
+  report(id: string, reason: ReportReason, note: string): Promise<void>
 }
 
 /**
  * The actions a message's menu offers: reacting to any message, editing and
- * deleting one's own; nothing once it is deleted (the server refuses all
- * three on a tombstone). The destructive one comes last.
+ * deleting one's own, reporting one received; nothing once it is deleted
+ * (the server refuses them all on a tombstone). The destructive one comes last.
  */
 export function actionsFor(message: { deletedAt: string | null }, mine: boolean): MessageAction[] {
   if (message.deletedAt !== null) return []
-  return mine ? ['react', 'edit', 'delete'] : ['react']
+  return mine ? ['react', 'edit', 'delete'] : ['react', 'report']
 }
 
 /** Whether the reader is among those who put `emoji` on the message. */

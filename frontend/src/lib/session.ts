@@ -96,3 +96,13 @@ export function createSession(storage: Storage, now: () => number = Date.now): S
 }
 
 export const SESSION_EXPIRED = 'Your session has expired. Please log in again.'
+export const ACCOUNT_SUSPENDED = 'Your account has been suspended.'
+
+/**
+ * Why the server no longer takes our token, from what it said: a refused
+ * request's message or a closed socket's reason ("This account is
+ * suspended."); anything else is an expired or unknown token.
+ */
+export function refusalNotice(said: string | undefined): string {
+  return said && /\bsuspended\b/i.test(said) ? ACCOUNT_SUSPENDED : SESSION_EXPIRED
+}

@@ -34,7 +34,7 @@ async def login(info: Info, username: str, password: str) -> AuthPayload:
 
 async def me(info: Info) -> User:
     user_id = info.context.viewer_id()
-    return User.from_record(await info.context.services.accounts.get_user(user_id))
+    return User.caller(await info.context.services.accounts.get_user(user_id))
 
 
 async def users(

@@ -71,7 +71,10 @@ class PresenceChange:
     @classmethod
     def from_record(cls, change: PresenceRecord) -> PresenceChange:
         return cls(
-            user=User.member(change.user),
+            # Hidden (a block): no longer known to share a chat.
+            user=User.member(change.user)
+            if change.visible
+            else User.from_record(change.user),
             online=change.online,
             last_seen_at=change.last_seen_at,
         )

@@ -11,7 +11,9 @@ open to the internet needs:
 - at most `ws_max_operations` operations run at once, and one more is refused
   with a coded error while the socket stays open;
 - the socket is closed with 4403 when its token expires, so that nobody
-  streams past the life of the token they signed in with;
+  streams past the life of the token they signed in with, and at once when
+  its user is suspended (`graph.services.suspensions`), reason "This account
+  is suspended.";
 - from its acknowledgement until it closes, the socket counts its user as
   online (`PresenceService.connect` / `disconnect`).
 """
@@ -47,12 +49,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from graph.api.context import Context
 from graph.api.masking import SentichatSchema
 from graph.api.transport import streams
+from graph.domain.moderation import SUSPENDED
 
 logger = logging.getLogger(__name__)
 
 MESSAGE_TOO_BIG = 1009  # RFC 6455
 MAX_CLOSE_REASON_BYTES = 123  # RFC 6455: 125 bytes of payload, 2 of them the code
 TOKEN_EXPIRED = 4403
+ACCOUNT_SUSPENDED = 4403  # as a refused token: the client signs out
 MAX_OPERATION_ID_CHARS = 128
 OPTIONAL_PAYLOAD_FIELDS: tuple[tuple[str, type], ...] = (
     ("variables", dict),
@@ -196,9 +200,13 @@ class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             delay = (expires_at - datetime.now(UTC)).total_seconds()
             loop = asyncio.get_running_loop()
             self._expiry = loop.call_later(max(0.0, delay), self._expire)
-        if self.connection_acknowledged and self._online is None:
-            self._online = self.context.viewer_id()
-            await self.context.services.presence.connect(self._online)
+        user_id = self.context.signed_in_as
+        if self.connection_acknowledged and self._online is None and user_id:
+            # Held before anything is awaited: a suspension from now on closes
+            # the socket, and one since `on_ws_connect` checked closes it now.
+            self.context.services.suspensions.hold(user_id, self)
+            self._online = user_id
+            await self.context.services.presence.connect(user_id)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         expires_at = self.context.expires_at
@@ -249,12 +257,22 @@ class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     def _expire(self) -> None:
         self._expiring = asyncio.create_task(self._close_expired())
 
+    def suspend(self) -> None:
+        """Close at once: the account was suspended (`Suspensions`)."""
+        if self._expiring is None:  # else closing already
+            self._expiring = asyncio.create_task(
+                self._close_refused(ACCOUNT_SUSPENDED, SUSPENDED)
+            )
+
     async def _close_expired(self) -> None:
+        await self._close_refused(TOKEN_EXPIRED, "Token expired")
+
+    async def _close_refused(self, code: int, reason: str) -> None:
         for operation_id in list(self.operations):
             await self.cleanup_operation(operation_id)
         gone = (WebSocketDisconnected, WebSocketDisconnect, RuntimeError, OSError)
         with contextlib.suppress(*gone):
-            await self.websocket.close(TOKEN_EXPIRED, "Token expired")
+            await self.websocket.close(code, reason)
 
     async def shutdown(self) -> None:
         if self._init_deadline is not None:
@@ -270,4 +288,5 @@ class SentichatTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             if self._online is not None:
                 user_id, self._online = self._online, None
+                self.context.services.suspensions.release(user_id, self)
                 await self.context.services.presence.disconnect(user_id)

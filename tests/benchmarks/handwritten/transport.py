@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Scope
 from graph.api.transport import DirectPost
 from graph.app import GRAPHQL_PATH, create_app
 from graph.services.security import Tokens
+from graph.services.suspensions import Suspensions
 from tests.benchmarks.handwritten.operations import (
     OPERATIONS,
     SETTINGS,
@@ -53,11 +54,13 @@ Runs = tuple[Run, Run]  # ours, theirs
 
 
 class AppServices(StubServices):
-    """What `Context` reads of `graph.services.Services`: messages and tokens."""
+    """What `Context` reads of `graph.services.Services`: messages, tokens
+    and the set of suspended accounts (empty)."""
 
     def __init__(self) -> None:
         super().__init__(records())
         self.tokens = Tokens(APP_SETTINGS)
+        self.suspensions = Suspensions()
 
 
 def served_app(services: AppServices, *, direct: bool) -> FastAPI:

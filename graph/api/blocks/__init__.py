@@ -1,0 +1,1 @@
+"""Blocking a person: `blockUser`, `unblockUser` and `blockedUsers`."""

@@ -1,0 +1,2 @@
+"""Reports and moderation: `reportMessage`, and the moderators' `reports`,
+`resolveReport` and `moderationLog`, with their types."""

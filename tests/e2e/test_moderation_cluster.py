@@ -1,0 +1,191 @@
+"""A suspension on two processes sharing PostgreSQL and Redis: every socket
+of the suspended user closes at once on both, their token is refused on every
+path of both, and the command line's unsuspend lets them back in on both."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from graph.__main__ import main
+from graph.platform.settings import Settings
+from tests.support.api import LOGIN, NEW_MESSAGE, PASSWORD, Account
+from tests.support.fake_pusher import FakePusher
+from tests.support.remote import chat_pair, graphql, register, send, unique
+from tests.support.server import Server
+from tests.support.waiting import eventually
+from tests.support.wsclient import GraphQLWebSocket
+
+SUSPENDED = "This account is suspended."
+SUSPENDED_CLOSE = 4403
+ME = "{ me { id } }"
+REPORT = """
+mutation($id: ID!) { reportMessage(id: $id, reason: HARASSMENT) { id } }"""
+RESOLVE = """
+mutation($id: ID!, $action: ModerationAction!) {
+  resolveReport(id: $id, action: $action) { status action }
+}"""
+HISTORY = "query($c: String!) { messages(channel: $c) { id } }"
+
+
+@pytest.fixture(scope="module")
+async def pusher() -> AsyncIterator[FakePusher]:
+    """Pusher on, so that `/pusher/auth` answers on both processes."""
+    fake = await FakePusher().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture(scope="module")
+def servers(
+    cluster_env: dict[str, str],
+    pusher: FakePusher,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Server, Server]]:
+    logs = tmp_path_factory.mktemp("moderation")
+    env = {**cluster_env, **pusher.env()}
+    with Server(env, logs / "a.log") as a, Server(env, logs / "b.log") as b:
+        yield a, b
+
+
+async def operator(cluster_env: dict[str, str], *argv: str) -> int:
+    """`python -m graph ...` with the servers' database and broadcaster."""
+    settings = Settings(
+        database_url=cluster_env["DATABASE_URL"],
+        broadcast_url=cluster_env["BROADCAST_URL"],
+        broadcast_prefix=cluster_env["BROADCAST_PREFIX"],
+        jwt_secret=cluster_env["JWT_SECRET"],
+        apply_migrations=False,
+    )
+    return await asyncio.to_thread(main, list(argv), settings=settings)
+
+
+async def data(server: Server, query: str, token: str | None, **variables: Any) -> Any:
+    body = await graphql(server, query, variables, token)
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def refusal(
+    server: Server, query: str, token: str | None, **variables: Any
+) -> tuple[str, str]:
+    body = await graphql(server, query, variables, token)
+    (error,) = body["errors"]
+    return error["extensions"]["code"], error["message"]
+
+
+async def pusher_auth(server: Server, who: Account, channel: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
+        return await http.post(
+            "/pusher/auth",
+            data={"socket_id": "123.456", "channel_name": channel},
+            headers={"Authorization": f"Bearer {who.token}"},
+        )
+
+
+async def listening(server: Server, who: Account, channel: str) -> GraphQLWebSocket:
+    """A socket of `who` with a live subscription, its replay received."""
+    ws = await GraphQLWebSocket(server.ws_url).open()
+    await ws.init(who.token)
+    await ws.subscribe("live", NEW_MESSAGE, {"channel": channel, "afterSeq": 0})
+    assert (await ws.next_data("live"))["newMessage"]["seq"] == 1
+    return ws
+
+
+async def reported(a: Server, cluster_env: dict[str, str]) -> tuple[Any, ...]:
+    """Alice wrote to Bob, who reported it; a moderator to judge it."""
+    alice, bob, channel = await chat_pair(a)
+    await send(a, alice, channel, "You are worthless.")
+    (message,) = (await data(a, HISTORY, bob.token, c=channel))["messages"]
+    report = (await data(a, REPORT, bob.token, id=message["id"]))["reportMessage"]
+    moderator = await register(a, unique("mod"))
+    assert await operator(cluster_env, "moderators", "add", moderator.username) == 0
+    return alice, bob, channel, report["id"], moderator
+
+
+async def test_a_suspended_users_sockets_close_on_both_processes_at_once(
+    servers: tuple[Server, Server], cluster_env: dict[str, str]
+) -> None:
+    a, b = servers
+    alice, bob, channel, report_id, moderator = await reported(a, cluster_env)
+    sockets = [await listening(server, alice, channel) for server in (a, a, b, b)]
+    bobs = await listening(b, bob, channel)
+
+    started = time.monotonic()
+    resolved = await data(
+        b, RESOLVE, moderator.token, id=report_id, action="SUSPEND_SENDER"
+    )
+    codes = await asyncio.gather(*(ws.closed_with(timeout=1.0) for ws in sockets))
+    elapsed = time.monotonic() - started
+
+    assert resolved["resolveReport"] == {
+        "status": "RESOLVED",
+        "action": "SUSPEND_SENDER",
+    }
+    assert codes == [SUSPENDED_CLOSE] * 4
+    assert {ws.socket.close_reason for ws in sockets} == {SUSPENDED}
+    assert elapsed < 1.0
+    # Bob's socket is his own: it stays open and hears the chat.
+    await send(a, bob, channel, "still here")
+    assert (await bobs.next_data("live"))["newMessage"]["seq"] == 2
+    await bobs.socket.close()
+
+
+async def test_a_suspended_users_token_is_refused_on_every_path_of_both(
+    servers: tuple[Server, Server], cluster_env: dict[str, str]
+) -> None:
+    a, b = servers
+    alice, _, channel, report_id, moderator = await reported(a, cluster_env)
+    await data(a, RESOLVE, moderator.token, id=report_id, action="SUSPEND_SENDER")
+    credentials = {"username": alice.username, "password": PASSWORD}
+
+    for server in (a, b):
+        assert await refusal(server, ME, alice.token) == ("UNAUTHENTICATED", SUSPENDED)
+        assert await refusal(server, LOGIN, None, **credentials) == (
+            "FORBIDDEN",
+            SUSPENDED,
+        )
+        async with GraphQLWebSocket(server.ws_url) as ws:
+            await ws.send(
+                {
+                    "type": "connection_init",
+                    "payload": {"authorization": f"Bearer {alice.token}"},
+                }
+            )
+            assert await ws.closed_with() == SUSPENDED_CLOSE
+        answer = await pusher_auth(server, alice, channel)
+        assert (answer.status_code, answer.json()) == (401, {"error": SUSPENDED})
+
+
+async def test_unsuspend_on_the_command_line_lets_them_back_in_on_both(
+    servers: tuple[Server, Server], cluster_env: dict[str, str]
+) -> None:
+    a, b = servers
+    alice, _, channel, report_id, moderator = await reported(a, cluster_env)
+    await data(a, RESOLVE, moderator.token, id=report_id, action="SUSPEND_SENDER")
+
+    assert await operator(cluster_env, "users", "unsuspend", alice.username) == 0
+
+    credentials = {"username": alice.username, "password": PASSWORD}
+    for server in (a, b):
+        signed_in = await data(server, LOGIN, None, **credentials)
+        assert signed_in["login"]["user"]["id"] == alice.id
+
+        async def accepted(server: Server = server) -> bool:
+            return "errors" not in await graphql(server, ME, None, alice.token)
+
+        # The command's event reaches both at once; at worst, their next read.
+        await eventually(accepted, timeout=3)
+        assert (await pusher_auth(server, alice, channel)).status_code == 200
+        async with GraphQLWebSocket(server.ws_url) as ws:
+            await ws.init(alice.token)
+
+
+def test_no_process_logged_a_traceback(servers: tuple[Server, Server]) -> None:
+    for server in servers:
+        assert "Traceback" not in server.log()
