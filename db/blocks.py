@@ -64,7 +64,10 @@ async def count_blocked_by(session: AsyncSession, blocker_id: int) -> int:
 async def add_block(session: AsyncSession, blocker_id: int, blocked_id: int) -> bool:
     """Record the block and mark the pair's chat; False if it was there already.
 
-    The caller holds `lock_pair`.
+    The blocker has read the chat to its newest message by then: nothing
+    more can come from the person blocked, and `markRead` moves no position
+    in a blocked chat (a move would reach the other as `peerLastReadSeq`),
+    so their badge is cleared here, once. The caller holds `lock_pair`.
     """
     statement = (
         upsert(session, Block)
@@ -74,10 +77,17 @@ async def add_block(session: AsyncSession, blocker_id: int, blocked_id: int) -> 
     result: Any = await session.execute(statement)
     added: bool = result.rowcount == 1
     low, high = sorted((blocker_id, blocked_id))
+    mine, theirs = ("low", "high") if blocker_id == low else ("high", "low")
     await session.execute(
         update(Chat)
         .where(Chat.user_low_id == low, Chat.user_high_id == high)
-        .values(blocked=True)
+        .values(
+            {
+                "blocked": True,
+                f"{mine}_read_seq": Chat.last_seq,
+                f"{mine}_read_count": getattr(Chat, f"{theirs}_sent"),
+            }
+        )
         .execution_options(synchronize_session=False)
     )
     return added

@@ -279,6 +279,8 @@ def _mark_read_statement(reader: str) -> Any:
             Chat.user_high_id == bindparam("high_id"),
             read_seq < seq,
             seq <= Chat.last_seq,
+            # No move while blocked: it would reach the other member.
+            Chat.blocked.is_(False),
         )
         .values({f"{reader}_read_seq": seq, f"{reader}_read_count": at_position})
         .returning(*_CHAT_STATE_COLUMNS, *_CHAT_STATE_TAIL)
@@ -293,8 +295,8 @@ async def mark_read(
     session: Executor, low_id: int, high_id: int, *, reader_id: int, seq: int
 ) -> ChatState | None:
     """The chat after moving `reader_id`'s position up to `seq`; None when it
-    did not move (already there or beyond, `seq` past the newest message, or
-    no such chat: the caller reads the chat to tell which)."""
+    did not move (already there or beyond, `seq` past the newest message, a
+    blocked chat, or no such chat: the caller reads the chat to tell which)."""
     statement = _MARK_READ["low" if reader_id == low_id else "high"]
     parameters = {"low_id": low_id, "high_id": high_id, "seq": seq}
     row = (await session.execute(statement, parameters)).first()

@@ -312,7 +312,8 @@ class Report(Base):
     sender_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     reason: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
-    # The evidence: the message as it was when (last) reported.
+    # The evidence: the message as it was when first reported (reporting
+    # again changes the reason and note, never this).
     body: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     polarity: Mapped[float | None] = mapped_column(Float)

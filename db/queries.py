@@ -134,9 +134,10 @@ SENTIMENT_AT = len(MESSAGE_COLUMNS) - len(SENTIMENT_COLUMNS)
 assert SENTIMENT_AT == 12, "graph.services.feeds.stored_record slices at 12"
 
 
-def upsert(session: AsyncSession, entity: type[Any]) -> Any:
+def upsert(session: Executor, entity: type[Any]) -> Any:
     """INSERT with the dialect's ON CONFLICT support (PostgreSQL or SQLite)."""
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session if isinstance(session, AsyncConnection) else session.get_bind()
+    if bind.dialect.name == "postgresql":
         return postgresql.insert(entity)
     return sqlite.insert(entity)
 

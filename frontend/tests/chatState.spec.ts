@@ -77,6 +77,9 @@ class FakeServer {
   users = [BOB, CAROL]
   presence = new Map<string, Presence>() // by user id; absent: null (no chat shared)
   blocked = new Set<string>() // whom Alice blocks, by user id
+  blockedBy = new Set<string>() // who blocks Alice, by user id
+  // Stored messages by channel: a chat exists if listed here or in `chats`.
+  histories = new Map<string, MessageFieldsFragment[]>()
   blockRefused = false
   chats = [chat(ALICE, BOB), chat(CAROL, ALICE)]
   unreadTotal: number | undefined // the sum of the chats' counts unless set
@@ -107,6 +110,10 @@ class FakeServer {
           observer.next({ data })
           observer.complete()
         }
+        const refuse = (message: string, code: string) => {
+          observer.next({ errors: [{ message, extensions: { code } }] })
+          observer.complete()
+        }
         switch (operationName) {
           case 'Users': {
             // Read when asked, answered when the gate opens.
@@ -123,17 +130,17 @@ class FakeServer {
           case 'Chats': {
             this.chatsAsked += 1
             if (this.chatsFail-- > 0) return observer.error(new TypeError('Failed to fetch'))
-            const total = this.unreadTotal ?? this.chats.reduce((sum, c) => sum + c.unreadCount, 0)
-            return answer({ chats: this.chats, unreadTotal: total })
+            const chats = this.chats.map((c) => this.counted(c))
+            const total = this.unreadTotal ?? chats.reduce((sum, c) => sum + c.unreadCount, 0)
+            return answer({ chats, unreadTotal: total })
           }
           case 'MarkRead': {
             this.marked.push(variables)
             if (this.markReadFails === 'NETWORK') return observer.error(new TypeError('Failed to fetch'))
-            if (this.markReadFails) {
-              observer.next({ errors: [{ message: 'No.', extensions: { code: this.markReadFails } }] })
-              return observer.complete()
-            }
+            if (this.markReadFails) return refuse('No.', this.markReadFails)
             const index = this.chats.findIndex((c) => c.channelName === variables.channel)
+            // Between a blocked pair the position stays, and nothing counts as unread.
+            if (this.isBlocked(variables.channel as string)) return answer({ markRead: this.counted(this.chats[index]!) })
             const seq = variables.seq as number
             // In these tests the reader reads up to the newest.
             this.chats[index] = { ...this.chats[index]!, lastSeq: seq, lastReadSeq: seq, unreadCount: 0 }
@@ -150,8 +157,20 @@ class FakeServer {
           case 'Presence':
             this.presenceFeed = observer
             return
-          case 'RequestChat':
-            return answer({ requestChat: chat(ALICE, [BOB, CAROL, DAVE].find((u) => u.id === variables.toUser)!, 0) })
+          case 'RequestChat': {
+            const to = variables.toUser as string
+            if (this.blocked.has(to)) return refuse('You blocked this person: unblock them to write to them.', 'FORBIDDEN')
+            if (this.blockedBy.has(to)) return refuse('You cannot open a chat with this user.', 'FORBIDDEN')
+            return answer({ requestChat: chat(ALICE, [BOB, CAROL, DAVE].find((u) => u.id === to)!, 0) })
+          }
+          case 'ChatMessages': {
+            const channel = variables.channel as string
+            const history = this.histories.get(channel)
+            if (!history && !this.chats.some((c) => c.channelName === channel)) {
+              return refuse('This chat does not exist yet: request it first.', 'NOT_FOUND')
+            }
+            return answer({ messages: (history ?? []).slice(-((variables.last as number | undefined) ?? 50)) })
+          }
           case 'SendMessage': {
             this.sent.push(variables)
             if (this.sendFails) return observer.error(new TypeError('Failed to fetch'))
@@ -198,6 +217,16 @@ class FakeServer {
         observer.error(new Error(`unexpected ${operationName}`))
       }),
   )
+
+  /** Whether either member of the channel blocks the other. */
+  isBlocked(channel: string): boolean {
+    return [...this.blocked, ...this.blockedBy].some((id) => channel === channelOf(ALICE.id, id))
+  }
+
+  /** A chat as the server counts it: nothing is unread in a blocked one. */
+  counted(chat: ChatFieldsFragment): ChatFieldsFragment {
+    return this.isBlocked(chat.channelName) ? { ...chat, unreadCount: 0 } : chat
+  }
 
   end(channel: string) {
     this.feeds.get(channel)!.observer.complete()
@@ -885,5 +914,82 @@ describe('blocking a person', () => {
       graphQLErrors: [{ extensions: { code: 'RATE_LIMITED' } }],
     })
     expect(blockedOf(state)).toEqual({ bob: false, carol: false })
+  })
+})
+
+describe('a blocked chat', () => {
+  afterEach(() => vi.useRealTimers())
+
+  const cachedSeqs = (client: ReturnType<typeof setUp>['client'], channel: string) =>
+    client.readQuery({ query: ChatMessagesDocument, variables: { channel } })?.messages.map((m) => m.seq)
+
+  it('opened before the chats list came (a reload) is read from its channel, by the blocker', async () => {
+    const { server, state, client } = setUp()
+    server.blocked.add(BOB.id)
+    server.histories.set(BOB_CHAT, [message(BOB, ALICE, 1), message(ALICE, BOB, 2)])
+
+    expect(await state.openChatWith(BOB.id)).toBe(BOB_CHAT)
+
+    expect(cachedSeqs(client, BOB_CHAT)).toEqual([1, 2])
+    // Its feed is silent while the block lasts, and brings what follows an unblock.
+    expect(server.feeds.get(BOB_CHAT)!.resumeFrom()).toBe(2)
+  })
+
+  it('is read from its channel by the blocked member too, when the chats list leaves it out', async () => {
+    const { server, state, client } = setUp()
+    server.blockedBy.add(BOB.id)
+    server.chats = [chat(CAROL, ALICE, 1)] // Bob's chat is not listed
+    server.histories.set(BOB_CHAT, [message(ALICE, BOB, 1)])
+    await state.start()
+
+    expect(await state.openChatWith(BOB.id)).toBe(BOB_CHAT)
+    expect(cachedSeqs(client, BOB_CHAT)).toEqual([1])
+  })
+
+  it('that does not exist is refused as requestChat refused it', async () => {
+    const { server, state } = setUp()
+    server.blockedBy.add(DAVE.id)
+    await state.start()
+
+    await expect(state.openChatWith(DAVE.id)).rejects.toMatchObject({
+      graphQLErrors: [{ message: 'You cannot open a chat with this user.', extensions: { code: 'FORBIDDEN' } }],
+    })
+    expect(server.feeds.has(channelOf('1', '4'))).toBe(false)
+  })
+
+  it('is not marked read again and again when the server leaves the position where it was', async () => {
+    vi.useFakeTimers()
+    const { server, state } = setUp()
+    server.chats = [chat(ALICE, BOB, 5, { unreadCount: 3, lastReadSeq: 2 })]
+    await state.start()
+    await state.openChatWith(BOB.id)
+    server.blocked.add(BOB.id) // from now on markRead answers the chat unmoved, counting nothing
+
+    state.markRead(BOB_CHAT, 5)
+    await vi.advanceTimersByTimeAsync(MARK_READ_DELAY_MS)
+    expect(server.marked).toEqual([{ channel: BOB_CHAT, seq: 5 }])
+    // The pane marks what is on screen after each change of the count, on each scroll, after a recount.
+    for (let i = 0; i < 5; i++) {
+      state.markRead(BOB_CHAT, 5)
+      await state.refreshMood()
+      await vi.advanceTimersByTimeAsync(10 * MARK_READ_DELAY_MS)
+    }
+
+    expect(server.marked).toHaveLength(1)
+    expect(state.unreadTotal.value).toBe(0)
+  })
+
+  it('counts nothing unread after a reload, and tells the server nothing', async () => {
+    vi.useFakeTimers()
+    const { server, state } = setUp()
+    server.blocked.add(BOB.id)
+    server.chats = [chat(ALICE, BOB, 5, { unreadCount: 3, lastReadSeq: 2 })]
+    await state.start()
+    await state.openChatWith(BOB.id)
+
+    state.markRead(BOB_CHAT, 5)
+    await vi.advanceTimersByTimeAsync(10 * MARK_READ_DELAY_MS)
+    expect(server.marked).toEqual([])
+    expect(state.unreadTotal.value).toBe(0)
   })
 })

@@ -14,6 +14,7 @@ import type { MessageActions } from '../src/lib/messageActions'
 import {
   MAX_NOTE_CHARS,
   noteLeft,
+  NOTE_COUNT_FROM,
   noteProblem,
   reasonLabel,
   REPORT_REASONS,
@@ -75,19 +76,27 @@ describe('the report form', () => {
     expect(wrapper.emitted('report')).toEqual([['HARASSMENT', '']])
   })
 
-  it('counts the note, and refuses one over the bound', async () => {
+  it('counts the note only near the bound, and refuses one over it', async () => {
     const wrapper = show()
     await wrapper.findAll('input[type="radio"]')[3]!.setValue(true)
     const note = wrapper.get('textarea')
-    const count = wrapper.get('[data-testid="note-count"]')
-    expect(count.text()).toBe(`${MAX_NOTE_CHARS} of ${MAX_NOTE_CHARS} characters left`)
+    const count = () => wrapper.find('[data-testid="note-count"]')
+    // Nothing to show (or announce) on every keystroke far from the bound.
+    expect(count().exists()).toBe(false)
+    await note.setValue('x'.repeat(MAX_NOTE_CHARS - NOTE_COUNT_FROM))
+    expect(count().exists()).toBe(false)
+    expect(note.attributes('aria-describedby')).toBeUndefined()
 
+    await note.setValue('x'.repeat(MAX_NOTE_CHARS - NOTE_COUNT_FROM + 1))
+    expect(count().text()).toBe(`${NOTE_COUNT_FROM - 1} of ${MAX_NOTE_CHARS} characters left`)
+    expect(count().attributes('aria-live')).toBe('polite')
+    expect(note.attributes('aria-describedby')).toBe(count().attributes('id'))
     await note.setValue('x'.repeat(MAX_NOTE_CHARS))
-    expect(count.text()).toBe(`0 of ${MAX_NOTE_CHARS} characters left`)
+    expect(count().text()).toBe(`0 of ${MAX_NOTE_CHARS} characters left`)
     expect(submit(wrapper).attributes('disabled')).toBeUndefined()
 
     await note.setValue('x'.repeat(MAX_NOTE_CHARS + 2))
-    expect(count.text()).toBe('Too long by 2 characters.')
+    expect(count().text()).toBe('Too long by 2 characters.')
     expect(note.attributes('aria-invalid')).toBe('true')
     expect(submit(wrapper).attributes('disabled')).toBeDefined()
     await wrapper.get('form').trigger('submit')

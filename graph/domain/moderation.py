@@ -51,7 +51,8 @@ class AuditAction(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ReportRecord:
-    """A report with its evidence: the message as it was when (last) reported."""
+    """A report with its evidence: the message as it was when reported (a
+    report made again keeps it, changing its reason and note only)."""
 
     id: int
     reason: ReportReason

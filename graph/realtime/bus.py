@@ -60,6 +60,10 @@ from graph.realtime.stats import DeliveryStats
 
 logger = logging.getLogger(__name__)
 
+# Between a pair's channel and a topic in the key of an owed announcement
+# (no channel or topic name holds it).
+_OWED_SEPARATOR = "#"
+
 T = TypeVar("T")
 
 
@@ -96,6 +100,13 @@ class EventBus:
     def __init__(self, hub: Hub, redial: Redial | None = None) -> None:
         self.hub = hub
         self.redial = redial or Redial(self.hub.publish)
+        # Block announcements that failed, owed per pair and feed until one
+        # gets through: a subscriber's process that saw no gap would
+        # otherwise never hear of the block (its presence feed above all,
+        # which does not read the database per event). Apart from `redial`,
+        # which a chat's next message settles: a block's is settled only by
+        # a newer announcement of the same pair.
+        self.block_redial = Redial(self._publish_owed_block)
         # Who holds a socket where; in memory unless create_event_bus sets
         # Redis's (BROADCAST_URL redis://).
         self.presence: Presence = LocalPresence(self.publish_presence)
@@ -117,6 +128,7 @@ class EventBus:
         # First: a clean stop announces this process's users offline.
         await self.presence.close()
         await self.redial.close()
+        await self.block_redial.close()
         await self.hub.disconnect()
 
     async def ping(self) -> bool:
@@ -170,8 +182,18 @@ class EventBus:
             notification_channel(block.low_id),
             notification_channel(block.high_id),
         )
-        published = [await self._publish(topic, payload) for topic in topics]
-        return all(published)
+        published = True
+        for topic in topics:
+            owed = f"{channel}{_OWED_SEPARATOR}{topic}"
+            if await self._publish(topic, payload):
+                self.block_redial.settle(owed)
+            else:
+                self.block_redial.owe(owed, payload)
+                published = False
+        return published
+
+    async def _publish_owed_block(self, owed: str, payload: str) -> None:
+        await self.hub.publish(owed.split(_OWED_SEPARATOR, 1)[1], payload)
 
     async def publish_presence(
         self, user_id: int, online: bool, last_seen_at: datetime | None

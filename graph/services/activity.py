@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import blocks, chats
+from db import chats
 from db.chats import ChatState
 from graph.domain.errors import Forbidden, NotFound
 from graph.domain.mood import MoodChangedRecord
@@ -24,11 +24,11 @@ from graph.domain.records import (
     TypingRecord,
 )
 from graph.platform.settings import Settings
-from graph.realtime import EventBus, Expired, Gap
+from graph.realtime import GAP, EventBus, Expired, Gap
+from graph.services.blocks import blocked_refusal
 from graph.services.membership import (
     NO_CHAT,
     NOT_A_MEMBER,
-    blocked_refusal,
     member_pair,
     members,
 )
@@ -60,10 +60,10 @@ class ActivityService:
         state = await self._state(low, high)
         if state.blocked:
             async with self._sessions() as session:
-                caller_blocks = await blocks.blocks(
-                    session, user_id, high if user_id == low else low
+                other_id = high if user_id == low else low
+                raise await blocked_refusal(
+                    session, user_id, other_id, Forbidden(NOT_A_MEMBER)
                 )
-            raise blocked_refusal(caller_blocks, Forbidden(NOT_A_MEMBER))
         users = members((low, high), state.low_username, state.high_username)
         return await self._bus.publish_activity(
             TypingRecord(channel, users[user_id], typing)
@@ -113,7 +113,10 @@ class ActivityService:
                         for typist in typing_until:
                             yield TypingRecord(channel, users[typist], typing=False)
                         typing_until.clear()
-                    continue
+                        continue
+                    # Lifted: what moved meanwhile (a deletion's mood) is
+                    # read as after a gap.
+                    event = GAP
                 if isinstance(event, Gap):
                     now_state = await self._state(low, high)
                     blocked = now_state.blocked

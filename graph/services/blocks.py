@@ -27,10 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import blocks, queries
 from db.queries import Executor
-from graph.domain.errors import BadUserInput, NotFound, Unauthenticated
+from graph.domain.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from graph.domain.records import BlockRecord, UserRecord
 from graph.realtime import EventBus
-from graph.services.membership import NO_CHAT, blocked_refusal
+from graph.services.membership import NO_CHAT, YOU_BLOCKED
 from graph.services.throttle import Limit, Throttle
 
 # Bounds `blockedUsers` (and the table): far past what a person blocks by hand.
@@ -115,14 +115,25 @@ def _record(user_id: int, other_id: int, *, blocked: bool) -> BlockRecord:
     return BlockRecord(low, high, blocked)
 
 
+async def blocked_refusal(
+    session: Executor, user_id: int, other_id: int, not_theirs: Exception
+) -> Exception:
+    """The refusal of something new between a blocked pair: the blocker is
+    told why; the blocked member gets `not_theirs`, the refusal of a chat
+    they may not use, so they do not learn that they were blocked. Read
+    only once something has been refused, never on the way of what passes."""
+    if await blocks.blocks(session, user_id, other_id):
+        return Forbidden(YOU_BLOCKED)
+    return not_theirs
+
+
 async def refusal(
     session: Executor, user_id: int, pair: tuple[int, int], not_theirs: Exception
 ) -> Exception:
     """Why a write to the pair's chat found no chat to write to: none at
-    all (NOT_FOUND), or a blocked one (`blocked_refusal`). Read only once a
-    write has been refused, never on the way of one that succeeds."""
+    all (NOT_FOUND), or a blocked one (`blocked_refusal`)."""
     chat = await queries.chat_of_pair(session, *pair)
     if chat is None:
         return NotFound(NO_CHAT)
     (other_id,) = set(pair) - {user_id}
-    return blocked_refusal(await blocks.blocks(session, user_id, other_id), not_theirs)
+    return await blocked_refusal(session, user_id, other_id, not_theirs)

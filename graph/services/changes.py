@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db import blocks, changes, mood
+from db import changes, mood
 from db.changes import ClaimedVersion
 from db.models import utcnow
 from graph.domain.errors import (
@@ -36,8 +36,8 @@ from graph.domain.records import MessageRecord, UserRecord
 from graph.platform.settings import Settings
 from graph.realtime import EventBus, chat_channel
 from graph.realtime.pusher import Slot
+from graph.services.blocks import blocked_refusal
 from graph.services.feeds import BY_VERSION, ChatFeeds, stored_record
-from graph.services.membership import blocked_refusal
 from graph.services.moods import chat_members
 from graph.services.publishing import Publisher
 from graph.services.sentiment import SentimentService, columns_of
@@ -224,10 +224,9 @@ class ChangeService:
                 pair = claimed.user_low_id, claimed.user_high_id
                 if claimed.blocked and not while_blocked:
                     (other_id,) = set(pair) - {user_id}
-                    caller_blocks = await blocks.blocks(connection, user_id, other_id)
                     # To the blocked member, as for a message not theirs.
-                    raise blocked_refusal(
-                        caller_blocks, NotFound(NO_MESSAGE, field="id")
+                    raise await blocked_refusal(
+                        connection, user_id, other_id, NotFound(NO_MESSAGE, field="id")
                     )
                 users = chat_members(
                     pair, claimed.low_username, claimed.high_username, claimed.mood
@@ -244,8 +243,9 @@ class ChangeService:
                 if claim is not None:
                     await claim.commit()
                 # Under the chat's row lock until the commit: Pusher's events
-                # of the chat follow its versions.
-                slot = self._publisher.reserve(channel)
+                # of the chat follow its versions. None to a blocked pair.
+                if not claimed.blocked:
+                    slot = self._publisher.reserve(channel)
                 row = await changes.apply_change(
                     connection, message_id, claimed.version, values
                 )
@@ -259,7 +259,7 @@ class ChangeService:
             if slot is not None:
                 slot.void()
             raise
-        await self._publisher.change(changed, slot)
+        await self._publisher.change(changed, slot, blocked=claimed.blocked)
         if moved is not None:
             await self._publisher.mood(moved)
         return changed

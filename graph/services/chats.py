@@ -21,7 +21,8 @@ from graph.domain.records import (
     UserRecord,
 )
 from graph.realtime import EventBus, chat_channel
-from graph.services.membership import NO_CHAT, blocked_refusal, member_pair
+from graph.services.blocks import blocked_refusal
+from graph.services.membership import NO_CHAT, member_pair
 from graph.services.pages import check_page_size
 from graph.services.publishing import Publisher
 from graph.services.throttle import Limit, Throttle
@@ -66,15 +67,23 @@ class ChatService:
             if to_user_id not in present:
                 raise NotFound("No such user.", field="toUser")
             if await blocks.blocked_either_way(session, user_id, to_user_id):
-                caller_blocks = await blocks.blocks(session, user_id, to_user_id)
-                raise blocked_refusal(caller_blocks, Forbidden(NO_NEW_CHAT))
+                raise await blocked_refusal(
+                    session, user_id, to_user_id, Forbidden(NO_NEW_CHAT)
+                )
             state = await chats.ensure_chat(
                 session, *sorted((user_id, to_user_id)), requested_by=user_id
             )
         # This request's caller is its from_user, whoever first asked.
         chat = chat_record(state, requester=user_id)
-        await self._publisher.chat(chat)
+        # A block committed since (the locks order the commits, not the
+        # announcements): announced to nobody, Pusher included.
+        if not await self._blocked(user_id, to_user_id):
+            await self._publisher.chat(chat)
         return chat
+
+    async def _blocked(self, user_id: int, other_id: int) -> bool:
+        async with self._sessions() as session:
+            return await blocks.blocked_either_way(session, user_id, other_id)
 
     async def list_chats(self, user_id: int, first: int) -> list[ChatRecord]:
         """The user's newest `first` chats, newest first.
@@ -95,8 +104,9 @@ class ChatService:
     async def mark_read(self, user_id: int, channel: str, seq: int) -> ChatRecord:
         """Move the user's read position forward to `seq`; never back.
 
-        A `seq` at or below the position changes nothing; one past the newest
-        message is refused. Where it moved, both members' subscribers of
+        A `seq` at or below the position changes nothing, and so does any in
+        a blocked chat (the blocker read it all when blocking: db.blocks); one
+        past the newest message is refused. Where it moved, both members' subscribers of
         `chatActivity` hear a read receipt, after the commit.
         """
         low, high = member_pair(user_id, channel)
@@ -122,8 +132,7 @@ class ChatService:
                 field="seq",
             )
         chat = chat_record(state)
-        # Between a blocked pair the position moves, but no receipt goes.
-        if moved is not None and not state.blocked:
+        if moved is not None:
             reader = chat.from_user if chat.from_user.id == user_id else chat.to_user
             await self._bus.publish_activity(ReadReceiptRecord(channel, reader, seq))
         return chat
@@ -140,12 +149,19 @@ class ChatService:
         Redis outage) is not replayed, as nothing records who asked for a chat
         when. The chat itself is in the database, and a `messages` or
         `newMessage` call on its channel works whenever the client learns of it.
+
+        A chat whose pair is blocked by the time its notification arrives is
+        not delivered (the database is asked: new chats are rare).
         """
         async with self._bus.chat_feed(user_id) as feed:
             async for chat in feed:
                 # The feed also carries the chats this user opened.
-                if isinstance(chat, ChatRecord) and chat.to_user.id == user_id:
-                    yield chat
+                if not isinstance(chat, ChatRecord) or chat.to_user.id != user_id:
+                    continue
+                if await self._blocked(user_id, chat.from_user.id):
+                    self._bus.stats.held_back += 1
+                    continue
+                yield chat
 
 
 def chat_record(

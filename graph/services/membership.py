@@ -14,13 +14,6 @@ NOT_A_MEMBER = "You are not a member of this chat."
 YOU_BLOCKED = "You blocked this person: unblock them to write to them."
 
 
-def blocked_refusal(caller_blocks: bool, not_theirs: Exception) -> Exception:
-    """The refusal of something new between a blocked pair: the blocker is
-    told why; the blocked member gets `not_theirs`, the refusal of a chat
-    they may not use, so they do not learn that they were blocked."""
-    return Forbidden(YOU_BLOCKED) if caller_blocks else not_theirs
-
-
 def member_pair(user_id: int, channel: str) -> tuple[int, int]:
     """The channel's (lower, higher) member ids, if `user_id` is one of them.
 

@@ -10,10 +10,10 @@
   token) list reports, resolve them and read the audit log. Anyone else is
   refused with one FORBIDDEN sentence before any argument is looked at, so
   a non-moderator learns nothing from them.
-- Resolving a report resolves every open report of the same message with
-  the same action (each gets its own audit row): a message reported by both
-  members is judged once. The action, the reports and the audit rows are
-  one transaction; a report already resolved is refused and changes
+- A moderator resolves one report with one action (only the recipient
+  reports a message, so it has at most one open report), and never one of
+  a message they sent themself. The action, the report and its audit row
+  are one transaction; a report already resolved is refused and changes
   nothing.
 """
 
@@ -23,9 +23,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db import moderation
+from db import audit, moderation, reports
+from db.audit import StoredEntry
 from db.models import MODERATOR_ROLE, utcnow
-from db.moderation import EVIDENCE_SENTIMENT, StoredEntry, StoredReport
+from db.reports import StoredReport
 from graph.domain.errors import BadUserInput, Forbidden, NotFound
 from graph.domain.moderation import (
     NOTE_MAX_CHARS,
@@ -49,7 +50,7 @@ ONLY_MODERATORS = "Only moderators may do this."
 NO_REPORT = "No such report."
 ALREADY_RESOLVED = "This report is already resolved."
 DELETED = "A deleted message cannot be reported."
-NOT_YOURSELF = "You cannot suspend yourself."
+OWN_MESSAGE = "You cannot act on a report of a message you sent."
 MAX_PAGE = 200
 
 
@@ -79,33 +80,27 @@ class ModerationService:
         reason: ReportReason,
         note: str | None,
     ) -> ReportRecord:
-        """Report a message the caller received, or update their open report
-        of it, with the message as it is now as the evidence."""
+        """Report a message the caller received, with the message as it is
+        now as the evidence; or update the reason and note of their open
+        report of it, whose evidence stays as it was first captured."""
         _check_note(note)
         await self._throttle.check(Limit.REPORT_MESSAGE_PER_USER, reporter_id)
         async with self._engine.begin() as connection:
-            message = await moderation.reportable_message(
+            message = await reports.reportable_message(
                 connection, message_id, reporter_id
             )
             if message is None:
                 raise NotFound(NO_MESSAGE, field="id")
             if message.deleted_at is not None:
                 raise BadUserInput(DELETED, field="id")
-            now = utcnow()
-            report_id = await moderation.save_report(
+            report_id = await reports.save_report(
                 connection,
-                {
-                    "message_id": message_id,
-                    "reporter_id": reporter_id,
-                    "sender_id": message.sender_id,
-                    "reason": reason.value,
-                    "note": note or None,
-                    "body": message.body,
-                    "sent_at": message.created_at,
-                    **dict(zip(EVIDENCE_SENTIMENT, message.sentiment, strict=True)),
-                    "created_at": now,
-                    "updated_at": now,
-                },
+                message_id,
+                reporter_id,
+                message,
+                reason=reason.value,
+                note=note or None,
+                at=utcnow(),
             )
             return await _read_report(connection, report_id)
 
@@ -122,7 +117,7 @@ class ModerationService:
         check_page_size("first", first, MAX_PAGE)
         last = _optional_id(after, "after")
         async with self._engine.connect() as connection:
-            page = await moderation.reports_page(
+            page = await reports.reports_page(
                 connection,
                 resolved=status is ReportStatus.RESOLVED,
                 after=last,
@@ -139,21 +134,19 @@ class ModerationService:
         check_page_size("first", first, MAX_PAGE)
         last = _optional_id(after, "after")
         async with self._engine.connect() as connection:
-            page = await moderation.log_page(connection, before=last, limit=first)
+            page = await audit.log_page(connection, before=last, limit=first)
         return [_entry_record(entry) for entry in page]
 
     async def resolve(
         self, moderator_id: int, report_id: str, action: ModerationAction
     ) -> ReportRecord:
-        """Act on a report (and on the other open reports of its message),
-        with an audit row per report, in one transaction; then tell every
-        process of a suspension. Moderators only."""
+        """Act on a report, with its audit row, in one transaction; then
+        tell every process of a suspension. Moderators only, and never on a
+        report of a message they sent."""
         await self._require_moderator(moderator_id)
         report = await self._open_report(_id(report_id, "id"))
-        if action is ModerationAction.SUSPEND_SENDER and report.sender_id == (
-            moderator_id
-        ):
-            raise BadUserInput(NOT_YOURSELF, field="action")
+        if report.sender_id == moderator_id:
+            raise BadUserInput(OWN_MESSAGE, field="id")
         suspended = False
 
         async def within(connection: AsyncConnection) -> None:
@@ -184,7 +177,7 @@ class ModerationService:
 
     async def _open_report(self, report_id: int) -> StoredReport:
         async with self._engine.connect() as connection:
-            report = await moderation.report_by_id(connection, report_id)
+            report = await reports.report_by_id(connection, report_id)
         if report is None:
             raise NotFound(NO_REPORT, field="id")
         if report.resolved_at is not None:
@@ -198,32 +191,25 @@ async def _resolve(
     report: StoredReport,
     action: ModerationAction,
 ) -> bool:
-    """Resolve the message's open reports and write their audit rows;
-    suspend the sender for SUSPEND_SENDER. Whether a suspension began."""
-    open_ids = await moderation.lock_open_reports(connection, report.message_id)
-    if report.id not in open_ids:  # resolved since it was read
-        raise BadUserInput(ALREADY_RESOLVED, field="id")
+    """Resolve the report and write its audit row; suspend the sender for
+    SUSPEND_SENDER. Whether a suspension began."""
     now = utcnow()
-    await moderation.mark_resolved(
-        connection, open_ids, moderator_id=moderator_id, action=action.value, at=now
-    )
+    if not await reports.resolve_open(
+        connection, report.id, moderator_id=moderator_id, action=action.value, at=now
+    ):
+        raise BadUserInput(ALREADY_RESOLVED, field="id")  # since it was read
     suspended = False
     if action is ModerationAction.SUSPEND_SENDER:
         suspended = await moderation.suspend(connection, report.sender_id, now)
-    await moderation.log_actions(
-        connection,
-        [
-            audit_entry(
-                AuditAction(action.value),
-                at=now,
-                moderator_id=moderator_id,
-                report_id=report_id,
-                target_id=report.sender_id,
-                message_id=report.message_id,
-            )
-            for report_id in open_ids
-        ],
+    entry = audit_entry(
+        AuditAction(action.value),
+        at=now,
+        moderator_id=moderator_id,
+        report_id=report.id,
+        target_id=report.sender_id,
+        message_id=report.message_id,
     )
+    await audit.log_actions(connection, [entry])
     return suspended
 
 
@@ -248,7 +234,7 @@ def audit_entry(
 
 
 async def _read_report(connection: AsyncConnection, report_id: int) -> ReportRecord:
-    stored = await moderation.report_by_id(connection, report_id)
+    stored = await reports.report_by_id(connection, report_id)
     assert stored is not None  # written by this caller
     return _report_record(stored)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db import moderation
+from db import audit, moderation
 from db.migrations import upgrade_to_head
 from db.models import MODERATOR_ROLE, USER_ROLE, utcnow
 from db.session import create_engine
@@ -85,7 +85,7 @@ async def _account(connection: AsyncConnection, username: str) -> moderation.Acc
 
 async def _log(connection: AsyncConnection, action: AuditAction, user_id: int) -> None:
     entry = audit_entry(action, at=utcnow(), target_id=user_id)
-    await moderation.log_actions(connection, [entry])
+    await audit.log_actions(connection, [entry])
 
 
 @asynccontextmanager

@@ -8,6 +8,7 @@ on the embedded default); nothing of it is stored in the database.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -86,8 +87,9 @@ class PresenceService:
         chats are opened. After a gap in the feed, each peer's presence is
         read again, and what changed meanwhile is sent.
 
-        A peer blocked (either way) is hidden at once: shown offline, with
-        no last-seen time, and nothing more of theirs is sent until the
+        A peer blocked (either way) is hidden at once: one shown online goes
+        offline, as an ordinary change (so the person blocked cannot tell a
+        block from a logout), and nothing more of theirs is sent until the
         block is lifted, when their presence is sent again. After a gap the
         peers are read again too, in case a block or its lifting was missed.
         """
@@ -101,7 +103,9 @@ class PresenceService:
                     now_peers = await self._peers(viewer_id)
                     for peer in list(peers):
                         if peer not in now_peers:  # blocked meanwhile
-                            yield _hidden(peers.pop(peer))
+                            hidden = _hidden(peers.pop(peer), known.pop(peer, None))
+                            if hidden is not None:
+                                yield hidden
                     for peer, record in now_peers.items():
                         if peer not in peers:  # unblocked, or a new chat
                             peers[peer] = record
@@ -117,9 +121,10 @@ class PresenceService:
                         continue
                     (peer,) = set(event.pair) - {viewer_id}
                     if event.blocked:
-                        hidden = peers.pop(peer, None)
-                        if hidden is not None:
-                            yield _hidden(hidden)
+                        if peer in peers:
+                            hidden = _hidden(peers.pop(peer), known.pop(peer, None))
+                            if hidden is not None:
+                                yield hidden
                         continue
                     # Lifted: shown again if they still share a chat (the
                     # other may block the viewer too).
@@ -141,7 +146,14 @@ class PresenceService:
                         yield _change(peers[peer], state)
                 else:  # a chat opened with or by the viewer
                     peer_record = event.other_member(viewer_id)
-                    if peer_record.id not in peers:
+                    if peer_record.id in peers:
+                        continue
+                    # Not if the pair is blocked by now (new chats are rare).
+                    async with self._sessions() as session:
+                        shared = await chats.peers(
+                            session, viewer_id, among=[peer_record.id]
+                        )
+                    if peer_record.id in shared:
                         peers[peer_record.id] = peer_record
                         await feed.follow(peer_record.id)
                         fresh = await self._bus.presence.states([peer_record.id])
@@ -154,6 +166,10 @@ def _change(user: UserRecord, state: PresenceState) -> PresenceRecord:
     return PresenceRecord(user, state.online, state.last_seen_at)
 
 
-def _hidden(user: UserRecord) -> PresenceRecord:
-    """A peer the viewer may no longer see: offline, and seen never."""
-    return PresenceRecord(user, False, None, visible=False)
+def _hidden(user: UserRecord, last: PresenceState | None) -> PresenceRecord | None:
+    """A peer the viewer may no longer see: offline now if they were shown
+    online (as if they had gone), else nothing: the viewer keeps what they
+    last saw, and `User.online` is null from now on."""
+    if last is None or not last.online:
+        return None
+    return PresenceRecord(user, False, datetime.now(UTC), visible=False)

@@ -52,9 +52,16 @@ class Publisher:
         self._to_pusher(message, slot, "new_message")
         await self._bus.publish_message(message)
 
-    async def change(self, message: MessageRecord, slot: Slot | None = None) -> None:
-        """An edit, deletion or reaction: `message_changed` on Pusher."""
-        self._to_pusher(message, slot, "message_changed")
+    async def change(
+        self, message: MessageRecord, slot: Slot | None = None, *, blocked: bool = False
+    ) -> None:
+        """An edit, deletion or reaction: `message_changed` on Pusher, unless
+        its pair is `blocked` (a deletion, the one change made then): both
+        members may hold the chat's Pusher channel from before the block,
+        and Pusher cannot hold anything back. The bus still carries it; its
+        subscribers hold it back until the block is lifted."""
+        if not blocked:
+            self._to_pusher(message, slot, "message_changed")
         await self._bus.publish_change(message)
 
     async def mood(self, moved: MoodChangedRecord) -> None:

@@ -16,6 +16,9 @@ database (`SuspensionWatcher`), which stays the truth:
   `memory://` (another process, which no event of the command can reach),
   take effect that way.
 
+A read never undoes what was applied while it was in flight: the applies
+are counted, and those it may have missed are made again over it.
+
 The set also knows each user's open sockets on this process: when a user
 becomes suspended, by whichever path, each of them is closed with 4403 at
 once.
@@ -51,11 +54,28 @@ class Socket(Protocol):
 
 
 class Suspensions:
-    """The suspended accounts as this process knows them, and its sockets."""
+    """The suspended accounts as this process knows them, and its sockets.
+
+    A read of the database can be overtaken by an `apply` made while it is
+    in flight (a suspension committed here after the read's snapshot was
+    taken), so the applies are counted: a read notes the count
+    (`generation`) before it begins, and `replace` makes the applies counted
+    since then again over what it read.
+    """
 
     def __init__(self) -> None:
         self._ids: set[int] = set()
         self._sockets: dict[int, set[Socket]] = {}
+        self._generation = 0
+        # Each user's latest apply that a read may not have seen:
+        # (its generation, suspended).
+        self._applied: dict[int, tuple[int, bool]] = {}
+        self._read_from = 0  # where the last read replaced began
+
+    @property
+    def generation(self) -> int:
+        """How many applies were made so far."""
+        return self._generation
 
     def __contains__(self, user_id: int) -> bool:
         return user_id in self._ids
@@ -81,19 +101,45 @@ class Suspensions:
 
     def apply(self, user_id: int, suspended: bool) -> None:
         """One account suspended or no longer."""
+        self._generation += 1
+        self._applied[user_id] = (self._generation, suspended)
         if not suspended:
             self._ids.discard(user_id)
         elif user_id not in self._ids:
             self._ids.add(user_id)
             self._close_sockets_of(user_id)
 
-    def replace(self, user_ids: Iterable[int]) -> None:
-        """The whole set, as read from the database."""
+    def replace(self, user_ids: Iterable[int], read_from: int) -> None:
+        """The whole set, as read from the database by a read that began at
+        `generation` `read_from`. The applies made since are newer than the
+        read: they stand. A read that began before the last one replaced is
+        older than what it replaced: it is dropped."""
+        if read_from < self._read_from:
+            return
+        self._read_from = read_from
         fresh = set(user_ids)
+        for user_id, suspended in self._applied_since(read_from):
+            if suspended:
+                fresh.add(user_id)
+            else:
+                fresh.discard(user_id)
         added = fresh - self._ids
         self._ids = fresh
         for user_id in added:
             self._close_sockets_of(user_id)
+
+    def _applied_since(self, read_from: int) -> list[tuple[int, bool]]:
+        """The applies a read that began at `read_from` may have missed. The
+        older ones were made after their commit, before the read: it has
+        them, and they are forgotten."""
+        self._applied = {
+            user_id: latest
+            for user_id, latest in self._applied.items()
+            if latest[0] > read_from
+        }
+        return [
+            (user_id, suspended) for user_id, (_, suspended) in self._applied.items()
+        ]
 
     def _close_sockets_of(self, user_id: int) -> None:
         for socket in list(self._sockets.get(user_id, ())):
@@ -134,13 +180,14 @@ class SuspensionWatcher:
 
     async def refresh(self) -> bool:
         """Read the set from the database; False (logged) when it cannot."""
+        read_from = self._suspensions.generation
         try:
             async with self._engine.connect() as connection:
                 ids = await moderation.suspended_ids(connection)
         except Exception as exc:  # noqa: BLE001 -- kept as it is until the next try
             logger.warning("could not read the suspended accounts: %s", describe(exc))
             return False
-        self._suspensions.replace(ids)
+        self._suspensions.replace(ids, read_from)
         return True
 
     async def _run(self) -> None:

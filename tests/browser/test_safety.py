@@ -71,6 +71,18 @@ async def test_a_blocked_person_cannot_reach_me_until_i_unblock_them(
     await bob.screenshot("safety", "refused")
     await alice.expect_texts(["Hi Alice"])
 
+    # Reloaded on the chat's address, the history stays readable to both:
+    # Alice still has the note and its Unblock, Bob the composer.
+    for page in (alice, bob):
+        await page.page.reload()
+        await page.expect_signed_in(page.username)
+    await alice.expect_texts(["Hi Alice"])
+    await expect(alice.blocked_note).to_contain_text("You blocked this person")
+    await bob.expect_texts(["Hi Alice"])
+    await expect(bob.composer).to_be_enabled()
+    await bob.send("Still there?")
+    await expect(bob.pending).to_contain_text("Not sent")
+
     # Alice unblocks from the chat: the composer is back, and Bob gets through.
     await alice.blocked_note.get_by_role("button", name="Unblock").click()
     await expect(alice.blocked_note).to_have_count(0)
@@ -97,7 +109,10 @@ async def test_a_report_reaches_a_moderator_who_suspends_the_sender(
     await alice.report(ABUSE, "Harassment", note="He writes this every day.")
     await expect(alice.reported(ABUSE)).to_have_text("Reported")
     await alice.screenshot("safety", "reported")
-    # Only moderators have the Reports view.
+    # Only moderators have the Reports view. The mood setting is usable once
+    # the server has answered `me`, the request that also says whether to
+    # offer Reports: only then is the link's absence an answer.
+    await expect(alice.share_mood).to_be_enabled()
     await expect(alice.reports_link).to_have_count(0)
 
     mod = await pages.signed_in(cluster[0], moderator, "moderator")

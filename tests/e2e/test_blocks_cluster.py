@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.support.fake_pusher import FakePusher
 from tests.support.metrics import scrape, wait_for
-from tests.support.remote import chat_pair, graphql, send
+from tests.support.remote import chat_pair, data, pusher_auth, refusal, send
 from tests.support.server import Server
 from tests.support.wsclient import GraphQLWebSocket
 
@@ -39,6 +38,11 @@ SEND = """
 mutation S($channel: String!, $message: String!) {
   sendMessage(channel: $channel, message: $message) { seq }
 }"""
+SEND_ID = """
+mutation S($channel: String!, $message: String!) {
+  sendMessage(channel: $channel, message: $message) { id }
+}"""
+DELETE = "mutation D($id: ID!) { deleteMessage(id: $id) { deletedAt } }"
 TYPING = "mutation T($channel: String!) { setTyping(channel: $channel, typing: true) }"
 REQUEST = "mutation R($to: ID!) { requestChat(toUser: $to) { channelName } }"
 MARK_READ = """
@@ -76,40 +80,16 @@ async def cluster(
         assert "Traceback" not in server.log(), server.log()
 
 
-async def data(server: Server, query: str, token: str, **variables: Any) -> Any:
-    body = await graphql(server, query, variables, token)
-    assert "errors" not in body, body
-    return body["data"]
-
-
-async def refusal(
-    server: Server, query: str, token: str, **variables: Any
-) -> tuple[str, str]:
-    body = await graphql(server, query, variables, token)
-    assert body.get("errors"), body
-    error = body["errors"][0]
-    return error["extensions"]["code"], error["message"]
-
-
-async def pusher_auth(server: Server, token: str, channel: str) -> int:
-    async with httpx.AsyncClient(base_url=server.http_url) as http:
-        answer = await http.post(
-            "/pusher/auth",
-            data={"socket_id": "123.456", "channel_name": channel},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    return answer.status_code
-
-
 async def held_open(server: Server, at_least: float) -> None:
     await wait_for(server.http_url, SUBSCRIPTIONS, lambda held: held >= at_least)
 
 
 async def next_typing(ws: GraphQLWebSocket) -> dict[str, Any]:
-    """The next Typing or ReadReceipt, past any mood change."""
+    """The next Typing, past any mood change or read receipt (an unblock
+    sends the positions and mood as they then are)."""
     while True:
         event: dict[str, Any] = (await ws.next_data("live", timeout=10))["chatActivity"]
-        if event["__typename"] != "MoodChanged":
+        if event["__typename"] == "Typing":
             return event
 
 
@@ -119,6 +99,7 @@ async def test_a_block_on_one_process_silences_the_other_and_unblock_restores(
     a, b, fake = cluster.a, cluster.b, cluster.fake
     alice, bob, channel = await chat_pair(a)
     await send(a, bob, channel, "before")
+    regret = await data(a, SEND_ID, bob.token, channel=channel, message="take back")
     on_a = (await scrape(a.http_url))[SUBSCRIPTIONS]
     held_back = (await scrape(a.http_url))[HELD_BACK]
 
@@ -159,8 +140,11 @@ async def test_a_block_on_one_process_silences_the_other_and_unblock_restores(
             "alice types": await refusal(a, TYPING, alice.token, channel=channel),
             "alice requests": await refusal(b, REQUEST, alice.token, to=bob.id),
         }
-        # Bob's own read position moves; no receipt reaches Alice.
-        await data(a, MARK_READ, bob.token, channel=channel, seq=1)
+        # Bob read all when he blocked; markRead moves nothing now, and no
+        # receipt reaches Alice. He may take back what he wrote: Pusher
+        # carries none of it, and Alice's feeds hold it back.
+        read = await data(a, MARK_READ, bob.token, channel=channel, seq=1)
+        await data(a, DELETE, bob.token, id=regret["sendMessage"]["id"])
         auth_while = [
             await pusher_auth(a, alice.token, channel),
             await pusher_auth(b, bob.token, channel),
@@ -195,11 +179,11 @@ async def test_a_block_on_one_process_silences_the_other_and_unblock_restores(
         "user": {"id": bob.id},
         "typing": False,
     }
-    assert hidden == {
-        "user": {"id": bob.id, "online": None},
-        "online": False,
-        "lastSeenAt": None,
-    }
+    # As an ordinary logout would look.
+    assert hidden["user"] == {"id": bob.id, "online": None}
+    assert hidden["online"] is False
+    assert hidden["lastSeenAt"] is not None
+    assert read == {"markRead": {"lastReadSeq": 2}}
     assert refusals == {
         "bob sends": YOU_BLOCKED,
         "alice sends": NOT_A_MEMBER,
@@ -209,14 +193,16 @@ async def test_a_block_on_one_process_silences_the_other_and_unblock_restores(
     assert auth_while == [403, 403]
     assert users["alice"] == [{"id": bob.id, "online": None, "blockedByMe": False}]
     assert users["bob"] == [{"id": alice.id, "online": None, "blockedByMe": True}]
-    assert history == [{"message": "before"}]
+    assert history == [{"message": "before"}, {"message": ""}]
     assert (shown["user"], shown["online"]) == ({"id": bob.id, "online": True}, True)
-    assert after == {"seq": 2, "message": "after"}
+    assert after == {"seq": 3, "message": "after"}
     assert typing_again["typing"] is True
     assert auth_after == 200
-    # Pusher carried the two messages accepted, and nothing of the block.
-    await fake.wait_for(lambda: len(fake.on(channel)) >= 2)
-    assert [event.data["message"] for event in fake.on(channel)] == [
-        "before",
-        "after",
+    # Pusher carried the messages accepted, and nothing of the block: not
+    # the deletion made during it either.
+    await fake.wait_for(lambda: len(fake.on(channel)) >= 3)
+    assert [(event.name, event.data["message"]) for event in fake.on(channel)] == [
+        ("new_message", "before"),
+        ("new_message", "take back"),
+        ("new_message", "after"),
     ]

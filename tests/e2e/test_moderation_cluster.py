@@ -9,14 +9,20 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from graph.__main__ import main
-from graph.platform.settings import Settings
 from tests.support.api import LOGIN, NEW_MESSAGE, PASSWORD, Account
 from tests.support.fake_pusher import FakePusher
-from tests.support.remote import chat_pair, graphql, register, send, unique
+from tests.support.moderation import command, make_server_moderator, server_settings
+from tests.support.remote import (
+    chat_pair,
+    data,
+    graphql,
+    pusher_answer,
+    pusher_auth,
+    refusal,
+    send,
+)
 from tests.support.server import Server
 from tests.support.waiting import eventually
 from tests.support.wsclient import GraphQLWebSocket
@@ -53,41 +59,6 @@ def servers(
         yield a, b
 
 
-async def operator(cluster_env: dict[str, str], *argv: str) -> int:
-    """`python -m graph ...` with the servers' database and broadcaster."""
-    settings = Settings(
-        database_url=cluster_env["DATABASE_URL"],
-        broadcast_url=cluster_env["BROADCAST_URL"],
-        broadcast_prefix=cluster_env["BROADCAST_PREFIX"],
-        jwt_secret=cluster_env["JWT_SECRET"],
-        apply_migrations=False,
-    )
-    return await asyncio.to_thread(main, list(argv), settings=settings)
-
-
-async def data(server: Server, query: str, token: str | None, **variables: Any) -> Any:
-    body = await graphql(server, query, variables, token)
-    assert "errors" not in body, body
-    return body["data"]
-
-
-async def refusal(
-    server: Server, query: str, token: str | None, **variables: Any
-) -> tuple[str, str]:
-    body = await graphql(server, query, variables, token)
-    (error,) = body["errors"]
-    return error["extensions"]["code"], error["message"]
-
-
-async def pusher_auth(server: Server, who: Account, channel: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
-        return await http.post(
-            "/pusher/auth",
-            data={"socket_id": "123.456", "channel_name": channel},
-            headers={"Authorization": f"Bearer {who.token}"},
-        )
-
-
 async def listening(server: Server, who: Account, channel: str) -> GraphQLWebSocket:
     """A socket of `who` with a live subscription, its replay received."""
     ws = await GraphQLWebSocket(server.ws_url).open()
@@ -97,22 +68,20 @@ async def listening(server: Server, who: Account, channel: str) -> GraphQLWebSoc
     return ws
 
 
-async def reported(a: Server, cluster_env: dict[str, str]) -> tuple[Any, ...]:
+async def reported(a: Server) -> tuple[Any, ...]:
     """Alice wrote to Bob, who reported it; a moderator to judge it."""
     alice, bob, channel = await chat_pair(a)
     await send(a, alice, channel, "You are worthless.")
     (message,) = (await data(a, HISTORY, bob.token, c=channel))["messages"]
     report = (await data(a, REPORT, bob.token, id=message["id"]))["reportMessage"]
-    moderator = await register(a, unique("mod"))
-    assert await operator(cluster_env, "moderators", "add", moderator.username) == 0
-    return alice, bob, channel, report["id"], moderator
+    return alice, bob, channel, report["id"], await make_server_moderator(a)
 
 
 async def test_a_suspended_users_sockets_close_on_both_processes_at_once(
-    servers: tuple[Server, Server], cluster_env: dict[str, str]
+    servers: tuple[Server, Server],
 ) -> None:
     a, b = servers
-    alice, bob, channel, report_id, moderator = await reported(a, cluster_env)
+    alice, bob, channel, report_id, moderator = await reported(a)
     sockets = [await listening(server, alice, channel) for server in (a, a, b, b)]
     bobs = await listening(b, bob, channel)
 
@@ -137,13 +106,21 @@ async def test_a_suspended_users_sockets_close_on_both_processes_at_once(
 
 
 async def test_a_suspended_users_token_is_refused_on_every_path_of_both(
-    servers: tuple[Server, Server], cluster_env: dict[str, str]
+    servers: tuple[Server, Server],
 ) -> None:
     a, b = servers
-    alice, _, channel, report_id, moderator = await reported(a, cluster_env)
+    alice, _, channel, report_id, moderator = await reported(a)
     await data(a, RESOLVE, moderator.token, id=report_id, action="SUSPEND_SENDER")
     credentials = {"username": alice.username, "password": PASSWORD}
 
+    # Refused at once on the process that suspended (applied at its commit),
+    # and within a second on the other (the broadcaster's event).
+    assert await refusal(a, ME, alice.token) == ("UNAUTHENTICATED", SUSPENDED)
+
+    async def refused_by_b() -> bool:
+        return "errors" in await graphql(b, ME, None, alice.token)
+
+    await eventually(refused_by_b, timeout=1.0, every=0.01)
     for server in (a, b):
         assert await refusal(server, ME, alice.token) == ("UNAUTHENTICATED", SUSPENDED)
         assert await refusal(server, LOGIN, None, **credentials) == (
@@ -158,18 +135,19 @@ async def test_a_suspended_users_token_is_refused_on_every_path_of_both(
                 }
             )
             assert await ws.closed_with() == SUSPENDED_CLOSE
-        answer = await pusher_auth(server, alice, channel)
+        answer = await pusher_answer(server, alice.token, channel)
         assert (answer.status_code, answer.json()) == (401, {"error": SUSPENDED})
 
 
 async def test_unsuspend_on_the_command_line_lets_them_back_in_on_both(
-    servers: tuple[Server, Server], cluster_env: dict[str, str]
+    servers: tuple[Server, Server],
 ) -> None:
     a, b = servers
-    alice, _, channel, report_id, moderator = await reported(a, cluster_env)
+    alice, _, channel, report_id, moderator = await reported(a)
     await data(a, RESOLVE, moderator.token, id=report_id, action="SUSPEND_SENDER")
 
-    assert await operator(cluster_env, "users", "unsuspend", alice.username) == 0
+    unsuspend = ("users", "unsuspend", alice.username)
+    assert await command(server_settings(a), *unsuspend) == 0
 
     credentials = {"username": alice.username, "password": PASSWORD}
     for server in (a, b):
@@ -181,7 +159,7 @@ async def test_unsuspend_on_the_command_line_lets_them_back_in_on_both(
 
         # The command's event reaches both at once; at worst, their next read.
         await eventually(accepted, timeout=3)
-        assert (await pusher_auth(server, alice, channel)).status_code == 200
+        assert await pusher_auth(server, alice.token, channel) == 200
         async with GraphQLWebSocket(server.ws_url) as ws:
             await ws.init(alice.token)
 

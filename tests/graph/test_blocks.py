@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 from sqlalchemy import event
 
-from graph.domain.records import BlockRecord, TypingRecord, UserRecord
+from graph.domain.records import BlockRecord, ChatRecord, TypingRecord, UserRecord
 from tests.support.api import Account, Api, message_count
 from tests.support.waiting import wait_until
 
@@ -217,6 +217,7 @@ async def test_open_subscriptions_go_silent_at_the_block_and_resume_after(
     api: Api,
 ) -> None:
     alice, bob, channel = await api.pair()
+    regret = await api.send(bob, channel, "you are awful and I hate this")
     variables = {"channel": channel}
     stats = api.services.bus.stats
     async with (
@@ -240,33 +241,49 @@ async def test_open_subscriptions_go_silent_at_the_block_and_resume_after(
         await api.services.bus.publish_activity(
             TypingRecord(channel, UserRecord(int(bob.id), "bob"), typing=True)
         )
-        # Both taken by Alice's feeds, and dropped there.
-        await wait_until(lambda: stats.held_back == 2)
-        assert messages.pending() == activity.pending() == 0
-        # Bob's own read position moves, but no receipt reaches Alice.
-        await api.data(MARK_READ, {"channel": channel, "seq": 1}, bob.token)
+        # Bob may take back what he wrote, but Alice hears nothing of it now.
+        await api.delete(bob, regret["id"])
+        # All taken by Alice's feeds, and dropped there (the deletion's mood
+        # move too, if it moved a label).
+        await wait_until(lambda: stats.held_back >= 3)
+        assert messages.pending() == changes.pending() == activity.pending() == 0
+        # Bob read it all when he blocked; markRead moves nothing while
+        # blocked, and no receipt of either reaches Alice.
+        read = await api.data(MARK_READ, {"channel": channel, "seq": 1}, bob.token)
+        assert read["markRead"]["lastReadSeq"] == late.seq
         # A probe on the same feeds, after all of that: the unblock, and a
         # message sent after it.
         await unblock(api, bob, alice)
         after = await api.send(bob, channel, "back again")
         got = await messages.messages(2)
+        deleted = await changes.message()
         await api.data(TYPING, variables, bob.token)
-        # Up to Bob's typing: a mood may move with the new message, but no
-        # receipt of the blocked time comes before it.
+        # Up to Bob's typing: what moved during the block is caught up once
+        # it is lifted (his position, read when he blocked; the mood), and
+        # nothing else comes before it.
         since: list[dict[str, Any]] = []
         while not since or since[-1]["__typename"] != "Typing":
             since.append(await activity.message())
         typing_again = since[-1]
-        assert all(event["__typename"] == "MoodChanged" for event in since[:-1])
+        for event in since[:-1]:
+            assert event["__typename"] in ("MoodChanged", "ReadReceipt")
+            if event["__typename"] == "ReadReceipt":
+                assert event == {
+                    "__typename": "ReadReceipt",
+                    "user": {"id": bob.id},
+                    "seq": late.seq,
+                }
 
-        # The message committed before the block arrives once the block is
-        # lifted, then the new one; nothing of the blocked time in between.
-        assert [(m["seq"], m["message"]) for m in got] == [
-            (late.seq, "in flight"),
-            (after["seq"], "back again"),
-        ]
-        assert typing_again["typing"] is True
-        assert changes.pending() == 0
+    # What was committed before the block arrives once it is lifted, in
+    # order, then the new message; nothing of the blocked time in between.
+    assert [(m["seq"], m["message"]) for m in got] == [
+        (late.seq, "in flight"),
+        (after["seq"], "back again"),
+    ]
+    assert deleted["seq"] == regret["seq"]
+    assert deleted["message"] == ""
+    assert deleted["deletedAt"] is not None
+    assert typing_again["typing"] is True
 
 
 async def test_a_feed_that_missed_the_block_reads_it_before_delivering(
@@ -311,11 +328,22 @@ async def test_typing_published_after_the_block_is_not_delivered(api: Api) -> No
         await wait_until(lambda: api.services.bus.stats.held_back == 1)
         assert activity.pending() == 0
         await unblock(api, alice, bob)
-        # A probe on the same feed, after the typing: Bob's receipt.
+        # A probe on the same feed, after the typing: Bob's receipt. Before
+        # it, at most Alice's own position, moved when she blocked.
         await api.data(MARK_READ, {"channel": channel, "seq": 1}, bob.token)
-        first = await activity.message()
+        events = [await activity.message()]
+        while events[-1]["user"]["id"] != bob.id:
+            events.append(await activity.message())
 
-    assert first == {"__typename": "ReadReceipt", "user": {"id": bob.id}, "seq": 1}
+    assert events[-1] == {
+        "__typename": "ReadReceipt",
+        "user": {"id": bob.id},
+        "seq": 1,
+    }
+    assert events[:-1] in (
+        [],
+        [{"__typename": "ReadReceipt", "user": {"id": alice.id}, "seq": 1}],
+    )
 
 
 async def test_presence_hides_a_blocked_peer_at_once_and_shows_them_after(
@@ -345,11 +373,10 @@ async def test_presence_hides_a_blocked_peer_at_once_and_shows_them_after(
 
     assert seen["user"]["id"] == bob.id
     assert seen["online"] is True
-    assert hidden == {
-        "user": {"id": bob.id, "online": None},
-        "online": False,
-        "lastSeenAt": None,
-    }
+    # As if he had gone: Bob cannot tell a block from a logout in his feed.
+    assert hidden["user"] == {"id": bob.id, "online": None}
+    assert hidden["online"] is False
+    assert hidden["lastSeenAt"] is not None
     assert shown["user"] == {"id": bob.id, "online": True}
     assert shown["online"] is True
 
@@ -446,3 +473,77 @@ async def test_a_send_checks_for_a_block_in_its_own_statement(
     assert with_blocks == unblocked
     if api.services.messages._one_statement_sends:
         assert with_blocks == 1
+
+
+NEW_CHAT = "subscription { newChat { channelName fromUser { id } } }"
+REGISTER_BLOCKED_BY_ME = """
+mutation { register(username: "dave", password: "correct horse battery") {
+  token user { id blockedByMe }
+} }"""
+
+
+async def test_a_chat_announced_after_the_block_is_not_delivered(api: Api) -> None:
+    """The locks order a request and a block; their announcements can still
+    cross: a feed asks the database before it delivers a new chat."""
+    alice, bob = await api.register("alice"), await api.register("bob")
+    carol = await api.register("carol")
+    held: list[ChatRecord] = []
+
+    async def hold(chat: ChatRecord) -> None:
+        held.append(chat)
+
+    async with (
+        api.subscribe(NEW_CHAT, None, bob.token) as chats,
+        api.subscribe(PRESENCE, None, bob.token) as presence,
+    ):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(api.services.chats._publisher, "chat", hold)
+            await api.open_chat(alice, bob)
+        await block(api, bob, alice)
+        await api.services.bus.publish_chat(held[0])
+        # Probe: a chat announced after it reaches both feeds first.
+        await api.open_chat(carol, bob)
+        first = await chats.message()
+        shown = await presence.message()
+
+    assert first["fromUser"]["id"] == carol.id
+    assert shown["user"]["id"] == carol.id
+
+
+async def test_a_failed_block_announcement_is_made_again(api: Api) -> None:
+    alice, bob, _ = await api.pair()
+    sockets = api.services.presence
+    hub = api.services.bus.hub
+    before = hub.subscriber_count()
+    publish = hub.publish
+    failures = 0
+
+    async def flaky(channel: str, message: Any) -> None:
+        nonlocal failures
+        if '"type":"block"' in str(message) and failures < 5:
+            failures += 1
+            raise ConnectionError("Redis went away")
+        await publish(channel, message)
+
+    async with api.subscribe(PRESENCE, None, alice.token) as presence:
+        await wait_until(lambda: hub.subscriber_count() == before + 2)
+        await sockets.connect(int(bob.id))
+        try:
+            assert (await presence.message())["online"] is True
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(hub, "publish", flaky)
+                await block(api, bob, alice)
+                hidden = await presence.message(timeout=10)
+        finally:
+            await sockets.disconnect(int(bob.id))
+
+    assert failures == 5
+    assert hidden["online"] is False
+    assert hidden["user"]["online"] is None
+
+
+async def test_signing_up_answers_blocked_by_me_without_a_token(api: Api) -> None:
+    registered = (await api.data(REGISTER_BLOCKED_BY_ME))["register"]
+
+    assert registered["user"]["blockedByMe"] is False
+    assert registered["token"]

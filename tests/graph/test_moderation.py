@@ -76,8 +76,13 @@ async def test_only_the_recipient_may_report_and_others_learn_nothing(
     assert await count(api, Report) == 0
 
 
-async def test_reporting_again_updates_the_open_report(api: Api) -> None:
+async def test_reporting_again_updates_the_reason_and_keeps_the_evidence(
+    api: Api,
+) -> None:
+    """The sender edits the message before it is reported again: what the
+    moderator reads is still what was first reported."""
     alice, bob, channel = await api.pair()
+    moderator = await make_moderator(api)
     sent = await api.send(alice, channel, SAD)
     first = await report(api, bob, sent["id"], "SPAM", note="spam?")
     await api.edit(alice, sent["id"], HAPPY)
@@ -85,8 +90,13 @@ async def test_reporting_again_updates_the_open_report(api: Api) -> None:
     again = await report(api, bob, sent["id"], "HATE")
 
     assert again["id"] == first["id"]
-    assert (again["reason"], again["note"], again["text"]) == ("HATE", None, HAPPY)
+    assert (again["reason"], again["note"]) == ("HATE", None)
     assert again["createdAt"] == first["createdAt"] < again["updatedAt"]
+    (judged,) = await open_reports(api, moderator)
+    for seen in (again, judged):
+        evidence = (seen["text"], seen["sentAt"], seen["sentiment"])
+        assert evidence == (SAD, sent["createdAt"], first["sentiment"])
+    assert first["sentiment"]["label"] == "NEGATIVE"
     assert await count(api, Report) == 1
 
 
@@ -218,6 +228,29 @@ async def test_dismiss_resolves_the_report_and_changes_nothing_else(
     (message,) = await api.history(bob, channel)
     assert message == {**sent, "reactions": []}
     assert (await api.data(ME, token=alice.token))["me"]["id"] == alice.id
+
+
+@pytest.mark.parametrize("action", ["DISMISS", "DELETE_MESSAGE", "SUSPEND_SENDER"])
+async def test_a_moderator_cannot_act_on_a_report_of_their_own_message(
+    api: Api, action: str
+) -> None:
+    alice, moderator = await api.register("alice"), await make_moderator(api)
+    channel = await api.open_chat(moderator, alice)
+    sent = await api.send(moderator, channel, SAD)
+    reported = await report(api, alice, sent["id"])
+
+    refusal = await api.refusal(
+        RESOLVE, {"id": reported["id"], "action": action}, moderator.token
+    )
+
+    assert refusal == (
+        "BAD_USER_INPUT",
+        "You cannot act on a report of a message you sent.",
+    )
+    assert await open_reports(api, moderator) == [reported]
+    assert await count(api, ModerationEntry) == 1  # ADD_MODERATOR only
+    assert (await stored_message(api, sent["id"]))[0] == SAD
+    assert (await api.data(ME, token=moderator.token))["me"]["moderator"] is True
 
 
 async def test_a_resolved_report_cannot_be_resolved_again(api: Api) -> None:

@@ -1,4 +1,9 @@
-"""Reports and moderation as a client and an operator drive them."""
+"""Reports and moderation as a client and an operator drive them.
+
+A moderator is made one way only, the operator's: a new account, then
+`python -m graph moderators add NAME` (`graph.__main__.main`, with the
+settings of the services or of the server processes under test).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from graph.__main__ import main
 from graph.platform.settings import Settings
 from graph.services import open_services
 from tests.support.api import Account, Api
+from tests.support.remote import register, unique
+from tests.support.server import Server
 from tests.support.services import empty_tables
 
 SAD = "This is terrible and I hate it."
@@ -48,15 +55,42 @@ query Log($first: Int, $after: ID) {
 ME = "{ me { id moderator } }"
 
 
+async def command(settings: Settings, *argv: str) -> int:
+    """`python -m graph ...` with `settings` (in a thread: it runs its own
+    event loop)."""
+    return await asyncio.to_thread(main, list(argv), settings=settings)
+
+
 async def cli(api: Api, *argv: str) -> int:
     """`python -m graph ...` against the test's database and broadcaster."""
-    return await asyncio.to_thread(main, list(argv), settings=api.settings)
+    return await command(api.settings, *argv)
+
+
+def server_settings(server: Server) -> Settings:
+    """What `python -m graph ...` finds in a server process's environment."""
+    env = server.env
+    return Settings(
+        database_url=env["DATABASE_URL"],
+        broadcast_url=env.get("BROADCAST_URL", "memory://"),
+        broadcast_prefix=env.get("BROADCAST_PREFIX", ""),
+        jwt_secret=env["JWT_SECRET"],
+        apply_migrations=False,
+    )
 
 
 async def make_moderator(api: Api, name: str = "mod") -> Account:
-    moderator = await api.register(name)
-    assert await cli(api, "moderators", "add", name) == 0
-    return moderator
+    return await _promoted(api.settings, await api.register(name))
+
+
+async def make_server_moderator(server: Server, name: str = "mod") -> Account:
+    """A new moderator on a server process (and so on its cluster)."""
+    account = await register(server, unique(name))
+    return await _promoted(server_settings(server), account)
+
+
+async def _promoted(settings: Settings, account: Account) -> Account:
+    assert await command(settings, "moderators", "add", account.username) == 0
+    return account
 
 
 async def report(

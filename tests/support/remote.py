@@ -37,6 +37,38 @@ async def graphql(
     return body
 
 
+async def data(server: Server, query: str, token: str | None, **variables: Any) -> Any:
+    """The `data` of an answer that must have no errors."""
+    body = await graphql(server, query, variables, token)
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def refusal(
+    server: Server, query: str, token: str | None, **variables: Any
+) -> tuple[str, str]:
+    """The code and message of the one error of an answer that must have one."""
+    body = await graphql(server, query, variables, token)
+    assert body.get("errors"), body
+    (error,) = body["errors"]
+    return error["extensions"]["code"], error["message"]
+
+
+async def pusher_answer(server: Server, token: str, channel: str) -> httpx.Response:
+    """`/pusher/auth` for `channel`, as pusher-js asks it with the token."""
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
+        return await http.post(
+            "/pusher/auth",
+            data={"socket_id": "123.456", "channel_name": channel},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+
+async def pusher_auth(server: Server, token: str, channel: str) -> int:
+    """The status of `pusher_answer`."""
+    return (await pusher_answer(server, token, channel)).status_code
+
+
 async def register(server: Server, username: str) -> Account:
     variables = {"username": username, "password": "correct horse battery"}
     body = await graphql(server, REGISTER, variables)

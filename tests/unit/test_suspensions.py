@@ -56,7 +56,7 @@ def test_a_suspension_closes_each_socket_of_its_user_once() -> None:
 
     suspensions.apply(7, True)
     suspensions.apply(7, True)  # heard again (its event, then a read)
-    suspensions.replace({7})
+    suspensions.replace({7}, suspensions.generation)
 
     assert (first.closed, second.closed, other.closed) == (1, 1, 0)
 
@@ -69,10 +69,48 @@ def test_a_read_of_the_database_closes_the_sockets_of_the_newly_suspended() -> N
     suspensions.apply(1, True)
     suspensions.apply(2, True)
 
-    suspensions.replace({1, 3})
+    suspensions.replace({1, 3}, suspensions.generation)
 
     assert (1 in suspensions, 2 in suspensions, 3 in suspensions) == (True, False, True)
     assert (already.closed, lifted.closed, new.closed) == (1, 1, 1)
+
+
+def test_a_read_keeps_what_was_applied_while_it_was_in_flight() -> None:
+    """A suspension and a lifting, each committed after the read's snapshot."""
+    suspensions = Suspensions()
+    socket = Socket()
+    suspensions.hold(7, socket)
+    suspensions.apply(8, True)
+    read_from = suspensions.generation
+
+    suspensions.apply(7, True)
+    suspensions.apply(8, False)
+    suspensions.replace({8}, read_from)
+
+    assert (7 in suspensions, 8 in suspensions) == (True, False)
+    assert socket.closed == 1
+
+
+def test_a_later_read_has_the_last_word_on_what_was_applied_before_it() -> None:
+    """Lifted behind the process (the command line on memory://)."""
+    suspensions = Suspensions()
+    suspensions.apply(7, True)
+    suspensions.replace({7}, suspensions.generation)
+
+    suspensions.replace(set(), suspensions.generation)
+
+    assert 7 not in suspensions
+
+
+def test_a_read_older_than_the_last_one_replaced_is_dropped() -> None:
+    suspensions = Suspensions()
+    older = suspensions.generation
+    suspensions.apply(7, True)
+    suspensions.replace({7}, suspensions.generation)
+
+    suspensions.replace(set(), older)
+
+    assert 7 in suspensions
 
 
 def test_a_socket_held_after_its_user_was_suspended_is_closed_at_once() -> None:

@@ -477,12 +477,36 @@ export function createChatState(client: ApolloClient<NormalizedCacheObject>, rea
   async function openChatWith(userId: string): Promise<string> {
     const channel = channelOf(me.id, userId)
     openChannel.value = channel
-    if (!chats.has(channel)) {
+    if (chats.has(channel)) return channel
+    try {
       // Creates the chat or reuses it, and tells the other user.
       const { data } = await client.mutate({ mutation: RequestChatDocument, variables: { toUser: userId } })
       if (data) addChat(data.requestChat, data.requestChat.lastSeq)
+    } catch (refusal) {
+      if (describeProblem(refusal).code !== 'FORBIDDEN') throw refusal
+      await readRefused(channel, refusal)
     }
     return channel
+  }
+
+  /**
+   * A chat requestChat refused: between a blocked pair nothing new may start,
+   * but a chat they already have stays readable to both (the chats list may
+   * not have come yet, or may not reach it). Its newest page is read (and
+   * cached for the pane); with no chat at all, the refusal stands. Its feed
+   * is silent while the block lasts, and brings what comes after it.
+   */
+  async function readRefused(channel: string, refusal: unknown): Promise<void> {
+    let newest = 0
+    try {
+      const variables = { channel, last: PAGE_SIZE }
+      const { data } = await client.query({ query: ChatMessagesDocument, variables, fetchPolicy: 'network-only' })
+      newest = data.messages.at(-1)?.seq ?? 0
+    } catch (error) {
+      throw describeProblem(error).code === 'NOT_FOUND' ? refusal : error
+    }
+    points.start(channel, newest)
+    follow(channel)
   }
 
   function closeChat() {

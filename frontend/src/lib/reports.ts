@@ -31,6 +31,16 @@ export function noteLeft(note: string): number {
   return MAX_NOTE_CHARS - [...note].length
 }
 
+/** The note's counter shows (and is announced) from this few characters left. */
+export const NOTE_COUNT_FROM = 50
+
+/** What the note's counter says: nothing until the note nears the bound. */
+export function noteCount(note: string): string | null {
+  const left = noteLeft(note)
+  if (left >= NOTE_COUNT_FROM) return null
+  return noteProblem(note) ?? `${left} of ${MAX_NOTE_CHARS} characters left`
+}
+
 /** Why a note cannot be sent, in words; null if it can (it is optional). */
 export function noteProblem(note: string): string | null {
   const over = -noteLeft(note)

@@ -98,7 +98,9 @@ class User:
     def caller(cls, user: UserRecord) -> User:
         """The caller themself (`me`, a sign-in's user): their presence and
         their role are theirs to see."""
-        built = cls.member(user)
+        # No one blocks themself; known without the token a sign-in has not
+        # sent yet (looking it up would refuse the sign-in's answer).
+        built = cls.from_record(user, shares_chat=True, blocked=False)
         built.is_caller = True
         return built
 

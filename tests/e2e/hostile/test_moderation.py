@@ -9,17 +9,14 @@ moderator, and `{resolved}` a report she has dismissed.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from graph.__main__ import main
-from graph.platform.settings import Settings
 from tests.e2e.hostile.conftest import Hostile
 from tests.support.api import Account
-from tests.support.remote import TEST_SECRET, register, unique
+from tests.support.moderation import make_server_moderator
 
 BAD = "BAD_USER_INPUT"
 NOT_AN_ID = "`id` is a decimal id."
@@ -42,14 +39,7 @@ class Moderation:
 
 @pytest.fixture(scope="module")
 async def moderation(hostile: Hostile) -> Moderation:
-    dana = await register(hostile.server, unique("dana"))
-    settings = Settings(
-        database_url=hostile.database_url,
-        jwt_secret=TEST_SECRET,
-        apply_migrations=False,
-    )
-    argv = ["moderators", "add", dana.username]
-    assert await asyncio.to_thread(main, argv, settings=settings) == 0
+    dana = await make_server_moderator(hostile.server, "dana")
     send = 'mutation($c: String!) { sendMessage(channel: $c, message: "gone") { id } }'
     sent = await ok(hostile, send, {"c": hostile.channel}, hostile.alice)
     deleted = sent["sendMessage"]["id"]
