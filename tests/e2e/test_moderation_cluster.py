@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.api import LOGIN, NEW_MESSAGE, PASSWORD, Account
 from tests.support.fake_pusher import FakePusher
+from tests.support.figures import record
 from tests.support.moderation import command, make_server_moderator, server_settings
 from tests.support.remote import (
     chat_pair,
@@ -98,7 +99,8 @@ async def test_a_suspended_users_sockets_close_on_both_processes_at_once(
     }
     assert codes == [SUSPENDED_CLOSE] * 4
     assert {ws.socket.close_reason for ws in sockets} == {SUSPENDED}
-    assert elapsed < 1.0
+    # Within the second each close was awaited for; the time is a figure.
+    record("suspension_closes_sockets", seconds=round(elapsed, 3), sockets=4)
     # Bob's socket is his own: it stays open and hears the chat.
     await send(a, bob, channel, "still here")
     assert (await bobs.next_data("live"))["newMessage"]["seq"] == 2
