@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -160,12 +161,32 @@ def main() -> None:
     if args.against is not None:
         sides["against"] = args.against.resolve()
     databases = {name: _fresh_database(path) for name, path in sides.items()}
+    try:
+        _compare(sides, databases, args.rounds, args.sends)
+    finally:
+        asyncio.run(_drop(databases.values()))
+
+
+async def _drop(urls: Iterable[str]) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(ADMIN_URL)
+    try:
+        for url in urls:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"')
+    finally:
+        await admin.close()
+
+
+def _compare(
+    sides: dict[str, Path], databases: dict[str, str], rounds: int, sends: int
+) -> None:
     cpu: dict[str, list[float]] = {name: [] for name in sides}
-    for number in range(1, args.rounds + 1):
+    for number in range(1, rounds + 1):
         # Alternating, and the order flipped each round: drift hits both.
         order = list(sides) if number % 2 else list(reversed(sides))
         for name in order:
-            figures = _round(sides[name], databases[name], args.sends)
+            figures = _round(sides[name], databases[name], sends)
             cpu[name].append(figures["cpu_us_per_send"])
             print(
                 f"round {number} {name}: {figures['cpu_us_per_send']:,.0f} µs CPU a"
