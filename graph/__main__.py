@@ -73,19 +73,11 @@ def _serve(host: str, port: int) -> None:
 
 
 async def _rescore(batch_size: int, pause: float) -> int:
-    from db.migrations import upgrade_to_head
-    from db.session import create_engine
     from graph.platform.settings import get_settings
+    from graph.services.container import migrated_engine
     from graph.services.sentiment import RescoreProgress, rescore
 
-    settings = get_settings()
-    if settings.migrate_on_start:
-        await asyncio.to_thread(upgrade_to_head, settings.database_url)
-    engine = create_engine(
-        settings.database_url,
-        command_timeout=settings.db_command_timeout_seconds,
-        connect_timeout=settings.db_connect_timeout_seconds,
-    )
+    engine = await migrated_engine(get_settings())
 
     def report(progress: RescoreProgress) -> None:
         print(

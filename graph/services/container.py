@@ -138,6 +138,19 @@ def create_pusher_fanout(settings: Settings) -> PusherFanout | None:
     )
 
 
+async def migrated_engine(settings: Settings) -> AsyncEngine:
+    """The settings' database, with their timeouts; migrated first when the
+    settings ask for it (by default on the embedded SQLite only). The server
+    and each command line (`rescore`, the operator's) open it so."""
+    if settings.migrate_on_start:
+        await asyncio.to_thread(upgrade_to_head, settings.database_url)
+    return create_engine(
+        settings.database_url,
+        command_timeout=settings.db_command_timeout_seconds,
+        connect_timeout=settings.db_connect_timeout_seconds,
+    )
+
+
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Open the database and the event bus, and close them on exit.
@@ -147,14 +160,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     Whatever was opened is closed, in reverse order, also when a later step
     of start-up fails.
     """
-    if settings.migrate_on_start:
-        await asyncio.to_thread(upgrade_to_head, settings.database_url)
+    engine = await migrated_engine(settings)
     async with AsyncExitStack() as opened:
-        engine = create_engine(
-            settings.database_url,
-            command_timeout=settings.db_command_timeout_seconds,
-            connect_timeout=settings.db_connect_timeout_seconds,
-        )
         opened.push_async_callback(engine.dispose)
         try:
             await open_connections(engine, DATABASE_POOL_SIZE)

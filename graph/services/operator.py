@@ -11,7 +11,6 @@ finds it when it next reads the suspended accounts from the database
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,13 +19,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db import audit, moderation
-from db.migrations import upgrade_to_head
 from db.models import MODERATOR_ROLE, USER_ROLE, utcnow
-from db.session import create_engine
 from graph.domain.moderation import AuditAction
 from graph.platform.logs import describe
 from graph.platform.settings import Settings, is_redis_url
 from graph.realtime import EventBus, create_event_bus
+from graph.services.container import migrated_engine
 from graph.services.moderation import audit_entry
 
 logger = logging.getLogger(__name__)
@@ -92,13 +90,7 @@ async def _log(connection: AsyncConnection, action: AuditAction, user_id: int) -
 async def open_operator(settings: Settings) -> AsyncIterator[Operator]:
     """The database (migrated first when the settings say so, as the server
     does) and, on Redis, the broadcaster; both closed on exit."""
-    if settings.migrate_on_start:
-        await asyncio.to_thread(upgrade_to_head, settings.database_url)
-    engine = create_engine(
-        settings.database_url,
-        command_timeout=settings.db_command_timeout_seconds,
-        connect_timeout=settings.db_connect_timeout_seconds,
-    )
+    engine = await migrated_engine(settings)
     bus = await _connected_bus(settings)
     try:
         yield Operator(engine, bus)
