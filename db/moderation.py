@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from db.models import User
 from db.queries import Executor
@@ -40,34 +41,31 @@ async def role_of(session: Executor, user_id: int) -> str | None:
 
 async def set_role(session: Executor, user_id: int, role: str) -> bool:
     """Whether the role changed (False: the user already had it)."""
-    statement = (
-        update(User)
-        .where(User.id == user_id, User.role != role)
-        .values(role=role)
-        .returning(User.id)
-        .execution_options(synchronize_session=False)
-    )
-    return (await session.execute(statement)).first() is not None
+    return await _changed(session, user_id, User.role != role, role=role)
 
 
 async def suspend(session: Executor, user_id: int, at: datetime) -> bool:
     """Whether the user was not suspended before (an earlier time is kept)."""
-    statement = (
-        update(User)
-        .where(User.id == user_id, User.suspended_at.is_(None))
-        .values(suspended_at=at)
-        .returning(User.id)
-        .execution_options(synchronize_session=False)
+    return await _changed(
+        session, user_id, User.suspended_at.is_(None), suspended_at=at
     )
-    return (await session.execute(statement)).first() is not None
 
 
 async def unsuspend(session: Executor, user_id: int) -> bool:
     """Whether the user was suspended."""
+    return await _changed(
+        session, user_id, User.suspended_at.is_not(None), suspended_at=None
+    )
+
+
+async def _changed(
+    session: Executor, user_id: int, unless_done: ColumnElement[bool], **values: Any
+) -> bool:
+    """Set `values` on the user where `unless_done` holds: whether it did."""
     statement = (
         update(User)
-        .where(User.id == user_id, User.suspended_at.is_not(None))
-        .values(suspended_at=None)
+        .where(User.id == user_id, unless_done)
+        .values(**values)
         .returning(User.id)
         .execution_options(synchronize_session=False)
     )

@@ -8,17 +8,13 @@ import strawberry
 from strawberry.types.unset import UnsetType
 
 from graph.domain import records
-from graph.domain.errors import BadUserInput
 
 T = TypeVar("T")
 
 
 def parse_id(value: strawberry.ID, field: str) -> int:
     """A decimal id sent as a string, within a 64-bit id."""
-    number = records.parse_id(str(value))
-    if number is None:
-        raise BadUserInput(f"`{field}` is a decimal id.", field=field)
-    return number
+    return records.id_argument(str(value), field)
 
 
 def optional(value: T | UnsetType | None) -> T | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from graph.domain.errors import BadUserInput
 from graph.domain.mood import MoodChangedRecord, MoodState, stored_mood
 from graph.domain.sentiment import Scores
 from graph.domain.users import UserRecord as UserRecord
@@ -23,6 +24,14 @@ def parse_id(text: str) -> int | None:
     number = int(text)
     if not 0 < number <= MAX_ID or text != str(number):
         return None
+    return number
+
+
+def id_argument(text: str, field: str) -> int:
+    """The id a client sent as `field`; BadUserInput if it is none."""
+    number = parse_id(text)
+    if number is None:
+        raise BadUserInput(f"`{field}` is a decimal id.", field=field)
     return number
 
 

@@ -37,7 +37,7 @@ from graph.domain.moderation import (
     ReportRecord,
     ReportStatus,
 )
-from graph.domain.records import UserRecord, parse_id
+from graph.domain.records import UserRecord, id_argument
 from graph.realtime import EventBus, chat_channel
 from graph.services.changes import NO_MESSAGE, ChangeService
 from graph.services.pages import check_page_size
@@ -144,7 +144,7 @@ class ModerationService:
         tell every process of a suspension. Moderators only, and never on a
         report of a message they sent."""
         await self._require_moderator(moderator_id)
-        report = await self._open_report(_id(report_id, "id"))
+        report = await self._open_report(id_argument(report_id, "id"))
         if report.sender_id == moderator_id:
             raise BadUserInput(OWN_MESSAGE, field="id")
         suspended = False
@@ -287,12 +287,5 @@ def _check_note(note: str | None) -> None:
         )
 
 
-def _id(text: str, field: str) -> int:
-    number = parse_id(text)
-    if number is None:
-        raise BadUserInput(f"`{field}` is a decimal id.", field=field)
-    return number
-
-
 def _optional_id(text: str | None, field: str) -> int | None:
-    return None if text is None else _id(text, field)
+    return None if text is None else id_argument(text, field)
