@@ -1,5 +1,6 @@
 """Servers for end-to-end tests: the embedded default on a new SQLite file,
-and two processes on a Redis the test can stop."""
+two processes on a Redis the test can stop, and the local fake Pusher for
+servers started with Pusher on."""
 
 from __future__ import annotations
 
@@ -8,11 +9,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fake_pusher import FakePusher
 from tests.support.redis_server import RedisServer
 from tests.support.remote import TEST_SECRET, embedded_env, readiness
 from tests.support.server import Server
 from tests.support.services import fresh_postgres_database
 from tests.support.waiting import eventually
+
+
+@pytest.fixture(scope="module")
+async def pusher() -> AsyncIterator[FakePusher]:
+    """The local fake Pusher, for a module's servers to send to (`fake.env()`):
+    stopped after them, since it is a fixture they depend on."""
+    fake = await FakePusher().start()
+    yield fake
+    await fake.stop()
 
 
 @pytest.fixture(scope="module")

@@ -65,17 +65,17 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 async def cluster(
-    cluster_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    cluster_env: dict[str, str],
+    pusher: FakePusher,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Cluster]:
-    fake = await FakePusher().start()
-    env = {**cluster_env, **fake.env(), "PUSHER_DRAIN_SECONDS": "1"}
+    env = {**cluster_env, **pusher.env(), "PUSHER_DRAIN_SECONDS": "1"}
     logs = Path(tmp_path_factory.mktemp("blocks"))
     a = await asyncio.to_thread(Server(env, logs / "a.log").start)
     b = await asyncio.to_thread(Server(env, logs / "b.log").start)
-    yield Cluster(a, b, fake)
+    yield Cluster(a, b, pusher)
     await asyncio.to_thread(a.stop)
     await asyncio.to_thread(b.stop)
-    await fake.stop()
     for server in (a, b):
         assert "Traceback" not in server.log(), server.log()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,14 +38,6 @@ mutation($id: ID!, $action: ModerationAction!) {
   resolveReport(id: $id, action: $action) { status action }
 }"""
 HISTORY = "query($c: String!) { messages(channel: $c) { id } }"
-
-
-@pytest.fixture(scope="module")
-async def pusher() -> AsyncIterator[FakePusher]:
-    """Pusher on, so that `/pusher/auth` answers on both processes."""
-    fake = await FakePusher().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture(scope="module")

@@ -104,13 +104,6 @@ def rate_limited(body: dict[str, Any], message: str) -> int:
 
 
 @pytest.fixture(scope="module")
-async def pusher() -> AsyncIterator[FakePusher]:
-    fake = await FakePusher().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture(scope="module")
 def servers(
     cluster_env: dict[str, str],
     pusher: FakePusher,
