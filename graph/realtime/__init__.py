@@ -15,7 +15,13 @@ Services use this package through its face (this module and
 `graph.realtime.pusher`); the GraphQL surface only names channels.
 """
 
-from graph.realtime.bus import EXPIRED, EventBus, Expired, create_event_bus
+from graph.realtime.bus import (
+    EXPIRED,
+    EventBus,
+    Expired,
+    PresenceFeed,
+    create_event_bus,
+)
 from graph.realtime.channels import (
     chat_channel,
     notification_channel,
@@ -33,6 +39,7 @@ __all__ = [
     "Expired",
     "Gap",
     "PresenceEvent",
+    "PresenceFeed",
     "SuspensionEvent",
     "chat_channel",
     "create_event_bus",

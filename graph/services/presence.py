@@ -19,7 +19,7 @@ from graph.domain.records import (
     PresenceState,
     UserRecord,
 )
-from graph.realtime import EventBus, Gap, PresenceEvent
+from graph.realtime import EventBus, Gap, PresenceEvent, PresenceFeed
 
 
 class PresenceService:
@@ -128,14 +128,9 @@ class PresenceService:
                         continue
                     # Lifted: shown again if they still share a chat (the
                     # other may block the viewer too).
-                    async with self._sessions() as session:
-                        shared = await chats.peers(session, viewer_id, among=[peer])
-                    if peer in shared and peer not in peers:
-                        peers[peer] = UserRecord(peer, shared[peer])
-                        await feed.follow(peer)
-                        fresh = await self._bus.presence.states([peer])
-                        known.update(fresh)
-                        yield _change(peers[peer], fresh[peer])
+                    shown = await self._shown(viewer_id, peer, feed, peers, known)
+                    if shown is not None:
+                        yield shown
                 elif isinstance(event, PresenceEvent):
                     peer = event.user_id
                     state = PresenceState(event.online, event.last_seen_at)
@@ -145,21 +140,34 @@ class PresenceService:
                         known[peer] = state
                         yield _change(peers[peer], state)
                 else:  # a chat opened with or by the viewer
-                    peer_record = event.other_member(viewer_id)
-                    if peer_record.id in peers:
-                        continue
-                    # Not if the pair is blocked by now (new chats are rare).
-                    async with self._sessions() as session:
-                        shared = await chats.peers(
-                            session, viewer_id, among=[peer_record.id]
-                        )
-                    if peer_record.id in shared:
-                        peers[peer_record.id] = peer_record
-                        await feed.follow(peer_record.id)
-                        fresh = await self._bus.presence.states([peer_record.id])
-                        known.update(fresh)
-                        # Newly visible: its presence is news to the viewer.
-                        yield _change(peer_record, fresh[peer_record.id])
+                    peer = event.other_member(viewer_id).id
+                    shown = await self._shown(viewer_id, peer, feed, peers, known)
+                    if shown is not None:
+                        yield shown
+
+    async def _shown(
+        self,
+        viewer_id: int,
+        peer: int,
+        feed: PresenceFeed,
+        peers: dict[int, UserRecord],
+        known: dict[int, PresenceState],
+    ) -> PresenceRecord | None:
+        """A peer newly visible to the viewer (a chat opened, a block lifted),
+        followed from now on; their presence, which is news to the viewer.
+        None when already shown, or when the database says the viewer may
+        not see them (the pair blocked by now: new chats are rare)."""
+        if peer in peers:
+            return None
+        async with self._sessions() as session:
+            shared = await chats.peers(session, viewer_id, among=[peer])
+        if peer not in shared:
+            return None
+        peers[peer] = UserRecord(peer, shared[peer])
+        await feed.follow(peer)
+        fresh = await self._bus.presence.states([peer])
+        known.update(fresh)
+        return _change(peers[peer], fresh[peer])
 
 
 def _change(user: UserRecord, state: PresenceState) -> PresenceRecord:
